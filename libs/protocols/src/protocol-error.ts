@@ -1,0 +1,16 @@
+/** Stable codes for failures of the helpers in this package (the generated codecs throw plain Errors). */
+export type ProtocolErrorCode =
+  | 'ERR_ANY_UNKNOWN_TYPE'
+  | 'ERR_ANY_TYPE_MISMATCH'
+  | 'ERR_ANY_BAD_JSON';
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
