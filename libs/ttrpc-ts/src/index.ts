@@ -1,1 +1,11 @@
-export {};
+export { Server, type ServerOptions } from './server';
+export { Client, type ClientOptions, type CallOptions } from './client';
+export { createClient, type TypedClient, type ClientMethod } from './create-client';
+export { Code, codeName } from './code';
+export { TtrpcError, type AnyDetail } from './ttrpc-error';
+export { toStatus, fromStatus, type StatusLike } from './status';
+export type { Metadata, MetadataInit } from './metadata';
+export type { MessageCodec, MethodDefinition, ServiceDefinition, RequestOf, ResponseOf } from './service-definition';
+export type { CallContext, MethodImplementation, ServiceImplementation } from './service-implementation';
+export { FrameDecoder, type DecoderEvent, type FrameDecoderOptions } from './frame-decoder';
+export { encodeFrame, MessageType, Flag, HEADER_LENGTH, DEFAULT_MAX_DATA_LENGTH, type FrameHeader } from './frame';

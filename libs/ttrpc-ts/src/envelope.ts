@@ -1,0 +1,34 @@
+import { ttrpc } from '@kata-ts/protocols';
+import type { KeyValueLike } from './metadata';
+import type { StatusLike } from './status';
+
+/** The ttrpc Request/Response messages that frame payloads carry (request.proto). */
+export interface RequestEnvelope {
+  service: string;
+  method: string;
+  payload: Uint8Array;
+  timeoutNano: number;
+  metadata: KeyValueLike[];
+}
+
+export interface ResponseEnvelope {
+  status?: StatusLike | undefined;
+  payload: Uint8Array;
+}
+
+// The generated types use Buffer for bytes; the encoder only needs Uint8Array semantics.
+export function encodeRequest(request: RequestEnvelope): Uint8Array {
+  return ttrpc.Request.encode(request as ttrpc.Request).finish();
+}
+
+export function decodeRequest(data: Uint8Array): RequestEnvelope {
+  return ttrpc.Request.decode(data);
+}
+
+export function encodeResponse(response: ResponseEnvelope): Uint8Array {
+  return ttrpc.Response.encode(response as ttrpc.Response).finish();
+}
+
+export function decodeResponse(data: Uint8Array): ResponseEnvelope {
+  return ttrpc.Response.decode(data);
+}
