@@ -1,0 +1,300 @@
+/*
+ * kata-agent-monitor: one per container process (init or exec), a small conmon.
+ *
+ * Node cannot be a subreaper, wait for a process that is not its child, or receive a pty
+ * master over SCM_RIGHTS, so this helper does exactly that and nothing else:
+ *   - becomes a child subreaper, so the process crun creates (crun create / crun exec -d)
+ *     is re-parented here and its real exit status can be collected;
+ *   - creates the stdio FIFOs; the process gets real pipes (not sockets), the agent opens
+ *     the other ends; with a terminal it receives the pty master from crun's
+ *     --console-socket and copies between the FIFOs and the master;
+ *   - talks to the agent over fd 3 (a socketpair), one line per message:
+ *       monitor -> agent: "ready" | "pid <n>" | "exit <status>" | "fail <crun exit code>"
+ *       agent -> monitor: "go" | "winsz <rows> <cols>"
+ *     The exit status is already containerd's: the exit code, or 128 + signal.
+ *
+ * usage: kata-agent-monitor -i STDIN -o STDOUT -e STDERR -p PIDFILE [-c CONSOLE_SOCKET]
+ *                           -- crun ARGS...
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define CTL_FD 3
+#define BUF_SIZE 65536
+#define EARLY_MAX 64
+
+struct copy { int from, to; size_t len, off; int eof; char buf[BUF_SIZE]; };
+
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "kata-agent-monitor: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, ": %s\n", strerror(errno));
+  va_end(ap);
+  exit(125);
+}
+
+static void send_ctl(const char *fmt, ...) {
+  char line[128];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  /* The agent may be gone; the process must still be reaped, so ignore errors. */
+  if (write(CTL_FD, line, n) < 0) { /* nothing to do */ }
+}
+
+static int open_fifo(const char *path, int flags) {
+  if (mkfifo(path, 0600) < 0 && errno != EEXIST) die("mkfifo %s", path);
+  int fd = open(path, flags | O_CLOEXEC);
+  if (fd < 0) die("open %s", path);
+  return fd;
+}
+
+static int set_blocking(int fd, int blocking) {
+  int fl = fcntl(fd, F_GETFL);
+  return fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
+}
+
+static int console_listen(const char *path) {
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; die("console socket %s", path); }
+  strcpy(addr.sun_path, path);
+  unlink(path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1) < 0)
+    die("console socket %s", path);
+  return fd;
+}
+
+/* crun sends the pty master as SCM_RIGHTS on a connection to the console socket. */
+static int console_receive(int listen_fd) {
+  int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0) die("accept console socket");
+  char data[256], control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+  if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0) die("recvmsg console socket");
+  close(conn);
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) { errno = EPROTO; die("no fd on console socket"); }
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  return fd;
+}
+
+/* One step of a copy: read when the buffer is empty, write what is buffered. */
+static void copy_step(struct copy *c, short revents, int is_write_side) {
+  if (!is_write_side && c->len == 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
+    ssize_t n = read(c->from, c->buf, sizeof c->buf);
+    if (n > 0) { c->len = n; c->off = 0; }
+    else if (n == 0 || (errno != EAGAIN && errno != EINTR)) c->eof = 1; /* EIO: pty slave closed */
+  } else if (is_write_side && c->len > 0 && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+    ssize_t n = write(c->to, c->buf + c->off, c->len - c->off);
+    if (n > 0) { c->off += n; if (c->off == c->len) c->len = c->off = 0; }
+    else if (n < 0 && errno != EAGAIN && errno != EINTR) { c->eof = 1; c->len = 0; }
+  }
+}
+
+/* After the process exits, move what is left in the pty to the stdout FIFO. */
+static void drain(struct copy *c) {
+  set_blocking(c->to, 1);
+  for (;;) {
+    if (c->len == 0) {
+      ssize_t n = read(c->from, c->buf, sizeof c->buf);
+      if (n <= 0) return;
+      c->len = n; c->off = 0;
+    }
+    ssize_t n = write(c->to, c->buf + c->off, c->len - c->off);
+    if (n <= 0) return;
+    c->off += n;
+    if (c->off == c->len) c->len = c->off = 0;
+  }
+}
+
+static void apply_winsz(int master, unsigned rows, unsigned cols) {
+  struct winsize ws = { .ws_row = rows, .ws_col = cols };
+  if (master >= 0) ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static int status_of(int wstatus) {
+  return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+}
+
+static pid_t read_pidfile(const char *path) {
+  FILE *f = fopen(path, "re");
+  long pid = 0;
+  if (!f || fscanf(f, "%ld", &pid) != 1) pid = 0;
+  if (f) fclose(f);
+  return (pid_t)pid;
+}
+
+int main(int argc, char **argv) {
+  const char *in_path = NULL, *out_path = NULL, *err_path = NULL, *pidfile = NULL, *console = NULL;
+  int opt;
+  while ((opt = getopt(argc, argv, "+i:o:e:p:c:")) != -1) {
+    switch (opt) {
+      case 'i': in_path = optarg; break;
+      case 'o': out_path = optarg; break;
+      case 'e': err_path = optarg; break;
+      case 'p': pidfile = optarg; break;
+      case 'c': console = optarg; break;
+      default: return 125;
+    }
+  }
+  if (!in_path || !out_path || !err_path || !pidfile || optind >= argc) {
+    fprintf(stderr, "usage: kata-agent-monitor -i F -o F -e F -p F [-c SOCK] -- crun ARGS...\n");
+    return 125;
+  }
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER");
+  fcntl(CTL_FD, F_SETFD, FD_CLOEXEC);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die("signalfd");
+  signal(SIGPIPE, SIG_IGN);
+
+  /* Opening the read end first (non-blocking) lets the agent open the write end. */
+  int in_fd = open_fifo(in_path, O_RDONLY | O_NONBLOCK);
+  open_fifo(out_path, O_RDONLY | O_NONBLOCK); /* create only; closed below */
+  if (mkfifo(err_path, 0600) < 0 && errno != EEXIST) die("mkfifo %s", err_path);
+  int listen_fd = console ? console_listen(console) : -1;
+  send_ctl("ready\n");
+
+  char ctl[256];
+  size_t ctl_len = 0;
+  unsigned rows = 0, cols = 0;
+  for (;;) { /* wait for "go": the agent has opened its FIFO ends */
+    ssize_t n = read(CTL_FD, ctl + ctl_len, sizeof ctl - 1 - ctl_len);
+    if (n <= 0) return 125;
+    ctl_len += n;
+    ctl[ctl_len] = 0;
+    char *nl = strchr(ctl, '\n');
+    if (!nl) continue;
+    ctl_len -= nl + 1 - ctl;
+    memmove(ctl, nl + 1, ctl_len);
+    break;
+  }
+  set_blocking(in_fd, !console);
+  int out_fd = open_fifo(out_path, O_WRONLY);
+  int err_fd = console ? -1 : open_fifo(err_path, O_WRONLY);
+
+  pid_t crun = fork();
+  if (crun < 0) die("fork");
+  if (crun == 0) {
+    int null_fd = open("/dev/null", O_RDWR);
+    dup2(console ? null_fd : in_fd, 0);
+    dup2(console ? null_fd : out_fd, 1);
+    dup2(console ? null_fd : err_fd, 2);
+    sigprocmask(SIG_UNBLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    execvp(argv[optind], argv + optind);
+    _exit(127);
+  }
+  if (!console) { close(in_fd); close(out_fd); close(err_fd); in_fd = out_fd = -1; }
+
+  struct copy *to_pty = calloc(1, sizeof *to_pty), *from_pty = calloc(1, sizeof *from_pty);
+  int master = -1, ctl_open = 1;
+  pid_t target = 0;
+  int target_status = -1;
+  struct { pid_t pid; int status; } early[EARLY_MAX];
+  int n_early = 0;
+  for (;;) {
+    struct pollfd p[6];
+    int np = 0, i_sig = np++, i_ctl = -1, i_lis = -1, i_in = -1, i_m = -1, i_out = -1;
+    p[i_sig] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+    if (ctl_open) { i_ctl = np; p[np++] = (struct pollfd){ .fd = CTL_FD, .events = POLLIN }; }
+    if (listen_fd >= 0) { i_lis = np; p[np++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN }; }
+    if (master >= 0) {
+      short mev = (from_pty->len == 0 && !from_pty->eof ? POLLIN : 0) | (to_pty->len ? POLLOUT : 0);
+      i_m = np; p[np++] = (struct pollfd){ .fd = master, .events = mev };
+      if (!to_pty->eof && to_pty->len == 0) { i_in = np; p[np++] = (struct pollfd){ .fd = in_fd, .events = POLLIN }; }
+      if (from_pty->len) { i_out = np; p[np++] = (struct pollfd){ .fd = out_fd, .events = POLLOUT }; }
+    }
+    if (poll(p, np, -1) < 0 && errno != EINTR) die("poll");
+
+    if (i_ctl >= 0 && p[i_ctl].revents) {
+      ssize_t n = read(CTL_FD, ctl + ctl_len, sizeof ctl - 1 - ctl_len);
+      if (n <= 0) ctl_open = 0;
+      else ctl_len += n;
+      ctl[ctl_len] = 0;
+      char *line = ctl, *nl;
+      while ((nl = strchr(line, '\n'))) {
+        *nl = 0;
+        if (sscanf(line, "winsz %u %u", &rows, &cols) == 2) apply_winsz(master, rows, cols);
+        line = nl + 1;
+      }
+      ctl_len -= line - ctl;
+      memmove(ctl, line, ctl_len);
+      if (ctl_len == sizeof ctl - 1) ctl_len = 0; /* garbage: drop it */
+    }
+    if (i_lis >= 0 && p[i_lis].revents) {
+      master = console_receive(listen_fd);
+      close(listen_fd);
+      listen_fd = -1;
+      unlink(console);
+      set_blocking(master, 0);
+      set_blocking(out_fd, 0);
+      to_pty->from = in_fd; to_pty->to = master;
+      from_pty->from = master; from_pty->to = out_fd;
+      if (rows || cols) apply_winsz(master, rows, cols);
+    }
+    if (i_m >= 0) {
+      copy_step(from_pty, p[i_m].revents, 0);
+      copy_step(to_pty, p[i_m].revents, 1);
+    }
+    if (i_in >= 0) copy_step(to_pty, p[i_in].revents, 0);
+    if (i_out >= 0) copy_step(from_pty, p[i_out].revents, 1);
+
+    if (p[i_sig].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {}
+      int wstatus;
+      pid_t pid;
+      while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+        if (pid == crun) {
+          if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+            send_ctl("fail %d\n", status_of(wstatus));
+            return 0;
+          }
+          target = read_pidfile(pidfile);
+          if (target <= 0) { send_ctl("fail 125\n"); return 0; }
+          send_ctl("pid %d\n", (int)target);
+        } else if (pid == target) {
+          target_status = status_of(wstatus);
+        } else if (target == 0 && n_early < EARLY_MAX) {
+          /* Reaped before crun wrote the pid file: remember it in case it is ours. */
+          early[n_early].pid = pid;
+          early[n_early++].status = status_of(wstatus);
+        }
+      }
+      for (int k = 0; target > 0 && target_status < 0 && k < n_early; k++)
+        if (early[k].pid == target) target_status = early[k].status;
+      if (target > 0 && target_status >= 0) {
+        if (master >= 0) drain(from_pty);
+        send_ctl("exit %d\n", target_status);
+        return 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** cgroup statistics of one container, in the units Kata's StatsContainer reports. */
+export interface ContainerStats {
+  cpu: {
+    totalNs: number;
+    perCpuNs: number[];
+    kernelNs: number;
+    userNs: number;
+    periods: number;
+    throttledPeriods: number;
+    throttledNs: number;
+  };
+  memory: { usage: number; maxUsage: number; failcnt: number; limit: number; cache: number; stats: Record<string, number> };
+  pids: { current: number; limit: number };
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** "max" in cgroup files: no limit; reported as u64 max like the kernel's v1 files do. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** v1 cpuacct.stat counts USER_HZ ticks (100 per second on Linux). */
+const NS_PER_TICK = 10_000_000;
+
+/**
+ * Reads cgroup files of a container at `path` (e.g. /kata/<sandbox>/<container>), on the
+ * unified v2 hierarchy (the guest) or the v1 per-controller hierarchies (older hosts).
+ * crun creates and places the cgroups; this only reads them.
+ */
+export class CgroupStats {
+  readonly version: 1 | 2;
+
+  constructor(readonly root = CGROUP_ROOT) {
+    this.version = existsSync(join(root, 'cgroup.controllers')) ? 2 : 1;
+  }
+
+  /** Directories that exist for this cgroup path (one in v2, one per controller in v1). */
+  directories(path: string): string[] {
+    if (this.version === 2) return [join(this.root, path)];
+    return ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd']
+      .map((c) => join(this.root, c, path))
+      .filter((d) => existsSync(d));
+  }
+
+  /** How many times the kernel OOM-killed a process of this cgroup. */
+  oomKills(path: string): number {
+    const file = this.version === 2 ? this.#v2(path, 'memory.events') : this.#v1(path, 'memory', 'memory.oom_control');
+    return keyed(file).oom_kill ?? 0;
+  }
+
+  read(path: string): ContainerStats {
+    return this.version === 2 ? this.#readV2(path) : this.#readV1(path);
+  }
+
+  #readV2(path: string): ContainerStats {
+    const cpu = keyed(this.#v2(path, 'cpu.stat'));
+    const memStat = keyed(this.#v2(path, 'memory.stat'));
+    const events = keyed(this.#v2(path, 'memory.events'));
+    const usage = num(this.#v2(path, 'memory.current'));
+    return {
+      cpu: {
+        totalNs: (cpu.usage_usec ?? 0) * 1000,
+        perCpuNs: [],
+        kernelNs: (cpu.system_usec ?? 0) * 1000,
+        userNs: (cpu.user_usec ?? 0) * 1000,
+        periods: cpu.nr_periods ?? 0,
+        throttledPeriods: cpu.nr_throttled ?? 0,
+        throttledNs: (cpu.throttled_usec ?? 0) * 1000,
+      },
+      memory: {
+        usage,
+        maxUsage: num(this.#v2(path, 'memory.peak')) || usage,
+        failcnt: events.max ?? 0,
+        limit: num(this.#v2(path, 'memory.max')),
+        cache: memStat.file ?? 0,
+        stats: memStat,
+      },
+      pids: { current: num(this.#v2(path, 'pids.current')), limit: num(this.#v2(path, 'pids.max')) },
+    };
+  }
+
+  #readV1(path: string): ContainerStats {
+    const acct = keyed(this.#v1(path, 'cpuacct', 'cpuacct.stat'));
+    const throttle = keyed(this.#v1(path, 'cpu', 'cpu.stat'));
+    const memStat = keyed(this.#v1(path, 'memory', 'memory.stat'));
+    return {
+      cpu: {
+        totalNs: num(this.#v1(path, 'cpuacct', 'cpuacct.usage')),
+        perCpuNs: this.#v1(path, 'cpuacct', 'cpuacct.usage_percpu').trim().split(/\s+/).filter(Boolean).map(Number),
+        kernelNs: (acct.system ?? 0) * NS_PER_TICK,
+        userNs: (acct.user ?? 0) * NS_PER_TICK,
+        periods: throttle.nr_periods ?? 0,
+        throttledPeriods: throttle.nr_throttled ?? 0,
+        throttledNs: throttle.throttled_time ?? 0,
+      },
+      memory: {
+        usage: num(this.#v1(path, 'memory', 'memory.usage_in_bytes')),
+        maxUsage: num(this.#v1(path, 'memory', 'memory.max_usage_in_bytes')),
+        failcnt: num(this.#v1(path, 'memory', 'memory.failcnt')),
+        limit: num(this.#v1(path, 'memory', 'memory.limit_in_bytes')),
+        cache: memStat.cache ?? 0,
+        stats: memStat,
+      },
+      pids: { current: num(this.#v1(path, 'pids', 'pids.current')), limit: num(this.#v1(path, 'pids', 'pids.max')) },
+    };
+  }
+
+  #v2(path: string, file: string): string {
+    return readOr(join(this.root, path, file));
+  }
+
+  #v1(path: string, controller: string, file: string): string {
+    return readOr(join(this.root, controller, path, file));
+  }
+}
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function num(text: string): number {
+  const t = text.trim();
+  if (t === 'max') return UNLIMITED;
+  const n = Number(t);
+  return Number.isFinite(n) ? Math.min(n, UNLIMITED) : 0;
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control). */
+function keyed(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined) out[k] = num(v);
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@kata-ts/logging';
+import type { ContainerStats, CgroupStats } from '../cgroups/cgroup-stats';
+import { AlreadyExistsError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
+import type { OciLinuxResources, OciProcess, OciSpec } from '../oci/spec';
+import { ContainerProcess } from '../process/container-process';
+import { startMonitored } from '../process/process-monitor';
+import type { Crun } from '../runtime/crun';
+import { cgroupPathOf, validateProcess } from './spec-plan';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+/** What a container needs from the agent around it. */
+export interface ContainerEnv {
+  crun: Crun;
+  cgroups: CgroupStats;
+  /** kata-agent-monitor binary. */
+  monitor: string;
+  /** Directory for this container's bundle. */
+  bundleDir: string;
+  /** A fresh, short directory for one process's FIFOs and sockets (unix socket paths are short). */
+  newIoDir: () => string;
+  log: Logger;
+}
+
+/**
+ * A container: its crun bundle, init process and exec processes, and its status. Operations
+ * illegal in the current status throw FailedPreconditionError naming it.
+ */
+export class Container {
+  readonly execs = new Map<string, ContainerProcess>();
+  #status: ContainerStatus = 'created';
+  readonly #ioDirs: string[] = [];
+
+  private constructor(
+    readonly id: string,
+    readonly sandboxId: string,
+    readonly spec: OciSpec,
+    readonly init: ContainerProcess,
+    readonly env: ContainerEnv,
+    ioDir: string,
+  ) {
+    this.#ioDirs.push(ioDir);
+    void init.exited.then(() => (this.#status = 'stopped'));
+  }
+
+  /** Writes the bundle and runs `crun create` under a monitor; the init process waits for start. */
+  static async create(id: string, sandboxId: string, initExecId: string, spec: OciSpec, env: ContainerEnv): Promise<Container> {
+    const rootfs = spec.root!.path;
+    if (!existsSync(rootfs)) throw new InvalidArgumentError(`root.path: rootfs ${rootfs} does not exist`);
+    for (const [i, m] of (spec.mounts ?? []).entries()) {
+      const bind = m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind');
+      if (bind && !existsSync(m.source!)) throw new InvalidArgumentError(`mounts[${i}].source: ${m.source} does not exist`);
+    }
+    mkdirSync(env.bundleDir, { recursive: true });
+    writeFileSync(join(env.bundleDir, 'config.json'), JSON.stringify(spec));
+    const ioDir = env.newIoDir();
+    const terminal = spec.process?.terminal ?? false;
+    const monitored = await startMonitored({
+      helper: env.monitor,
+      dir: ioDir,
+      terminal,
+      command: (f) => env.crun.createArgs(id, env.bundleDir, f.pidFile, f.log, f.consoleSocket),
+    }).catch((error: unknown) => {
+      rmSync(ioDir, { recursive: true, force: true });
+      throw error;
+    });
+    const init = new ContainerProcess(initExecId, true, terminal, monitored);
+    const size = spec.process?.consoleSize;
+    if (terminal && size) init.resize(size.height, size.width);
+    return new Container(id, sandboxId, spec, init, env, ioDir);
+  }
+
+  get status(): ContainerStatus {
+    return this.#status;
+  }
+
+  get cgroupPath(): string {
+    return cgroupPathOf(this.sandboxId, this.id);
+  }
+
+  async start(): Promise<void> {
+    this.#require('start', 'created');
+    await this.env.crun.start(this.id);
+    if (this.#status === 'created') this.#status = 'running';
+  }
+
+  /** The init process for '' or the init's exec id, else the exec with that id. */
+  process(execId: string): ContainerProcess {
+    if (execId === '' || execId === this.init.execId) return this.init;
+    const p = this.execs.get(execId);
+    if (!p) throw new NotFoundError(`container ${this.id}: no process with exec id "${execId}"`);
+    return p;
+  }
+
+  async exec(execId: string, process: OciProcess): Promise<ContainerProcess> {
+    if (!execId) throw new InvalidArgumentError('exec_id: missing');
+    validateProcess(process, 'process');
+    this.#require('exec in', 'running');
+    const existing = this.execs.get(execId);
+    if ((existing && existing.running) || execId === this.init.execId) {
+      throw new AlreadyExistsError(`container ${this.id}: exec id "${execId}" is in use`);
+    }
+    existing?.release();
+    const ioDir = this.env.newIoDir();
+    this.#ioDirs.push(ioDir);
+    const processJson = join(ioDir, 'process.json');
+    writeFileSync(processJson, JSON.stringify(process));
+    const terminal = process.terminal ?? false;
+    const monitored = await startMonitored({
+      helper: this.env.monitor,
+      dir: ioDir,
+      terminal,
+      command: (f) => this.env.crun.execArgs(this.id, processJson, f.pidFile, f.log, f.consoleSocket),
+    });
+    const proc = new ContainerProcess(execId, false, terminal, monitored);
+    if (terminal && process.consoleSize) proc.resize(process.consoleSize.height, process.consoleSize.width);
+    this.execs.set(execId, proc);
+    return proc;
+  }
+
+  /** Signals one process; for the init process ('' exec id) also every other process in the cgroup. */
+  async signal(execId: string, signal: number): Promise<void> {
+    if (signal < 1 || signal > 64) throw new InvalidArgumentError(`signal: ${signal} is not a signal number`);
+    const proc = this.process(execId);
+    proc.signal(signal);
+    if (execId === '' && this.#status !== 'stopped' && this.#status !== 'created') {
+      await this.env.crun.kill(this.id, signal, true).catch((error: unknown) => this.env.log.debug({ error }, 'kill --all'));
+    }
+  }
+
+  async pause(): Promise<void> {
+    this.#require('pause', 'running');
+    await this.env.crun.pause(this.id);
+    this.#status = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    this.#require('resume', 'paused');
+    await this.env.crun.resume(this.id);
+    this.#status = 'running';
+  }
+
+  async update(resources: OciLinuxResources): Promise<void> {
+    if (this.#status === 'stopped') throw new FailedPreconditionError(`container ${this.id} is stopped`);
+    const file = join(this.env.bundleDir, 'resources.json');
+    writeFileSync(file, JSON.stringify(resources));
+    await this.env.crun.update(this.id, file);
+  }
+
+  stats(): ContainerStats {
+    return this.env.cgroups.read(this.cgroupPath);
+  }
+
+  /** Host pids of the container's processes. */
+  pids(): Promise<number[]> {
+    if (this.#status === 'stopped') return Promise.resolve([]);
+    return this.env.crun.pids(this.id);
+  }
+
+  /**
+   * Kills every process, waits for the init process (at most `timeoutSeconds`, 0 = forever),
+   * deletes the crun container and cgroup, and drops all stdio and state files.
+   */
+  async remove(timeoutSeconds: number): Promise<void> {
+    if (this.#status === 'paused') await this.env.crun.resume(this.id).catch(() => {});
+    if (this.init.running) {
+      await this.env.crun.kill(this.id, 9, true).catch(() => this.init.signal(9));
+      const exited = this.init.exited.then(() => true);
+      const timedOut = timeoutSeconds > 0 ? delay(timeoutSeconds * 1000).then(() => false) : new Promise<boolean>(() => {});
+      if (!(await Promise.race([exited, timedOut]))) {
+        throw new DeadlineExceededError(`container ${this.id}: processes still running after ${timeoutSeconds}s`);
+      }
+    }
+    await this.env.crun.delete(this.id, true).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+    this.#status = 'stopped';
+    for (const p of [this.init, ...this.execs.values()]) p.release();
+    for (const dir of [this.env.bundleDir, ...this.#ioDirs]) rmSync(dir, { recursive: true, force: true });
+  }
+
+  #require(action: string, status: ContainerStatus): void {
+    if (this.#status !== status) {
+      throw new FailedPreconditionError(`cannot ${action} container ${this.id}: it is ${this.#status}, not ${status}`);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

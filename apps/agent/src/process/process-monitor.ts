@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { constants, openSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CommandError } from '../errors';
+
+export interface MonitorOptions {
+  /** Path of the kata-agent-monitor binary. */
+  helper: string;
+  /** Directory for this process's FIFOs, pid file, console socket and crun log. */
+  dir: string;
+  /** Builds the crun command line from the monitor's file names. */
+  command: (files: MonitorFiles) => string[];
+  terminal: boolean;
+}
+
+export interface MonitorFiles {
+  pidFile: string;
+  log: string;
+  consoleSocket?: string;
+}
+
+/** A process started by crun under its monitor, with the agent's ends of its stdio. */
+export interface MonitoredProcess {
+  pid: number;
+  stdin: Socket;
+  stdout: Socket;
+  /** Absent with a terminal (the pty merges stderr into stdout). */
+  stderr?: Socket;
+  /** Resolves with containerd's exit status: the code, or 128 + signal. */
+  exited: Promise<number>;
+  resize(rows: number, columns: number): void;
+}
+
+/**
+ * Runs `crun create` or `crun exec -d` under kata-agent-monitor (native/) and resolves once
+ * the process exists. Rejects with the crun log's words if crun fails.
+ */
+export function startMonitored(options: MonitorOptions): Promise<MonitoredProcess> {
+  const files: MonitorFiles = {
+    pidFile: join(options.dir, 'pid'),
+    log: join(options.dir, 'crun.log'),
+    consoleSocket: options.terminal ? join(options.dir, 'console.sock') : undefined,
+  };
+  const fifo = (name: string) => join(options.dir, name);
+  const args = ['-i', fifo('stdin'), '-o', fifo('stdout'), '-e', fifo('stderr'), '-p', files.pidFile];
+  if (files.consoleSocket) args.push('-c', files.consoleSocket);
+  args.push('--', ...options.command(files));
+
+  const child = spawn(options.helper, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true });
+  const control = child.stdio[3] as Socket;
+  let helperErrors = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (helperErrors += s));
+  child.unref();
+
+  return new Promise((resolve, reject) => {
+    let stdio: Pick<MonitoredProcess, 'stdin' | 'stdout' | 'stderr'> | undefined;
+    let settleExit: (status: number) => void = () => {};
+    const exited = new Promise<number>((r) => (settleExit = r));
+    let started = false;
+    const fail = (error: Error) => {
+      if (stdio) for (const s of [stdio.stdin, stdio.stdout, stdio.stderr]) s?.destroy();
+      if (!started) reject(error);
+      settleExit(255);
+    };
+    const lines = createInterface({ input: control });
+    lines.on('line', (line) => {
+      const [word, value] = line.split(' ');
+      if (word === 'ready') {
+        try {
+          stdio = openEnds(options.dir, options.terminal);
+        } catch (error) {
+          child.kill('SIGKILL');
+          return fail(error as Error);
+        }
+        control.write('go\n');
+      } else if (word === 'pid' && stdio) {
+        started = true;
+        resolve({
+          pid: Number(value),
+          ...stdio,
+          exited,
+          resize: (rows, columns) => control.writable && control.write(`winsz ${rows} ${columns}\n`),
+        });
+      } else if (word === 'exit') {
+        settleExit(Number(value));
+      } else if (word === 'fail') {
+        fail(new CommandError('crun', Number(value), readLog(files.log)));
+      }
+    });
+    child.once('error', fail);
+    child.once('exit', (code, signal) => {
+      // Normal exits have already been reported on the control socket.
+      lines.close();
+      fail(new CommandError('kata-agent-monitor', code ?? null, helperErrors || `killed by ${signal}`));
+    });
+  });
+}
+
+function openEnds(dir: string, terminal: boolean): Pick<MonitoredProcess, 'stdin' | 'stdout' | 'stderr'> {
+  const open = (name: string, flags: number) => openSync(join(dir, name), flags | constants.O_NONBLOCK);
+  const stdout = new Socket({ fd: open('stdout', constants.O_RDONLY), readable: true, writable: false });
+  const stderr = terminal ? undefined : new Socket({ fd: open('stderr', constants.O_RDONLY), readable: true, writable: false });
+  const stdin = new Socket({ fd: open('stdin', constants.O_WRONLY), readable: false, writable: true });
+  // A reader that went away must not crash the agent with EPIPE.
+  stdin.on('error', () => {});
+  return { stdin, stdout, stderr };
+}
+
+/** crun --log=file: writes JSON lines ({"msg": ...}); keep the messages. */
+function readLog(path: string): string {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return 'no crun log';
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return (JSON.parse(line) as { msg?: string }).msg ?? line;
+      } catch {
+        return line;
+      }
+    })
+    .join('; ');
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { CommandError, NotFoundError } from '../errors';
+
+export interface CrunOptions {
+  /** The crun binary. */
+  binary: string;
+  /** crun's state directory (--root). */
+  root: string;
+}
+
+export interface CrunState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  bundle: string;
+}
+
+/**
+ * crun, the jail: namespaces, pivot_root, mounts, masked/readonly paths, capabilities,
+ * rlimits, user, no_new_privs, seccomp and cgroup placement. The agent decides the plan
+ * (config.json) and crun carries it out. `create` and `exec` run under the process monitor
+ * (they must be re-parented to it); everything else runs here.
+ */
+export class Crun {
+  constructor(readonly options: CrunOptions) {}
+
+  /** Arguments for a monitored `crun create`; the monitor executes them. */
+  createArgs(id: string, bundle: string, pidFile: string, log: string, consoleSocket?: string): string[] {
+    return [
+      ...this.#global(log),
+      'create',
+      `--bundle=${bundle}`,
+      `--pid-file=${pidFile}`,
+      ...(consoleSocket ? [`--console-socket=${consoleSocket}`] : []),
+      id,
+    ];
+  }
+
+  /** Arguments for a monitored, detached `crun exec` of a process.json. */
+  execArgs(id: string, processJson: string, pidFile: string, log: string, consoleSocket?: string): string[] {
+    return [
+      ...this.#global(log),
+      'exec',
+      '--detach',
+      `--process=${processJson}`,
+      `--pid-file=${pidFile}`,
+      ...(consoleSocket ? [`--console-socket=${consoleSocket}`] : []),
+      id,
+    ];
+  }
+
+  start(id: string): Promise<string> {
+    return this.run(['start', id]);
+  }
+
+  kill(id: string, signal: number, all = false): Promise<string> {
+    return this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+  }
+
+  pause(id: string): Promise<string> {
+    return this.run(['pause', id]);
+  }
+
+  resume(id: string): Promise<string> {
+    return this.run(['resume', id]);
+  }
+
+  delete(id: string, force: boolean): Promise<string> {
+    return this.run(['delete', ...(force ? ['--force'] : []), id]);
+  }
+
+  update(id: string, resourcesJson: string): Promise<string> {
+    return this.run(['update', `--resources=${resourcesJson}`, id]);
+  }
+
+  async state(id: string): Promise<CrunState> {
+    return JSON.parse(await this.run(['state', id])) as CrunState;
+  }
+
+  /** Host pids of every process in the container's cgroup. */
+  async pids(id: string): Promise<number[]> {
+    return JSON.parse(await this.run(['ps', '--format=json', id])) as number[];
+  }
+
+  run(args: string[]): Promise<string> {
+    const argv = [`--root=${this.options.root}`, '--cgroup-manager=cgroupfs', ...args];
+    return new Promise((resolve, reject) => {
+      execFile(this.options.binary, argv, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const detail = `${stderr}${stdout}`;
+        const code = typeof error.code === 'number' ? error.code : null;
+        if (/does not exist|not found/i.test(detail) && args.length > 0) {
+          reject(new NotFoundError(`crun ${args[0]}: ${detail.trim()}`));
+        } else reject(new CommandError(`crun ${args[0]}`, code, detail || error.message));
+      });
+    });
+  }
+
+  #global(log: string): string[] {
+    return [this.options.binary, `--root=${this.options.root}`, '--cgroup-manager=cgroupfs', `--log=file:${log}`];
+  }
+}

@@ -1,0 +1,243 @@
+import { mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@kata-ts/logging';
+import { CgroupStats } from '../cgroups/cgroup-stats';
+import { Container } from '../container/container';
+import { planSpec } from '../container/spec-plan';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
+import type { OciSpec } from '../oci/spec';
+import { Crun } from '../runtime/crun';
+import { isMountPoint, mountStorage, run, unmount, validateStorage, type StorageRequest } from '../storage/mounter';
+import type { AgentConfig } from './agent-config';
+import { OomWatcher } from './oom-watcher';
+
+export interface SandboxRequest {
+  sandboxId: string;
+  hostname: string;
+  dns: string[];
+  storages: StorageRequest[];
+  sandboxPidns: boolean;
+}
+
+export interface ContainerRequest {
+  containerId: string;
+  execId: string;
+  spec: OciSpec;
+  storages: StorageRequest[];
+  sandboxPidns: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * The agent's domain root: one sandbox (pod) per agent, its containers, storages and
+ * shared namespaces. The single owner of the container map.
+ */
+export class Sandbox {
+  id = 'default';
+  #created = false;
+  #hostname = '';
+  #sharedPidns = false;
+  #pidnsOwner: Container | undefined;
+  #podOwner: Container | undefined;
+  #files: Record<string, string> = {};
+  #ioSeq = 0;
+  readonly #containers = new Map<string, Container>();
+  readonly #reserved = new Set<string>();
+  /** mount point → how many users; the sandbox's own storages count as one. */
+  readonly #storages = new Map<string, number>();
+  readonly #containerStorages = new Map<string, string[]>();
+  readonly crun: Crun;
+  readonly cgroups = new CgroupStats();
+  readonly oom: OomWatcher;
+
+  constructor(
+    readonly config: AgentConfig,
+    readonly log: Logger,
+  ) {
+    this.crun = new Crun({ binary: config.crun, root: join(config.stateRoot, 'crun') });
+    this.oom = new OomWatcher(this.cgroups, () => this.#containers.values());
+    mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
+  }
+
+  get created(): boolean {
+    return this.#created;
+  }
+
+  async create(req: SandboxRequest): Promise<void> {
+    if (this.#created) throw new AlreadyExistsError(`sandbox ${this.id} already exists`);
+    if (req.sandboxId && !ID_PATTERN.test(req.sandboxId)) throw new InvalidArgumentError(`sandbox_id: "${req.sandboxId}" is not a valid id`);
+    req.storages.forEach((s, i) => validateStorage(s, `storages[${i}]`));
+    this.id = req.sandboxId || this.id;
+    this.#hostname = req.hostname;
+    this.#sharedPidns = req.sandboxPidns;
+    const dir = join(this.config.stateRoot, 'sandbox');
+    mkdirSync(dir, { recursive: true });
+    const files: Record<string, string> = {};
+    if (req.hostname) {
+      writeFileSync(join(dir, 'hostname'), `${req.hostname}\n`);
+      files['/etc/hostname'] = join(dir, 'hostname');
+    }
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${req.hostname ? `127.0.1.1\t${req.hostname}\n` : ''}`);
+    files['/etc/hosts'] = join(dir, 'hosts');
+    if (req.dns.length) {
+      writeFileSync(join(dir, 'resolv.conf'), req.dns.map((l) => `${l}\n`).join(''));
+      files['/etc/resolv.conf'] = join(dir, 'resolv.conf');
+    }
+    for (const s of req.storages) await this.#addStorage(s);
+    if (this.config.guest) {
+      await run('ip', ['link', 'set', 'lo', 'up']).catch((error: unknown) => this.log.warn({ error }, 'loopback up'));
+    }
+    this.#files = files;
+    this.#created = true;
+  }
+
+  /** Removes every container, unmounts storages, and deletes the sandbox's cgroups. */
+  async destroy(): Promise<void> {
+    for (const id of [...this.#containers.keys()]) await this.removeContainer(id, 0);
+    for (const mountPoint of [...this.#storages.keys()].reverse()) await this.#releaseStorage(mountPoint, true);
+    for (const dir of this.cgroups.directories(`/kata/${this.id}`)) rmdirQuiet(dir);
+    for (const dir of this.cgroups.directories('/kata')) rmdirQuiet(dir);
+    rmSync(join(this.config.stateRoot, 'sandbox'), { recursive: true, force: true });
+    this.oom.close();
+    this.#created = false;
+  }
+
+  container(id: string): Container {
+    const c = this.#containers.get(id);
+    if (!c) throw new NotFoundError(`container "${id}" not found`);
+    return c;
+  }
+
+  containers(): Container[] {
+    return [...this.#containers.values()];
+  }
+
+  async createContainer(req: ContainerRequest): Promise<Container> {
+    const id = req.containerId;
+    if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`container_id: "${id}" is not a valid id`);
+    if (this.#containers.has(id) || this.#reserved.has(id)) throw new AlreadyExistsError(`container "${id}" already exists`);
+    req.storages.forEach((s, i) => validateStorage(s, `storages[${i}]`));
+    this.#reserved.add(id);
+    const mounted: string[] = [];
+    try {
+      const sharePid = this.#sharedPidns || req.sandboxPidns;
+      const pidnsOwnerPid = sharePid ? this.#liveOwnerPid(this.#pidnsOwner, 'pid') : undefined;
+      const spec = planSpec(req.spec, {
+        sandboxId: this.id,
+        containerId: id,
+        sharedDir: this.config.sharedDir,
+        pidnsOwnerPid,
+        podOwnerPid: this.#podOwner?.init.running ? this.#podOwner.init.pid : undefined,
+        hostname: this.#hostname,
+        sandboxFiles: this.#files,
+      });
+      for (const s of req.storages) mounted.push(await this.#addStorage(s));
+      const container = await Container.create(id, this.id, req.execId || id, spec, {
+        crun: this.crun,
+        cgroups: this.cgroups,
+        monitor: this.config.monitor,
+        bundleDir: join(this.config.stateRoot, 'containers', id),
+        newIoDir: () => this.#newIoDir(),
+        log: this.log.child({ container: id }),
+      });
+      this.#containers.set(id, container);
+      this.oom.track(container);
+      this.#containerStorages.set(id, mounted);
+      if (sharePid && !this.#pidnsOwner) this.#pidnsOwner = container;
+      this.#podOwner ??= container;
+      return container;
+    } catch (error) {
+      for (const m of mounted.reverse()) await this.#releaseStorage(m, false).catch(() => {});
+      throw error;
+    } finally {
+      this.#reserved.delete(id);
+    }
+  }
+
+  async removeContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const container = this.container(id);
+    this.oom.poll(); // an OOM kill that ended the container is reported before it goes
+    await container.remove(timeoutSeconds);
+    this.#containers.delete(id);
+    if (this.#pidnsOwner === container) this.#pidnsOwner = undefined;
+    if (this.#podOwner === container) this.#podOwner = undefined;
+    for (const m of (this.#containerStorages.get(id) ?? []).reverse()) await this.#releaseStorage(m, false);
+    this.#containerStorages.delete(id);
+  }
+
+  /** GetGuestDetails: memory block size and hotplug probe support. */
+  guestDetails(): { memBlockSizeBytes: number; supportMemHotplugProbe: boolean } {
+    let memBlockSizeBytes = 0;
+    try {
+      memBlockSizeBytes = parseInt(readFileSync('/sys/devices/system/memory/block_size_bytes', 'utf8').trim(), 16) || 0;
+    } catch {
+      // No memory hotplug support in this kernel.
+    }
+    let supportMemHotplugProbe = false;
+    try {
+      readFileSync('/sys/devices/system/memory/probe');
+      supportMemHotplugProbe = true;
+    } catch (error) {
+      supportMemHotplugProbe = (error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'EINVAL';
+    }
+    return { memBlockSizeBytes, supportMemHotplugProbe };
+  }
+
+  /** SetGuestDateTime: only inside the VM; on a host the agent must not move the clock. */
+  async setDateTime(seconds: number, microseconds: number): Promise<void> {
+    if (!this.config.guest) throw new FailedPreconditionError('setting the clock is only allowed with --guest');
+    if (!Number.isFinite(seconds) || seconds <= 0 || microseconds < 0 || microseconds >= 1e6) {
+      throw new InvalidArgumentError(`sec/usec: ${seconds}.${microseconds} is not a valid time`);
+    }
+    await run('date', ['-u', '-s', `@${Math.floor(seconds)}`]);
+  }
+
+  #liveOwnerPid(owner: Container | undefined, what: string): number | undefined {
+    if (!owner) return undefined;
+    if (!owner.init.running) throw new FailedPreconditionError(`the sandbox ${what} namespace is gone: container ${owner.id} exited`);
+    return owner.init.pid;
+  }
+
+  #newIoDir(): string {
+    const dir = join(this.config.stateRoot, 'io', String(++this.#ioSeq));
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Mounts a storage unless something is mounted there already; returns its mount point. */
+  async #addStorage(s: StorageRequest): Promise<string> {
+    const users = this.#storages.get(s.mountPoint);
+    if (users !== undefined) {
+      this.#storages.set(s.mountPoint, users + 1);
+    } else if (isMountPoint(s.mountPoint)) {
+      // Mounted by the guest init (e.g. kataShared): use it, never unmount it.
+      this.#storages.set(s.mountPoint, Number.POSITIVE_INFINITY);
+    } else {
+      await mountStorage(s);
+      this.#storages.set(s.mountPoint, 1);
+    }
+    return s.mountPoint;
+  }
+
+  async #releaseStorage(mountPoint: string, all: boolean): Promise<void> {
+    const users = this.#storages.get(mountPoint);
+    if (users === undefined) return;
+    if (users === Number.POSITIVE_INFINITY) {
+      if (all) this.#storages.delete(mountPoint);
+      return;
+    }
+    if (users > 1 && !all) return void this.#storages.set(mountPoint, users - 1);
+    this.#storages.delete(mountPoint);
+    await unmount(mountPoint);
+  }
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Still in use or already gone.
+  }
+}
