@@ -26,6 +26,7 @@ opts=(
   oneof=unions-value
   env=node
   useOptionals=messages
+  useJsTypeOverride=true
 )
 
 generate() {

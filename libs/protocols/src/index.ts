@@ -1,7 +1,24 @@
-// One namespace per proto package, so equally named messages of different packages never clash.
+// One namespace per proto package (or file of a package), so equally named messages never clash.
 export * as ttrpc from './gen/ttrpc/request';
 export * as rpc from './rpc';
 export * as google from './google';
+
+// containerd
+export * as task from './gen/containerd/task/v2/shim';
+export * as events from './gen/containerd/events/task';
+export * as eventsService from './gen/containerd/services/events/ttrpc/v1/events';
+export * as types from './types';
+export * as runtimeoptions from './gen/runtimeoptions/v1/api';
+export * as runc from './gen/containerd/runc/options/oci';
+export * as cgroupsV1 from './gen/io/containerd/cgroups/v1/metrics';
+export * as cgroupsV2 from './gen/io/containerd/cgroups/v2/metrics';
+
+// Kata agent API (package grpc, one namespace per file; Kata's package types as kataTypes)
+export * as agent from './gen/kata/agent';
+export * as health from './gen/kata/health';
+export * as oci from './gen/kata/oci';
+export * as csi from './gen/kata/csi';
+export * as kataTypes from './gen/kata/types';
 
 export { messageTypeRegistry } from './gen/typeRegistry';
 export type { MessageType } from './gen/typeRegistry';
