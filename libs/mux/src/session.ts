@@ -1,0 +1,384 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@kata-ts/logging';
+import { defaultLogger } from './default-logger';
+import { FrameDecoder } from './frame-decoder';
+import { describeHeader, encodeHeader, Flag, FrameType, GoAwayCode, type FrameHeader } from './frame-header';
+import { MuxError } from './mux-error';
+import { PingTracker } from './ping-tracker';
+import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './session-options';
+import { Stream, type StreamHost } from './stream';
+
+export interface SessionEvents {
+  /** A stream the peer opened; it is ACKed when emitted. */
+  stream: [stream: Stream];
+  /** The peer sent GoAway(Normal): open() fails from now on; existing streams go on. */
+  goaway: [code: number];
+  /** The session failed (protocol error, peer's error GoAway, transport error, keepalive). */
+  error: [error: MuxError];
+  close: [];
+  newListener: [event: string | symbol, listener: (...args: unknown[]) => void];
+}
+
+/** Largest stream id; hashicorp/yamux stops one below it. */
+const MAX_STREAM_ID = 0xffffffff;
+/** How long a closing session waits for the transport to flush before destroying it. */
+const TRANSPORT_FLUSH_MS = 1000;
+
+/**
+ * A yamux session over one reliable byte stream (a unix socket, a virtio-serial port), wire
+ * compatible with hashicorp/yamux. The transport is always read: yamux has no session window, so
+ * per-stream windows are what bound memory, and a peer that overruns one gets GoAway(protocol
+ * error). Writes respect the transport's backpressure; waiting streams take turns.
+ */
+export class Session extends EventEmitter<SessionEvents> {
+  readonly role: 'client' | 'server';
+  readonly #transport: Duplex;
+  readonly #options: ResolvedSessionOptions;
+  readonly #log: Logger;
+  readonly #decoder: FrameDecoder;
+  readonly #host: StreamHost;
+  readonly #streams = new Map<number, Stream>();
+  readonly #pings = new PingTracker();
+  #backlog: Stream[] = [];
+  #waiters: (() => void)[] = [];
+  /** The stream receiving the payload of the Data frame being decoded. */
+  #target: Stream | undefined;
+  #nextId: number;
+  #highestRemoteId = 0;
+  #localGoAway = false;
+  #remoteGoAway = false;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(transport: Duplex, options: SessionOptions) {
+    super();
+    this.#options = resolveSessionOptions(options);
+    this.role = this.#options.role;
+    this.#log = (options.logger ?? defaultLogger()).child({ mux: this.role });
+    this.#transport = transport;
+    this.#nextId = this.role === 'client' ? 1 : 2;
+    this.#host = this.#makeHost();
+    this.#decoder = new FrameDecoder({
+      header: (header) => this.#onHeader(header),
+      data: (chunk) => this.#target?.onData(chunk),
+      end: (header) => this.#onFrameEnd(header),
+    });
+
+    transport.on('data', (chunk: Buffer) => this.#onTransportData(chunk));
+    transport.on('drain', () => this.#onDrain());
+    transport.on('end', () => this.#teardown(undefined, 'transport ended'));
+    transport.on('close', () => this.#teardown(undefined, 'transport closed'));
+    transport.on('error', (err: Error) =>
+      this.#teardown(new MuxError('ERR_MUX_TRANSPORT', `transport failed: ${err.message}`, { cause: err })),
+    );
+    this.on('newListener', (event) => {
+      if (event === 'stream' && this.#backlog.length > 0) process.nextTick(() => this.#drainBacklog());
+    });
+    this.#startKeepAlive();
+    if (transport.destroyed || transport.readableEnded) {
+      process.nextTick(() => this.#teardown(undefined, 'transport already closed'));
+    }
+  }
+
+  /** Streams open on the wire (including accepted-but-unread and backlog ones). */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /**
+   * Opens a stream at once (SYN goes out now) and returns it: yamux allows data before the peer's
+   * ACK, so it can be written immediately. If the peer refuses it, the stream errors with
+   * ERR_MUX_STREAM_RESET. Throws MuxError when the session is closing or the peer sent GoAway.
+   */
+  open(): Stream {
+    if (this.#destroyed || this.#closing) throw new MuxError('ERR_MUX_SESSION_CLOSED', 'session is closed');
+    if (this.#remoteGoAway) throw new MuxError('ERR_MUX_REMOTE_GOAWAY', 'peer sent GoAway: no new streams');
+    const id = this.#nextId;
+    if (id >= MAX_STREAM_ID - 1) throw new MuxError('ERR_MUX_STREAMS_EXHAUSTED', 'no stream ids left');
+    this.#nextId += 2;
+    const stream = new Stream(this.#host, id);
+    this.#streams.set(id, stream);
+    stream.sendOpen(Flag.SYN);
+    return stream;
+  }
+
+  /** Round-trip time in milliseconds; rejects with ERR_MUX_TIMEOUT after pingTimeoutMs. */
+  ping(): Promise<number> {
+    if (this.#destroyed) return Promise.reject(new MuxError('ERR_MUX_SESSION_CLOSED', 'session is closed'));
+    const { value, rtt } = this.#pings.start(this.#options.pingTimeoutMs);
+    this.#writeFrame(FrameType.Ping, Flag.SYN, 0, value);
+    return rtt;
+  }
+
+  /**
+   * Tells the peer we accept no more streams (later SYNs get RST); existing streams go on.
+   * A non-zero code (protocol or internal error) also ends the session.
+   */
+  goAway(code: GoAwayCode = GoAwayCode.Normal): void {
+    if (this.#destroyed) return;
+    if (!this.#localGoAway || code !== GoAwayCode.Normal) this.#writeFrame(FrameType.GoAway, 0, 0, code);
+    this.#localGoAway = true;
+    if (code !== GoAwayCode.Normal) this.#teardown(undefined, `sent GoAway(${code})`);
+  }
+
+  /**
+   * Graceful close: GoAway, refuse the backlog, half-close (FIN) every stream after its pending
+   * writes, wait until the peer closes them too, then end the transport. Use destroy() to stop
+   * waiting (a peer that never closes its side keeps this pending).
+   */
+  close(): Promise<void> {
+    if (this.#destroyed) return Promise.resolve();
+    if (!this.#closing) {
+      this.#closing = new Promise((resolve) => this.once('close', resolve));
+      this.goAway(GoAwayCode.Normal);
+      for (const stream of this.#backlog) stream.destroy();
+      for (const stream of [...this.#streams.values()]) stream.end();
+      this.#maybeFinishClose();
+    }
+    return this.#closing;
+  }
+
+  /** Ends the session now: every open stream is destroyed with ERR_MUX_SESSION_CLOSED. */
+  destroy(error?: Error): void {
+    const muxError =
+      error === undefined || error instanceof MuxError
+        ? error
+        : new MuxError('ERR_MUX_INTERNAL', error.message, { cause: error });
+    this.#teardown(muxError, 'destroyed');
+  }
+
+  #makeHost(): StreamHost {
+    const transport = this.#transport;
+    return {
+      maxStreamWindow: this.#options.maxStreamWindow,
+      get writable() {
+        return transport.writableLength < transport.writableHighWaterMark;
+      },
+      writeFrame: (type, flags, streamId, length, payload) => this.#writeFrame(type, flags, streamId, length, payload),
+      onceWritable: (resume) => this.#waiters.push(resume),
+      forget: (stream) => this.#forget(stream),
+    };
+  }
+
+  #writeFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void {
+    const transport = this.#transport;
+    if (this.#destroyed || !transport.writable) return;
+    const header = encodeHeader({ type, flags, streamId, length });
+    if (!payload) {
+      transport.write(header);
+      return;
+    }
+    // Corked, so header and payload leave in one writev.
+    transport.cork();
+    transport.write(header);
+    transport.write(payload);
+    transport.uncork();
+  }
+
+  /** Wakes waiting writers in turn; those not reached before the transport fills again go first next time. */
+  #onDrain(): void {
+    const batch = this.#waiters;
+    this.#waiters = [];
+    for (let i = 0; i < batch.length; i++) {
+      if (this.#destroyed) return;
+      if (!this.#host.writable) {
+        this.#waiters = batch.slice(i).concat(this.#waiters);
+        return;
+      }
+      (batch[i] as () => void)();
+    }
+  }
+
+  #onTransportData(chunk: Buffer): void {
+    if (this.#destroyed) return;
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #onHeader(header: FrameHeader): void {
+    this.#target = undefined;
+    if (header.type === FrameType.Ping) return this.#onPing(header);
+    if (header.type === FrameType.GoAway) return this.#onGoAway(header.length);
+    const stream = header.flags & Flag.SYN ? this.#incoming(header.streamId) : this.#streams.get(header.streamId);
+    if (!stream) {
+      if (!(header.flags & Flag.SYN)) this.#onUnknownStream(header);
+      return;
+    }
+    if (header.flags & Flag.RST) return stream.onReset();
+    if (header.type === FrameType.WindowUpdate) {
+      stream.onWindowUpdate(header.length);
+      if (header.flags & Flag.FIN) stream.onRemoteFin();
+      return;
+    }
+    if (header.length > 0) {
+      stream.expectData(header.length);
+      this.#target = stream;
+    }
+  }
+
+  #onFrameEnd(header: FrameHeader): void {
+    this.#target = undefined;
+    // FIN on a Data frame applies after its payload.
+    if (header.type === FrameType.Data && header.flags & Flag.FIN && !(header.flags & Flag.RST)) {
+      this.#streams.get(header.streamId)?.onRemoteFin();
+    }
+  }
+
+  /** A SYN: registers the stream, or refuses it with RST (going away, backlog full). */
+  #incoming(id: number): Stream | undefined {
+    const remoteParity = this.role === 'client' ? 0 : 1;
+    if (id === 0 || id % 2 !== remoteParity) {
+      throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id}, which is not one of its ids`);
+    }
+    if (this.#streams.has(id)) throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id} twice`);
+    this.#highestRemoteId = Math.max(this.#highestRemoteId, id);
+    if (this.#localGoAway || this.#closing) {
+      this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+      return undefined;
+    }
+    const stream = new Stream(this.#host, id);
+    this.#streams.set(id, stream);
+    if (this.#backlog.length === 0 && this.listenerCount('stream') > 0) {
+      this.#accept(stream);
+    } else if (this.#backlog.length < this.#options.acceptBacklog) {
+      this.#backlog.push(stream);
+    } else {
+      this.#log.warn({ stream: id }, 'yamux accept backlog full: refusing stream');
+      this.#streams.delete(id);
+      this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+      return undefined;
+    }
+    return stream;
+  }
+
+  #accept(stream: Stream): void {
+    stream.sendOpen(Flag.ACK);
+    this.emit('stream', stream);
+  }
+
+  #drainBacklog(): void {
+    try {
+      while (!this.#destroyed && this.#backlog.length > 0 && this.listenerCount('stream') > 0) {
+        const stream = this.#backlog.shift() as Stream;
+        if (!stream.destroyed) this.#accept(stream);
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /**
+   * Frames for streams we do not have. Stale ones (a stream we closed or reset, whose peer had
+   * frames in flight) are dropped, as hashicorp/yamux does; Data for an id that was never opened
+   * gets RST so the peer's writer fails instead of hanging.
+   */
+  #onUnknownStream(header: FrameHeader): void {
+    if (header.type !== FrameType.Data || header.flags & Flag.RST) return;
+    const id = header.streamId;
+    const ours = id % 2 === (this.role === 'client' ? 1 : 0);
+    const stale = ours ? id < this.#nextId : id <= this.#highestRemoteId;
+    if (stale) return;
+    this.#log.debug({ frame: describeHeader(header) }, 'yamux frame for unknown stream: RST');
+    this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+  }
+
+  #onPing(header: FrameHeader): void {
+    if (header.flags & Flag.SYN) this.#writeFrame(FrameType.Ping, Flag.ACK, 0, header.length);
+    else if (header.flags & Flag.ACK) this.#pings.settle(header.length);
+  }
+
+  #onGoAway(code: number): void {
+    if (code === GoAwayCode.Normal) {
+      this.#remoteGoAway = true;
+      this.emit('goaway', code);
+      return;
+    }
+    const reason =
+      code === GoAwayCode.ProtocolError ? 'protocol error' : code === GoAwayCode.InternalError ? 'internal error' : `code ${code}`;
+    this.#teardown(new MuxError('ERR_MUX_REMOTE_GOAWAY', `peer ended the session: ${reason}`));
+  }
+
+  #forget(stream: Stream): void {
+    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    if (this.#target === stream) this.#target = undefined;
+    const queued = this.#backlog.indexOf(stream);
+    if (queued >= 0) this.#backlog.splice(queued, 1);
+    this.#maybeFinishClose();
+  }
+
+  #maybeFinishClose(): void {
+    if (this.#closing && this.#streams.size === 0) this.#teardown(undefined, 'closed');
+  }
+
+  #startKeepAlive(): void {
+    const interval = this.#options.keepAliveIntervalMs;
+    if (interval === false) return;
+    let pending = false;
+    this.#keepAlive = setInterval(() => {
+      if (pending || this.#destroyed) return;
+      pending = true;
+      this.ping().then(
+        () => (pending = false),
+        (err: MuxError) => {
+          if (this.#destroyed) return;
+          this.#teardown(new MuxError('ERR_MUX_TIMEOUT', `keepalive failed: ${err.message}`, { cause: err }));
+        },
+      );
+    }, interval);
+    this.#keepAlive.unref();
+  }
+
+  /** The peer broke the protocol, or our own code threw while handling its input. */
+  #fail(err: unknown): void {
+    if (this.#destroyed) return;
+    const error =
+      err instanceof MuxError
+        ? err
+        : new MuxError('ERR_MUX_INTERNAL', `mux: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    this.#log.warn({ err: error }, 'yamux session failed');
+    const code = error.code === 'ERR_MUX_PROTOCOL' ? GoAwayCode.ProtocolError : GoAwayCode.InternalError;
+    this.#writeFrame(FrameType.GoAway, 0, 0, code);
+    this.#teardown(error);
+  }
+
+  /** Ends everything once. `error` is emitted as the session's 'error'; streams get a closed error. */
+  #teardown(error: MuxError | undefined, reason = 'failed'): void {
+    if (this.#destroyed) return;
+    // Frames written just before (GoAway) still leave: #shutdownTransport ends, then destroys.
+    this.#shutdownTransport();
+    this.#destroyed = true;
+    this.#decoder.stop();
+    clearInterval(this.#keepAlive);
+    const message = error ? `session closed: ${error.message}` : `session closed: ${reason}`;
+    const closed = new MuxError('ERR_MUX_SESSION_CLOSED', message, error ? { cause: error } : undefined);
+    this.#pings.rejectAll(closed);
+    // Streams nobody accepted have no 'error' listener yet: close them quietly.
+    const unaccepted = new Set(this.#backlog);
+    this.#backlog = [];
+    this.#waiters = [];
+    for (const stream of [...this.#streams.values()]) stream.destroy(unaccepted.has(stream) ? undefined : closed);
+    this.#streams.clear();
+    process.nextTick(() => {
+      if (error) this.emit('error', error);
+      this.emit('close');
+    });
+  }
+
+  #shutdownTransport(): void {
+    const transport = this.#transport;
+    if (transport.destroyed) return;
+    const timer = setTimeout(() => transport.destroy(), TRANSPORT_FLUSH_MS);
+    timer.unref();
+    transport.once('close', () => clearTimeout(timer));
+    transport.end(() => transport.destroy());
+  }
+}
