@@ -1,0 +1,85 @@
+/** Stable codes for everything this library throws; callers switch on `code`, never on text. */
+export type VsockErrorCode =
+  /** vsock.node was not found or could not be loaded. */
+  | 'ADDON_NOT_FOUND'
+  /** A URI this library does not understand. */
+  | 'BAD_URI'
+  /** A socket call failed (the cause carries errno and syscall). */
+  | 'SOCKET_ERROR'
+  /** No virtio-serial port with that name. */
+  | 'DEVICE_NOT_FOUND';
+
+export type HybridVsockErrorCode =
+  /** The unix socket is missing or refuses connections: the VMM/proxy is not up (yet). */
+  | 'UNREACHABLE'
+  /** The connection closed before "OK": nothing listens on that guest port (yet). */
+  | 'NOT_READY'
+  /** The reply was not "OK <n>". */
+  | 'BAD_REPLY'
+  /** (server side) The request was not "CONNECT <port>". */
+  | 'BAD_REQUEST'
+  /** No complete reply within the handshake timeout. */
+  | 'HANDSHAKE_TIMEOUT';
+
+export type DialErrorCode =
+  /** The agent did not answer within the dial timeout; `cause` is the last attempt's error. */
+  | 'DIAL_TIMEOUT'
+  /** The caller's AbortSignal fired. */
+  | 'ABORTED';
+
+export type PortChannelErrorCode =
+  /** The guest has no listener on that port and reset the stream. */
+  | 'PORT_REFUSED'
+  /** The stream ended before the 4-byte port header was complete. */
+  | 'SHORT_HEADER';
+
+/** Base of this library's errors: a stable `code` plus the usual message and cause. */
+export class VsockError<C extends string = VsockErrorCode> extends Error {
+  override name = 'VsockError';
+  readonly code: C;
+
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A failed hybrid-vsock handshake (Firecracker / Cloud Hypervisor / kata-proxy). */
+export class HybridVsockError extends VsockError<HybridVsockErrorCode> {
+  override name = 'HybridVsockError';
+  readonly socketPath: string;
+  readonly port: number;
+
+  constructor(code: HybridVsockErrorCode, socketPath: string, port: number, detail: string, options?: { cause?: unknown }) {
+    super(code, `hybrid vsock ${socketPath} port ${port}: ${detail}`, options);
+    this.socketPath = socketPath;
+    this.port = port;
+  }
+
+  /** Whether retrying later can succeed (the VM or the agent may still be starting). */
+  get retryable(): boolean {
+    return this.code === 'UNREACHABLE' || this.code === 'NOT_READY';
+  }
+}
+
+/** A dial that gave up: timeout or abort. */
+export class DialError extends VsockError<DialErrorCode> {
+  override name = 'DialError';
+  readonly uri: string;
+
+  constructor(code: DialErrorCode, uri: string, message: string, options?: { cause?: unknown }) {
+    super(code, `dial ${uri}: ${message}`, options);
+    this.uri = uri;
+  }
+}
+
+/** A refused or malformed port-routed mux stream (see port-channel.ts). */
+export class PortChannelError extends VsockError<PortChannelErrorCode> {
+  override name = 'PortChannelError';
+  readonly port: number | undefined;
+
+  constructor(code: PortChannelErrorCode, port: number | undefined, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.port = port;
+  }
+}
