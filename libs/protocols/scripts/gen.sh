@@ -27,6 +27,7 @@ opts=(
   env=node
   useOptionals=messages
   useJsTypeOverride=true
+  outputJsonMethods=false
 )
 
 generate() {

@@ -3,4 +3,4 @@
 export { Mount } from './gen/containerd/types/mount';
 export { Envelope } from './gen/containerd/types/event';
 export { Metric } from './gen/containerd/types/metrics';
-export { Status, statusFromJSON, statusToJSON, Process, ProcessInfo } from './gen/containerd/types/task/task';
+export { Status, Process, ProcessInfo } from './gen/containerd/types/task/task';

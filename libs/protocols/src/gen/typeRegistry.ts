@@ -10,8 +10,6 @@ export interface MessageType<Message extends UnknownMessage = UnknownMessage> {
   $type: string;
   encode(message: Message, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): Message;
-  fromJSON(object: any): Message;
-  toJSON(message: Message): unknown;
   fromPartial(object: DeepPartial<Message>): Message;
 }
 

@@ -10,14 +10,7 @@ import { Empty } from "../google/protobuf/empty";
 import { messageTypeRegistry } from "../typeRegistry";
 import { VolumeStatsResponse } from "./csi";
 import { LinuxResources, Process, Spec } from "./oci";
-import {
-  ARPNeighbor,
-  FSGroupChangePolicy,
-  fSGroupChangePolicyFromJSON,
-  fSGroupChangePolicyToJSON,
-  Interface,
-  Route,
-} from "./types";
+import { ARPNeighbor, FSGroupChangePolicy, Interface, Route } from "./types";
 
 export const protobufPackage = "grpc";
 
@@ -661,92 +654,6 @@ export const CreateContainerRequest: MessageFns<CreateContainerRequest, "grpc.Cr
     }
   },
 
-  fromJSON(object: any): CreateContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      stringUser: isSet(object.stringUser)
-        ? StringUser.fromJSON(object.stringUser)
-        : isSet(object.string_user)
-        ? StringUser.fromJSON(object.string_user)
-        : undefined,
-      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => Device.fromJSON(e)) : [],
-      storages: globalThis.Array.isArray(object?.storages) ? object.storages.map((e: any) => Storage.fromJSON(e)) : [],
-      OCI: isSet(object.OCI) ? Spec.fromJSON(object.OCI) : undefined,
-      sandboxPidns: isSet(object.sandboxPidns)
-        ? globalThis.Boolean(object.sandboxPidns)
-        : isSet(object.sandbox_pidns)
-        ? globalThis.Boolean(object.sandbox_pidns)
-        : false,
-      sharedMounts: globalThis.Array.isArray(object?.sharedMounts)
-        ? object.sharedMounts.map((e: any) => SharedMount.fromJSON(e))
-        : globalThis.Array.isArray(object?.shared_mounts)
-        ? object.shared_mounts.map((e: any) => SharedMount.fromJSON(e))
-        : [],
-      stdinPort: isSet(object.stdinPort)
-        ? globalThis.Number(object.stdinPort)
-        : isSet(object.stdin_port)
-        ? globalThis.Number(object.stdin_port)
-        : 0,
-      stdoutPort: isSet(object.stdoutPort)
-        ? globalThis.Number(object.stdoutPort)
-        : isSet(object.stdout_port)
-        ? globalThis.Number(object.stdout_port)
-        : 0,
-      stderrPort: isSet(object.stderrPort)
-        ? globalThis.Number(object.stderrPort)
-        : isSet(object.stderr_port)
-        ? globalThis.Number(object.stderr_port)
-        : 0,
-    };
-  },
-
-  toJSON(message: CreateContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.stringUser !== undefined) {
-      obj.stringUser = StringUser.toJSON(message.stringUser);
-    }
-    if (message.devices?.length) {
-      obj.devices = message.devices.map((e) => Device.toJSON(e));
-    }
-    if (message.storages?.length) {
-      obj.storages = message.storages.map((e) => Storage.toJSON(e));
-    }
-    if (message.OCI !== undefined) {
-      obj.OCI = Spec.toJSON(message.OCI);
-    }
-    if (message.sandboxPidns !== false) {
-      obj.sandboxPidns = message.sandboxPidns;
-    }
-    if (message.sharedMounts?.length) {
-      obj.sharedMounts = message.sharedMounts.map((e) => SharedMount.toJSON(e));
-    }
-    if (message.stdinPort !== 0) {
-      obj.stdinPort = Math.round(message.stdinPort);
-    }
-    if (message.stdoutPort !== 0) {
-      obj.stdoutPort = Math.round(message.stdoutPort);
-    }
-    if (message.stderrPort !== 0) {
-      obj.stderrPort = Math.round(message.stderrPort);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateContainerRequest>, I>>(base?: I): CreateContainerRequest {
     return CreateContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -818,24 +725,6 @@ export const StartContainerRequest: MessageFns<StartContainerRequest, "grpc.Star
     }
   },
 
-  fromJSON(object: any): StartContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StartContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartContainerRequest>, I>>(base?: I): StartContainerRequest {
     return StartContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -904,28 +793,6 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest, "grpc.Re
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RemoveContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
-    };
-  },
-
-  toJSON(message: RemoveContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.timeout !== 0) {
-      obj.timeout = Math.round(message.timeout);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RemoveContainerRequest>, I>>(base?: I): RemoveContainerRequest {
@@ -1062,68 +929,6 @@ export const ExecProcessRequest: MessageFns<ExecProcessRequest, "grpc.ExecProces
     }
   },
 
-  fromJSON(object: any): ExecProcessRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      stringUser: isSet(object.stringUser)
-        ? StringUser.fromJSON(object.stringUser)
-        : isSet(object.string_user)
-        ? StringUser.fromJSON(object.string_user)
-        : undefined,
-      process: isSet(object.process) ? Process.fromJSON(object.process) : undefined,
-      stdinPort: isSet(object.stdinPort)
-        ? globalThis.Number(object.stdinPort)
-        : isSet(object.stdin_port)
-        ? globalThis.Number(object.stdin_port)
-        : 0,
-      stdoutPort: isSet(object.stdoutPort)
-        ? globalThis.Number(object.stdoutPort)
-        : isSet(object.stdout_port)
-        ? globalThis.Number(object.stdout_port)
-        : 0,
-      stderrPort: isSet(object.stderrPort)
-        ? globalThis.Number(object.stderrPort)
-        : isSet(object.stderr_port)
-        ? globalThis.Number(object.stderr_port)
-        : 0,
-    };
-  },
-
-  toJSON(message: ExecProcessRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.stringUser !== undefined) {
-      obj.stringUser = StringUser.toJSON(message.stringUser);
-    }
-    if (message.process !== undefined) {
-      obj.process = Process.toJSON(message.process);
-    }
-    if (message.stdinPort !== 0) {
-      obj.stdinPort = Math.round(message.stdinPort);
-    }
-    if (message.stdoutPort !== 0) {
-      obj.stdoutPort = Math.round(message.stdoutPort);
-    }
-    if (message.stderrPort !== 0) {
-      obj.stderrPort = Math.round(message.stderrPort);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecProcessRequest>, I>>(base?: I): ExecProcessRequest {
     return ExecProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -1215,36 +1020,6 @@ export const SignalProcessRequest: MessageFns<SignalProcessRequest, "grpc.Signal
     }
   },
 
-  fromJSON(object: any): SignalProcessRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      signal: isSet(object.signal) ? globalThis.Number(object.signal) : 0,
-    };
-  },
-
-  toJSON(message: SignalProcessRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.signal !== 0) {
-      obj.signal = Math.round(message.signal);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SignalProcessRequest>, I>>(base?: I): SignalProcessRequest {
     return SignalProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -1317,32 +1092,6 @@ export const WaitProcessRequest: MessageFns<WaitProcessRequest, "grpc.WaitProces
     }
   },
 
-  fromJSON(object: any): WaitProcessRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: WaitProcessRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WaitProcessRequest>, I>>(base?: I): WaitProcessRequest {
     return WaitProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -1401,18 +1150,6 @@ export const WaitProcessResponse: MessageFns<WaitProcessResponse, "grpc.WaitProc
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WaitProcessResponse {
-    return { status: isSet(object.status) ? globalThis.Number(object.status) : 0 };
-  },
-
-  toJSON(message: WaitProcessResponse): unknown {
-    const obj: any = {};
-    if (message.status !== 0) {
-      obj.status = Math.round(message.status);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WaitProcessResponse>, I>>(base?: I): WaitProcessResponse {
@@ -1496,32 +1233,6 @@ export const ListProcessesRequest: MessageFns<ListProcessesRequest, "grpc.ListPr
     }
   },
 
-  fromJSON(object: any): ListProcessesRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      format: isSet(object.format) ? globalThis.String(object.format) : "",
-      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListProcessesRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.format !== "") {
-      obj.format = message.format;
-    }
-    if (message.args?.length) {
-      obj.args = message.args;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListProcessesRequest>, I>>(base?: I): ListProcessesRequest {
     return ListProcessesRequest.fromPartial(base ?? ({} as any));
   },
@@ -1581,24 +1292,6 @@ export const ListProcessesResponse: MessageFns<ListProcessesResponse, "grpc.List
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListProcessesResponse {
-    return {
-      processList: isSet(object.processList)
-        ? Buffer.from(bytesFromBase64(object.processList))
-        : isSet(object.process_list)
-        ? Buffer.from(bytesFromBase64(object.process_list))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: ListProcessesResponse): unknown {
-    const obj: any = {};
-    if (message.processList.length !== 0) {
-      obj.processList = base64FromBytes(message.processList);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListProcessesResponse>, I>>(base?: I): ListProcessesResponse {
@@ -1671,28 +1364,6 @@ export const UpdateContainerRequest: MessageFns<UpdateContainerRequest, "grpc.Up
     }
   },
 
-  fromJSON(object: any): UpdateContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      resources: isSet(object.resources) ? LinuxResources.fromJSON(object.resources) : undefined,
-    };
-  },
-
-  toJSON(message: UpdateContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.resources !== undefined) {
-      obj.resources = LinuxResources.toJSON(message.resources);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateContainerRequest>, I>>(base?: I): UpdateContainerRequest {
     return UpdateContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1755,24 +1426,6 @@ export const StatsContainerRequest: MessageFns<StatsContainerRequest, "grpc.Stat
     }
   },
 
-  fromJSON(object: any): StatsContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StatsContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatsContainerRequest>, I>>(base?: I): StatsContainerRequest {
     return StatsContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1832,24 +1485,6 @@ export const PauseContainerRequest: MessageFns<PauseContainerRequest, "grpc.Paus
     }
   },
 
-  fromJSON(object: any): PauseContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: PauseContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PauseContainerRequest>, I>>(base?: I): PauseContainerRequest {
     return PauseContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1907,24 +1542,6 @@ export const ResumeContainerRequest: MessageFns<ResumeContainerRequest, "grpc.Re
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ResumeContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ResumeContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ResumeContainerRequest>, I>>(base?: I): ResumeContainerRequest {
@@ -2033,48 +1650,6 @@ export const CpuUsage: MessageFns<CpuUsage, "grpc.CpuUsage"> = {
     }
   },
 
-  fromJSON(object: any): CpuUsage {
-    return {
-      totalUsage: isSet(object.totalUsage)
-        ? globalThis.Number(object.totalUsage)
-        : isSet(object.total_usage)
-        ? globalThis.Number(object.total_usage)
-        : 0,
-      percpuUsage: globalThis.Array.isArray(object?.percpuUsage)
-        ? object.percpuUsage.map((e: any) => globalThis.Number(e))
-        : globalThis.Array.isArray(object?.percpu_usage)
-        ? object.percpu_usage.map((e: any) => globalThis.Number(e))
-        : [],
-      usageInKernelmode: isSet(object.usageInKernelmode)
-        ? globalThis.Number(object.usageInKernelmode)
-        : isSet(object.usage_in_kernelmode)
-        ? globalThis.Number(object.usage_in_kernelmode)
-        : 0,
-      usageInUsermode: isSet(object.usageInUsermode)
-        ? globalThis.Number(object.usageInUsermode)
-        : isSet(object.usage_in_usermode)
-        ? globalThis.Number(object.usage_in_usermode)
-        : 0,
-    };
-  },
-
-  toJSON(message: CpuUsage): unknown {
-    const obj: any = {};
-    if (message.totalUsage !== 0) {
-      obj.totalUsage = Math.round(message.totalUsage);
-    }
-    if (message.percpuUsage?.length) {
-      obj.percpuUsage = message.percpuUsage.map((e) => Math.round(e));
-    }
-    if (message.usageInKernelmode !== 0) {
-      obj.usageInKernelmode = Math.round(message.usageInKernelmode);
-    }
-    if (message.usageInUsermode !== 0) {
-      obj.usageInUsermode = Math.round(message.usageInUsermode);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CpuUsage>, I>>(base?: I): CpuUsage {
     return CpuUsage.fromPartial(base ?? ({} as any));
   },
@@ -2159,36 +1734,6 @@ export const ThrottlingData: MessageFns<ThrottlingData, "grpc.ThrottlingData"> =
     }
   },
 
-  fromJSON(object: any): ThrottlingData {
-    return {
-      periods: isSet(object.periods) ? globalThis.Number(object.periods) : 0,
-      throttledPeriods: isSet(object.throttledPeriods)
-        ? globalThis.Number(object.throttledPeriods)
-        : isSet(object.throttled_periods)
-        ? globalThis.Number(object.throttled_periods)
-        : 0,
-      throttledTime: isSet(object.throttledTime)
-        ? globalThis.Number(object.throttledTime)
-        : isSet(object.throttled_time)
-        ? globalThis.Number(object.throttled_time)
-        : 0,
-    };
-  },
-
-  toJSON(message: ThrottlingData): unknown {
-    const obj: any = {};
-    if (message.periods !== 0) {
-      obj.periods = Math.round(message.periods);
-    }
-    if (message.throttledPeriods !== 0) {
-      obj.throttledPeriods = Math.round(message.throttledPeriods);
-    }
-    if (message.throttledTime !== 0) {
-      obj.throttledTime = Math.round(message.throttledTime);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ThrottlingData>, I>>(base?: I): ThrottlingData {
     return ThrottlingData.fromPartial(base ?? ({} as any));
   },
@@ -2259,32 +1804,6 @@ export const CpuStats: MessageFns<CpuStats, "grpc.CpuStats"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CpuStats {
-    return {
-      cpuUsage: isSet(object.cpuUsage)
-        ? CpuUsage.fromJSON(object.cpuUsage)
-        : isSet(object.cpu_usage)
-        ? CpuUsage.fromJSON(object.cpu_usage)
-        : undefined,
-      throttlingData: isSet(object.throttlingData)
-        ? ThrottlingData.fromJSON(object.throttlingData)
-        : isSet(object.throttling_data)
-        ? ThrottlingData.fromJSON(object.throttling_data)
-        : undefined,
-    };
-  },
-
-  toJSON(message: CpuStats): unknown {
-    const obj: any = {};
-    if (message.cpuUsage !== undefined) {
-      obj.cpuUsage = CpuUsage.toJSON(message.cpuUsage);
-    }
-    if (message.throttlingData !== undefined) {
-      obj.throttlingData = ThrottlingData.toJSON(message.throttlingData);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CpuStats>, I>>(base?: I): CpuStats {
@@ -2360,24 +1879,6 @@ export const PidsStats: MessageFns<PidsStats, "grpc.PidsStats"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PidsStats {
-    return {
-      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
-    };
-  },
-
-  toJSON(message: PidsStats): unknown {
-    const obj: any = {};
-    if (message.current !== 0) {
-      obj.current = Math.round(message.current);
-    }
-    if (message.limit !== "0") {
-      obj.limit = globalThis.String(message.limit);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PidsStats>, I>>(base?: I): PidsStats {
@@ -2471,36 +1972,6 @@ export const MemoryData: MessageFns<MemoryData, "grpc.MemoryData"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemoryData {
-    return {
-      usage: isSet(object.usage) ? globalThis.Number(object.usage) : 0,
-      maxUsage: isSet(object.maxUsage)
-        ? globalThis.Number(object.maxUsage)
-        : isSet(object.max_usage)
-        ? globalThis.Number(object.max_usage)
-        : 0,
-      failcnt: isSet(object.failcnt) ? globalThis.Number(object.failcnt) : 0,
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
-    };
-  },
-
-  toJSON(message: MemoryData): unknown {
-    const obj: any = {};
-    if (message.usage !== 0) {
-      obj.usage = Math.round(message.usage);
-    }
-    if (message.maxUsage !== 0) {
-      obj.maxUsage = Math.round(message.maxUsage);
-    }
-    if (message.failcnt !== 0) {
-      obj.failcnt = Math.round(message.failcnt);
-    }
-    if (message.limit !== "0") {
-      obj.limit = globalThis.String(message.limit);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemoryData>, I>>(base?: I): MemoryData {
@@ -2623,71 +2094,6 @@ export const MemoryStats: MessageFns<MemoryStats, "grpc.MemoryStats"> = {
     }
   },
 
-  fromJSON(object: any): MemoryStats {
-    return {
-      cache: isSet(object.cache) ? globalThis.Number(object.cache) : 0,
-      usage: isSet(object.usage) ? MemoryData.fromJSON(object.usage) : undefined,
-      swapUsage: isSet(object.swapUsage)
-        ? MemoryData.fromJSON(object.swapUsage)
-        : isSet(object.swap_usage)
-        ? MemoryData.fromJSON(object.swap_usage)
-        : undefined,
-      kernelUsage: isSet(object.kernelUsage)
-        ? MemoryData.fromJSON(object.kernelUsage)
-        : isSet(object.kernel_usage)
-        ? MemoryData.fromJSON(object.kernel_usage)
-        : undefined,
-      useHierarchy: isSet(object.useHierarchy)
-        ? globalThis.Boolean(object.useHierarchy)
-        : isSet(object.use_hierarchy)
-        ? globalThis.Boolean(object.use_hierarchy)
-        : false,
-      stats: isObject(object.stats)
-        ? (globalThis.Object.entries(object.stats) as [string, any][]).reduce(
-          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.Number(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: MemoryStats): unknown {
-    const obj: any = {};
-    if (message.cache !== 0) {
-      obj.cache = Math.round(message.cache);
-    }
-    if (message.usage !== undefined) {
-      obj.usage = MemoryData.toJSON(message.usage);
-    }
-    if (message.swapUsage !== undefined) {
-      obj.swapUsage = MemoryData.toJSON(message.swapUsage);
-    }
-    if (message.kernelUsage !== undefined) {
-      obj.kernelUsage = MemoryData.toJSON(message.kernelUsage);
-    }
-    if (message.useHierarchy !== false) {
-      obj.useHierarchy = message.useHierarchy;
-    }
-    if (message.stats) {
-      const entries = globalThis.Object.entries(message.stats) as [string, number][];
-      if (entries.length > 0) {
-        obj.stats = {};
-        entries.forEach(([k, v]) => {
-          obj.stats[k] = Math.round(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryStats>, I>>(base?: I): MemoryStats {
     return MemoryStats.fromPartial(base ?? ({} as any));
   },
@@ -2775,24 +2181,6 @@ export const MemoryStats_StatsEntry: MessageFns<MemoryStats_StatsEntry, "grpc.Me
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemoryStats_StatsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-    };
-  },
-
-  toJSON(message: MemoryStats_StatsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemoryStats_StatsEntry>, I>>(base?: I): MemoryStats_StatsEntry {
@@ -2886,32 +2274,6 @@ export const BlkioStatsEntry: MessageFns<BlkioStatsEntry, "grpc.BlkioStatsEntry"
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BlkioStatsEntry {
-    return {
-      major: isSet(object.major) ? globalThis.Number(object.major) : 0,
-      minor: isSet(object.minor) ? globalThis.Number(object.minor) : 0,
-      op: isSet(object.op) ? globalThis.String(object.op) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-    };
-  },
-
-  toJSON(message: BlkioStatsEntry): unknown {
-    const obj: any = {};
-    if (message.major !== 0) {
-      obj.major = Math.round(message.major);
-    }
-    if (message.minor !== 0) {
-      obj.minor = Math.round(message.minor);
-    }
-    if (message.op !== "") {
-      obj.op = message.op;
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<BlkioStatsEntry>, I>>(base?: I): BlkioStatsEntry {
@@ -3062,80 +2424,6 @@ export const BlkioStats: MessageFns<BlkioStats, "grpc.BlkioStats"> = {
     }
   },
 
-  fromJSON(object: any): BlkioStats {
-    return {
-      ioServiceBytesRecursive: globalThis.Array.isArray(object?.ioServiceBytesRecursive)
-        ? object.ioServiceBytesRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_bytes_recursive)
-        ? object.io_service_bytes_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioServicedRecursive: globalThis.Array.isArray(object?.ioServicedRecursive)
-        ? object.ioServicedRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_serviced_recursive)
-        ? object.io_serviced_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioQueuedRecursive: globalThis.Array.isArray(object?.ioQueuedRecursive)
-        ? object.ioQueuedRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_queued_recursive)
-        ? object.io_queued_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioServiceTimeRecursive: globalThis.Array.isArray(object?.ioServiceTimeRecursive)
-        ? object.ioServiceTimeRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_time_recursive)
-        ? object.io_service_time_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioWaitTimeRecursive: globalThis.Array.isArray(object?.ioWaitTimeRecursive)
-        ? object.ioWaitTimeRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_wait_time_recursive)
-        ? object.io_wait_time_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioMergedRecursive: globalThis.Array.isArray(object?.ioMergedRecursive)
-        ? object.ioMergedRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_merged_recursive)
-        ? object.io_merged_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      ioTimeRecursive: globalThis.Array.isArray(object?.ioTimeRecursive)
-        ? object.ioTimeRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_time_recursive)
-        ? object.io_time_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-      sectorsRecursive: globalThis.Array.isArray(object?.sectorsRecursive)
-        ? object.sectorsRecursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.sectors_recursive)
-        ? object.sectors_recursive.map((e: any) => BlkioStatsEntry.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: BlkioStats): unknown {
-    const obj: any = {};
-    if (message.ioServiceBytesRecursive?.length) {
-      obj.ioServiceBytesRecursive = message.ioServiceBytesRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioServicedRecursive?.length) {
-      obj.ioServicedRecursive = message.ioServicedRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioQueuedRecursive?.length) {
-      obj.ioQueuedRecursive = message.ioQueuedRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioServiceTimeRecursive?.length) {
-      obj.ioServiceTimeRecursive = message.ioServiceTimeRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioWaitTimeRecursive?.length) {
-      obj.ioWaitTimeRecursive = message.ioWaitTimeRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioMergedRecursive?.length) {
-      obj.ioMergedRecursive = message.ioMergedRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.ioTimeRecursive?.length) {
-      obj.ioTimeRecursive = message.ioTimeRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    if (message.sectorsRecursive?.length) {
-      obj.sectorsRecursive = message.sectorsRecursive.map((e) => BlkioStatsEntry.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlkioStats>, I>>(base?: I): BlkioStats {
     return BlkioStats.fromPartial(base ?? ({} as any));
   },
@@ -3222,32 +2510,6 @@ export const HugetlbStats: MessageFns<HugetlbStats, "grpc.HugetlbStats"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HugetlbStats {
-    return {
-      usage: isSet(object.usage) ? globalThis.Number(object.usage) : 0,
-      maxUsage: isSet(object.maxUsage)
-        ? globalThis.Number(object.maxUsage)
-        : isSet(object.max_usage)
-        ? globalThis.Number(object.max_usage)
-        : 0,
-      failcnt: isSet(object.failcnt) ? globalThis.Number(object.failcnt) : 0,
-    };
-  },
-
-  toJSON(message: HugetlbStats): unknown {
-    const obj: any = {};
-    if (message.usage !== 0) {
-      obj.usage = Math.round(message.usage);
-    }
-    if (message.maxUsage !== 0) {
-      obj.maxUsage = Math.round(message.maxUsage);
-    }
-    if (message.failcnt !== 0) {
-      obj.failcnt = Math.round(message.failcnt);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<HugetlbStats>, I>>(base?: I): HugetlbStats {
@@ -3358,84 +2620,6 @@ export const CgroupStats: MessageFns<CgroupStats, "grpc.CgroupStats"> = {
     }
   },
 
-  fromJSON(object: any): CgroupStats {
-    return {
-      cpuStats: isSet(object.cpuStats)
-        ? CpuStats.fromJSON(object.cpuStats)
-        : isSet(object.cpu_stats)
-        ? CpuStats.fromJSON(object.cpu_stats)
-        : undefined,
-      memoryStats: isSet(object.memoryStats)
-        ? MemoryStats.fromJSON(object.memoryStats)
-        : isSet(object.memory_stats)
-        ? MemoryStats.fromJSON(object.memory_stats)
-        : undefined,
-      pidsStats: isSet(object.pidsStats)
-        ? PidsStats.fromJSON(object.pidsStats)
-        : isSet(object.pids_stats)
-        ? PidsStats.fromJSON(object.pids_stats)
-        : undefined,
-      blkioStats: isSet(object.blkioStats)
-        ? BlkioStats.fromJSON(object.blkioStats)
-        : isSet(object.blkio_stats)
-        ? BlkioStats.fromJSON(object.blkio_stats)
-        : undefined,
-      hugetlbStats: isObject(object.hugetlbStats)
-        ? (globalThis.Object.entries(object.hugetlbStats) as [string, any][]).reduce(
-          (acc: { [key: string]: HugetlbStats }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: HugetlbStats.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.hugetlb_stats)
-        ? (globalThis.Object.entries(object.hugetlb_stats) as [string, any][]).reduce(
-          (acc: { [key: string]: HugetlbStats }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: HugetlbStats.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: CgroupStats): unknown {
-    const obj: any = {};
-    if (message.cpuStats !== undefined) {
-      obj.cpuStats = CpuStats.toJSON(message.cpuStats);
-    }
-    if (message.memoryStats !== undefined) {
-      obj.memoryStats = MemoryStats.toJSON(message.memoryStats);
-    }
-    if (message.pidsStats !== undefined) {
-      obj.pidsStats = PidsStats.toJSON(message.pidsStats);
-    }
-    if (message.blkioStats !== undefined) {
-      obj.blkioStats = BlkioStats.toJSON(message.blkioStats);
-    }
-    if (message.hugetlbStats) {
-      const entries = globalThis.Object.entries(message.hugetlbStats) as [string, HugetlbStats][];
-      if (entries.length > 0) {
-        obj.hugetlbStats = {};
-        entries.forEach(([k, v]) => {
-          obj.hugetlbStats[k] = HugetlbStats.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CgroupStats>, I>>(base?: I): CgroupStats {
     return CgroupStats.fromPartial(base ?? ({} as any));
   },
@@ -3527,24 +2711,6 @@ export const CgroupStats_HugetlbStatsEntry: MessageFns<
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CgroupStats_HugetlbStatsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? HugetlbStats.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: CgroupStats_HugetlbStatsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = HugetlbStats.toJSON(message.value);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CgroupStats_HugetlbStatsEntry>, I>>(base?: I): CgroupStats_HugetlbStatsEntry {
@@ -3709,84 +2875,6 @@ export const NetworkStats: MessageFns<NetworkStats, "grpc.NetworkStats"> = {
     }
   },
 
-  fromJSON(object: any): NetworkStats {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes)
-        ? globalThis.Number(object.rxBytes)
-        : isSet(object.rx_bytes)
-        ? globalThis.Number(object.rx_bytes)
-        : 0,
-      rxPackets: isSet(object.rxPackets)
-        ? globalThis.Number(object.rxPackets)
-        : isSet(object.rx_packets)
-        ? globalThis.Number(object.rx_packets)
-        : 0,
-      rxErrors: isSet(object.rxErrors)
-        ? globalThis.Number(object.rxErrors)
-        : isSet(object.rx_errors)
-        ? globalThis.Number(object.rx_errors)
-        : 0,
-      rxDropped: isSet(object.rxDropped)
-        ? globalThis.Number(object.rxDropped)
-        : isSet(object.rx_dropped)
-        ? globalThis.Number(object.rx_dropped)
-        : 0,
-      txBytes: isSet(object.txBytes)
-        ? globalThis.Number(object.txBytes)
-        : isSet(object.tx_bytes)
-        ? globalThis.Number(object.tx_bytes)
-        : 0,
-      txPackets: isSet(object.txPackets)
-        ? globalThis.Number(object.txPackets)
-        : isSet(object.tx_packets)
-        ? globalThis.Number(object.tx_packets)
-        : 0,
-      txErrors: isSet(object.txErrors)
-        ? globalThis.Number(object.txErrors)
-        : isSet(object.tx_errors)
-        ? globalThis.Number(object.tx_errors)
-        : 0,
-      txDropped: isSet(object.txDropped)
-        ? globalThis.Number(object.txDropped)
-        : isSet(object.tx_dropped)
-        ? globalThis.Number(object.tx_dropped)
-        : 0,
-    };
-  },
-
-  toJSON(message: NetworkStats): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== 0) {
-      obj.rxBytes = Math.round(message.rxBytes);
-    }
-    if (message.rxPackets !== 0) {
-      obj.rxPackets = Math.round(message.rxPackets);
-    }
-    if (message.rxErrors !== 0) {
-      obj.rxErrors = Math.round(message.rxErrors);
-    }
-    if (message.rxDropped !== 0) {
-      obj.rxDropped = Math.round(message.rxDropped);
-    }
-    if (message.txBytes !== 0) {
-      obj.txBytes = Math.round(message.txBytes);
-    }
-    if (message.txPackets !== 0) {
-      obj.txPackets = Math.round(message.txPackets);
-    }
-    if (message.txErrors !== 0) {
-      obj.txErrors = Math.round(message.txErrors);
-    }
-    if (message.txDropped !== 0) {
-      obj.txDropped = Math.round(message.txDropped);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkStats>, I>>(base?: I): NetworkStats {
     return NetworkStats.fromPartial(base ?? ({} as any));
   },
@@ -3863,32 +2951,6 @@ export const StatsContainerResponse: MessageFns<StatsContainerResponse, "grpc.St
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StatsContainerResponse {
-    return {
-      cgroupStats: isSet(object.cgroupStats)
-        ? CgroupStats.fromJSON(object.cgroupStats)
-        : isSet(object.cgroup_stats)
-        ? CgroupStats.fromJSON(object.cgroup_stats)
-        : undefined,
-      networkStats: globalThis.Array.isArray(object?.networkStats)
-        ? object.networkStats.map((e: any) => NetworkStats.fromJSON(e))
-        : globalThis.Array.isArray(object?.network_stats)
-        ? object.network_stats.map((e: any) => NetworkStats.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StatsContainerResponse): unknown {
-    const obj: any = {};
-    if (message.cgroupStats !== undefined) {
-      obj.cgroupStats = CgroupStats.toJSON(message.cgroupStats);
-    }
-    if (message.networkStats?.length) {
-      obj.networkStats = message.networkStats.map((e) => NetworkStats.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StatsContainerResponse>, I>>(base?: I): StatsContainerResponse {
@@ -3975,36 +3037,6 @@ export const WriteStreamRequest: MessageFns<WriteStreamRequest, "grpc.WriteStrea
     }
   },
 
-  fromJSON(object: any): WriteStreamRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: WriteStreamRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WriteStreamRequest>, I>>(base?: I): WriteStreamRequest {
     return WriteStreamRequest.fromPartial(base ?? ({} as any));
   },
@@ -4064,18 +3096,6 @@ export const WriteStreamResponse: MessageFns<WriteStreamResponse, "grpc.WriteStr
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WriteStreamResponse {
-    return { len: isSet(object.len) ? globalThis.Number(object.len) : 0 };
-  },
-
-  toJSON(message: WriteStreamResponse): unknown {
-    const obj: any = {};
-    if (message.len !== 0) {
-      obj.len = Math.round(message.len);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WriteStreamResponse>, I>>(base?: I): WriteStreamResponse {
@@ -4159,36 +3179,6 @@ export const ReadStreamRequest: MessageFns<ReadStreamRequest, "grpc.ReadStreamRe
     }
   },
 
-  fromJSON(object: any): ReadStreamRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      len: isSet(object.len) ? globalThis.Number(object.len) : 0,
-    };
-  },
-
-  toJSON(message: ReadStreamRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.len !== 0) {
-      obj.len = Math.round(message.len);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ReadStreamRequest>, I>>(base?: I): ReadStreamRequest {
     return ReadStreamRequest.fromPartial(base ?? ({} as any));
   },
@@ -4248,18 +3238,6 @@ export const ReadStreamResponse: MessageFns<ReadStreamResponse, "grpc.ReadStream
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReadStreamResponse {
-    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
-  },
-
-  toJSON(message: ReadStreamResponse): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ReadStreamResponse>, I>>(base?: I): ReadStreamResponse {
@@ -4330,32 +3308,6 @@ export const CloseStdinRequest: MessageFns<CloseStdinRequest, "grpc.CloseStdinRe
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CloseStdinRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CloseStdinRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CloseStdinRequest>, I>>(base?: I): CloseStdinRequest {
@@ -4451,40 +3403,6 @@ export const TtyWinResizeRequest: MessageFns<TtyWinResizeRequest, "grpc.TtyWinRe
     }
   },
 
-  fromJSON(object: any): TtyWinResizeRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      row: isSet(object.row) ? globalThis.Number(object.row) : 0,
-      column: isSet(object.column) ? globalThis.Number(object.column) : 0,
-    };
-  },
-
-  toJSON(message: TtyWinResizeRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.row !== 0) {
-      obj.row = Math.round(message.row);
-    }
-    if (message.column !== 0) {
-      obj.column = Math.round(message.column);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TtyWinResizeRequest>, I>>(base?: I): TtyWinResizeRequest {
     return TtyWinResizeRequest.fromPartial(base ?? ({} as any));
   },
@@ -4556,26 +3474,6 @@ export const KernelModule: MessageFns<KernelModule, "grpc.KernelModule"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KernelModule {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      parameters: globalThis.Array.isArray(object?.parameters)
-        ? object.parameters.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: KernelModule): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.parameters?.length) {
-      obj.parameters = message.parameters;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<KernelModule>, I>>(base?: I): KernelModule {
@@ -4712,60 +3610,6 @@ export const CreateSandboxRequest: MessageFns<CreateSandboxRequest, "grpc.Create
     }
   },
 
-  fromJSON(object: any): CreateSandboxRequest {
-    return {
-      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
-      dns: globalThis.Array.isArray(object?.dns) ? object.dns.map((e: any) => globalThis.String(e)) : [],
-      storages: globalThis.Array.isArray(object?.storages) ? object.storages.map((e: any) => Storage.fromJSON(e)) : [],
-      sandboxPidns: isSet(object.sandboxPidns)
-        ? globalThis.Boolean(object.sandboxPidns)
-        : isSet(object.sandbox_pidns)
-        ? globalThis.Boolean(object.sandbox_pidns)
-        : false,
-      sandboxId: isSet(object.sandboxId)
-        ? globalThis.String(object.sandboxId)
-        : isSet(object.sandbox_id)
-        ? globalThis.String(object.sandbox_id)
-        : "",
-      guestHookPath: isSet(object.guestHookPath)
-        ? globalThis.String(object.guestHookPath)
-        : isSet(object.guest_hook_path)
-        ? globalThis.String(object.guest_hook_path)
-        : "",
-      kernelModules: globalThis.Array.isArray(object?.kernelModules)
-        ? object.kernelModules.map((e: any) => KernelModule.fromJSON(e))
-        : globalThis.Array.isArray(object?.kernel_modules)
-        ? object.kernel_modules.map((e: any) => KernelModule.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CreateSandboxRequest): unknown {
-    const obj: any = {};
-    if (message.hostname !== "") {
-      obj.hostname = message.hostname;
-    }
-    if (message.dns?.length) {
-      obj.dns = message.dns;
-    }
-    if (message.storages?.length) {
-      obj.storages = message.storages.map((e) => Storage.toJSON(e));
-    }
-    if (message.sandboxPidns !== false) {
-      obj.sandboxPidns = message.sandboxPidns;
-    }
-    if (message.sandboxId !== "") {
-      obj.sandboxId = message.sandboxId;
-    }
-    if (message.guestHookPath !== "") {
-      obj.guestHookPath = message.guestHookPath;
-    }
-    if (message.kernelModules?.length) {
-      obj.kernelModules = message.kernelModules.map((e) => KernelModule.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateSandboxRequest>, I>>(base?: I): CreateSandboxRequest {
     return CreateSandboxRequest.fromPartial(base ?? ({} as any));
   },
@@ -4820,15 +3664,6 @@ export const DestroySandboxRequest: MessageFns<DestroySandboxRequest, "grpc.Dest
     }
   },
 
-  fromJSON(_: any): DestroySandboxRequest {
-    return {};
-  },
-
-  toJSON(_: DestroySandboxRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DestroySandboxRequest>, I>>(base?: I): DestroySandboxRequest {
     return DestroySandboxRequest.fromPartial(base ?? ({} as any));
   },
@@ -4877,15 +3712,6 @@ export const RemoveStaleVirtiofsShareMountsRequest: MessageFns<
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RemoveStaleVirtiofsShareMountsRequest {
-    return {};
-  },
-
-  toJSON(_: RemoveStaleVirtiofsShareMountsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RemoveStaleVirtiofsShareMountsRequest>, I>>(
@@ -4950,22 +3776,6 @@ export const Interfaces: MessageFns<Interfaces, "grpc.Interfaces"> = {
     }
   },
 
-  fromJSON(object: any): Interfaces {
-    return {
-      Interfaces: globalThis.Array.isArray(object?.Interfaces)
-        ? object.Interfaces.map((e: any) => Interface.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Interfaces): unknown {
-    const obj: any = {};
-    if (message.Interfaces?.length) {
-      obj.Interfaces = message.Interfaces.map((e) => Interface.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Interfaces>, I>>(base?: I): Interfaces {
     return Interfaces.fromPartial(base ?? ({} as any));
   },
@@ -5023,18 +3833,6 @@ export const Routes: MessageFns<Routes, "grpc.Routes"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Routes {
-    return { Routes: globalThis.Array.isArray(object?.Routes) ? object.Routes.map((e: any) => Route.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: Routes): unknown {
-    const obj: any = {};
-    if (message.Routes?.length) {
-      obj.Routes = message.Routes.map((e) => Route.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Routes>, I>>(base?: I): Routes {
@@ -5096,18 +3894,6 @@ export const UpdateInterfaceRequest: MessageFns<UpdateInterfaceRequest, "grpc.Up
     }
   },
 
-  fromJSON(object: any): UpdateInterfaceRequest {
-    return { interface: isSet(object.interface) ? Interface.fromJSON(object.interface) : undefined };
-  },
-
-  toJSON(message: UpdateInterfaceRequest): unknown {
-    const obj: any = {};
-    if (message.interface !== undefined) {
-      obj.interface = Interface.toJSON(message.interface);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateInterfaceRequest>, I>>(base?: I): UpdateInterfaceRequest {
     return UpdateInterfaceRequest.fromPartial(base ?? ({} as any));
   },
@@ -5167,18 +3953,6 @@ export const UpdateRoutesRequest: MessageFns<UpdateRoutesRequest, "grpc.UpdateRo
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UpdateRoutesRequest {
-    return { routes: isSet(object.routes) ? Routes.fromJSON(object.routes) : undefined };
-  },
-
-  toJSON(message: UpdateRoutesRequest): unknown {
-    const obj: any = {};
-    if (message.routes !== undefined) {
-      obj.routes = Routes.toJSON(message.routes);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdateRoutesRequest>, I>>(base?: I): UpdateRoutesRequest {
@@ -5245,20 +4019,6 @@ export const UpdateEphemeralMountsRequest: MessageFns<
     }
   },
 
-  fromJSON(object: any): UpdateEphemeralMountsRequest {
-    return {
-      storages: globalThis.Array.isArray(object?.storages) ? object.storages.map((e: any) => Storage.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: UpdateEphemeralMountsRequest): unknown {
-    const obj: any = {};
-    if (message.storages?.length) {
-      obj.storages = message.storages.map((e) => Storage.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateEphemeralMountsRequest>, I>>(base?: I): UpdateEphemeralMountsRequest {
     return UpdateEphemeralMountsRequest.fromPartial(base ?? ({} as any));
   },
@@ -5307,15 +4067,6 @@ export const ListInterfacesRequest: MessageFns<ListInterfacesRequest, "grpc.List
     }
   },
 
-  fromJSON(_: any): ListInterfacesRequest {
-    return {};
-  },
-
-  toJSON(_: ListInterfacesRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListInterfacesRequest>, I>>(base?: I): ListInterfacesRequest {
     return ListInterfacesRequest.fromPartial(base ?? ({} as any));
   },
@@ -5361,15 +4112,6 @@ export const ListRoutesRequest: MessageFns<ListRoutesRequest, "grpc.ListRoutesRe
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListRoutesRequest {
-    return {};
-  },
-
-  toJSON(_: ListRoutesRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListRoutesRequest>, I>>(base?: I): ListRoutesRequest {
@@ -5430,22 +4172,6 @@ export const ARPNeighbors: MessageFns<ARPNeighbors, "grpc.ARPNeighbors"> = {
     }
   },
 
-  fromJSON(object: any): ARPNeighbors {
-    return {
-      ARPNeighbors: globalThis.Array.isArray(object?.ARPNeighbors)
-        ? object.ARPNeighbors.map((e: any) => ARPNeighbor.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ARPNeighbors): unknown {
-    const obj: any = {};
-    if (message.ARPNeighbors?.length) {
-      obj.ARPNeighbors = message.ARPNeighbors.map((e) => ARPNeighbor.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ARPNeighbors>, I>>(base?: I): ARPNeighbors {
     return ARPNeighbors.fromPartial(base ?? ({} as any));
   },
@@ -5503,18 +4229,6 @@ export const AddARPNeighborsRequest: MessageFns<AddARPNeighborsRequest, "grpc.Ad
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AddARPNeighborsRequest {
-    return { neighbors: isSet(object.neighbors) ? ARPNeighbors.fromJSON(object.neighbors) : undefined };
-  },
-
-  toJSON(message: AddARPNeighborsRequest): unknown {
-    const obj: any = {};
-    if (message.neighbors !== undefined) {
-      obj.neighbors = ARPNeighbors.toJSON(message.neighbors);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AddARPNeighborsRequest>, I>>(base?: I): AddARPNeighborsRequest {
@@ -5578,24 +4292,6 @@ export const GetIPTablesRequest: MessageFns<GetIPTablesRequest, "grpc.GetIPTable
     }
   },
 
-  fromJSON(object: any): GetIPTablesRequest {
-    return {
-      isIpv6: isSet(object.isIpv6)
-        ? globalThis.Boolean(object.isIpv6)
-        : isSet(object.is_ipv6)
-        ? globalThis.Boolean(object.is_ipv6)
-        : false,
-    };
-  },
-
-  toJSON(message: GetIPTablesRequest): unknown {
-    const obj: any = {};
-    if (message.isIpv6 !== false) {
-      obj.isIpv6 = message.isIpv6;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GetIPTablesRequest>, I>>(base?: I): GetIPTablesRequest {
     return GetIPTablesRequest.fromPartial(base ?? ({} as any));
   },
@@ -5653,18 +4349,6 @@ export const GetIPTablesResponse: MessageFns<GetIPTablesResponse, "grpc.GetIPTab
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetIPTablesResponse {
-    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
-  },
-
-  toJSON(message: GetIPTablesResponse): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetIPTablesResponse>, I>>(base?: I): GetIPTablesResponse {
@@ -5737,28 +4421,6 @@ export const SetIPTablesRequest: MessageFns<SetIPTablesRequest, "grpc.SetIPTable
     }
   },
 
-  fromJSON(object: any): SetIPTablesRequest {
-    return {
-      isIpv6: isSet(object.isIpv6)
-        ? globalThis.Boolean(object.isIpv6)
-        : isSet(object.is_ipv6)
-        ? globalThis.Boolean(object.is_ipv6)
-        : false,
-      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: SetIPTablesRequest): unknown {
-    const obj: any = {};
-    if (message.isIpv6 !== false) {
-      obj.isIpv6 = message.isIpv6;
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SetIPTablesRequest>, I>>(base?: I): SetIPTablesRequest {
     return SetIPTablesRequest.fromPartial(base ?? ({} as any));
   },
@@ -5817,18 +4479,6 @@ export const SetIPTablesResponse: MessageFns<SetIPTablesResponse, "grpc.SetIPTab
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetIPTablesResponse {
-    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
-  },
-
-  toJSON(message: SetIPTablesResponse): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SetIPTablesResponse>, I>>(base?: I): SetIPTablesResponse {
@@ -5912,36 +4562,6 @@ export const OnlineCPUMemRequest: MessageFns<OnlineCPUMemRequest, "grpc.OnlineCP
     }
   },
 
-  fromJSON(object: any): OnlineCPUMemRequest {
-    return {
-      wait: isSet(object.wait) ? globalThis.Boolean(object.wait) : false,
-      nbCpus: isSet(object.nbCpus)
-        ? globalThis.Number(object.nbCpus)
-        : isSet(object.nb_cpus)
-        ? globalThis.Number(object.nb_cpus)
-        : 0,
-      cpuOnly: isSet(object.cpuOnly)
-        ? globalThis.Boolean(object.cpuOnly)
-        : isSet(object.cpu_only)
-        ? globalThis.Boolean(object.cpu_only)
-        : false,
-    };
-  },
-
-  toJSON(message: OnlineCPUMemRequest): unknown {
-    const obj: any = {};
-    if (message.wait !== false) {
-      obj.wait = message.wait;
-    }
-    if (message.nbCpus !== 0) {
-      obj.nbCpus = Math.round(message.nbCpus);
-    }
-    if (message.cpuOnly !== false) {
-      obj.cpuOnly = message.cpuOnly;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<OnlineCPUMemRequest>, I>>(base?: I): OnlineCPUMemRequest {
     return OnlineCPUMemRequest.fromPartial(base ?? ({} as any));
   },
@@ -6001,18 +4621,6 @@ export const ReseedRandomDevRequest: MessageFns<ReseedRandomDevRequest, "grpc.Re
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReseedRandomDevRequest {
-    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
-  },
-
-  toJSON(message: ReseedRandomDevRequest): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ReseedRandomDevRequest>, I>>(base?: I): ReseedRandomDevRequest {
@@ -6136,60 +4744,6 @@ export const AgentDetails: MessageFns<AgentDetails, "grpc.AgentDetails"> = {
     }
   },
 
-  fromJSON(object: any): AgentDetails {
-    return {
-      version: isSet(object.version) ? globalThis.String(object.version) : "",
-      initDaemon: isSet(object.initDaemon)
-        ? globalThis.Boolean(object.initDaemon)
-        : isSet(object.init_daemon)
-        ? globalThis.Boolean(object.init_daemon)
-        : false,
-      deviceHandlers: globalThis.Array.isArray(object?.deviceHandlers)
-        ? object.deviceHandlers.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.device_handlers)
-        ? object.device_handlers.map((e: any) => globalThis.String(e))
-        : [],
-      storageHandlers: globalThis.Array.isArray(object?.storageHandlers)
-        ? object.storageHandlers.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.storage_handlers)
-        ? object.storage_handlers.map((e: any) => globalThis.String(e))
-        : [],
-      supportsSeccomp: isSet(object.supportsSeccomp)
-        ? globalThis.Boolean(object.supportsSeccomp)
-        : isSet(object.supports_seccomp)
-        ? globalThis.Boolean(object.supports_seccomp)
-        : false,
-      extraFeatures: globalThis.Array.isArray(object?.extraFeatures)
-        ? object.extraFeatures.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.extra_features)
-        ? object.extra_features.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: AgentDetails): unknown {
-    const obj: any = {};
-    if (message.version !== "") {
-      obj.version = message.version;
-    }
-    if (message.initDaemon !== false) {
-      obj.initDaemon = message.initDaemon;
-    }
-    if (message.deviceHandlers?.length) {
-      obj.deviceHandlers = message.deviceHandlers;
-    }
-    if (message.storageHandlers?.length) {
-      obj.storageHandlers = message.storageHandlers;
-    }
-    if (message.supportsSeccomp !== false) {
-      obj.supportsSeccomp = message.supportsSeccomp;
-    }
-    if (message.extraFeatures?.length) {
-      obj.extraFeatures = message.extraFeatures;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AgentDetails>, I>>(base?: I): AgentDetails {
     return AgentDetails.fromPartial(base ?? ({} as any));
   },
@@ -6263,32 +4817,6 @@ export const GuestDetailsRequest: MessageFns<GuestDetailsRequest, "grpc.GuestDet
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GuestDetailsRequest {
-    return {
-      memBlockSize: isSet(object.memBlockSize)
-        ? globalThis.Boolean(object.memBlockSize)
-        : isSet(object.mem_block_size)
-        ? globalThis.Boolean(object.mem_block_size)
-        : false,
-      memHotplugProbe: isSet(object.memHotplugProbe)
-        ? globalThis.Boolean(object.memHotplugProbe)
-        : isSet(object.mem_hotplug_probe)
-        ? globalThis.Boolean(object.mem_hotplug_probe)
-        : false,
-    };
-  },
-
-  toJSON(message: GuestDetailsRequest): unknown {
-    const obj: any = {};
-    if (message.memBlockSize !== false) {
-      obj.memBlockSize = message.memBlockSize;
-    }
-    if (message.memHotplugProbe !== false) {
-      obj.memHotplugProbe = message.memHotplugProbe;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GuestDetailsRequest>, I>>(base?: I): GuestDetailsRequest {
@@ -6373,40 +4901,6 @@ export const GuestDetailsResponse: MessageFns<GuestDetailsResponse, "grpc.GuestD
     }
   },
 
-  fromJSON(object: any): GuestDetailsResponse {
-    return {
-      memBlockSizeBytes: isSet(object.memBlockSizeBytes)
-        ? globalThis.Number(object.memBlockSizeBytes)
-        : isSet(object.mem_block_size_bytes)
-        ? globalThis.Number(object.mem_block_size_bytes)
-        : 0,
-      agentDetails: isSet(object.agentDetails)
-        ? AgentDetails.fromJSON(object.agentDetails)
-        : isSet(object.agent_details)
-        ? AgentDetails.fromJSON(object.agent_details)
-        : undefined,
-      supportMemHotplugProbe: isSet(object.supportMemHotplugProbe)
-        ? globalThis.Boolean(object.supportMemHotplugProbe)
-        : isSet(object.support_mem_hotplug_probe)
-        ? globalThis.Boolean(object.support_mem_hotplug_probe)
-        : false,
-    };
-  },
-
-  toJSON(message: GuestDetailsResponse): unknown {
-    const obj: any = {};
-    if (message.memBlockSizeBytes !== 0) {
-      obj.memBlockSizeBytes = Math.round(message.memBlockSizeBytes);
-    }
-    if (message.agentDetails !== undefined) {
-      obj.agentDetails = AgentDetails.toJSON(message.agentDetails);
-    }
-    if (message.supportMemHotplugProbe !== false) {
-      obj.supportMemHotplugProbe = message.supportMemHotplugProbe;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GuestDetailsResponse>, I>>(base?: I): GuestDetailsResponse {
     return GuestDetailsResponse.fromPartial(base ?? ({} as any));
   },
@@ -6484,22 +4978,6 @@ export const MemHotplugByProbeRequest: MessageFns<MemHotplugByProbeRequest, "grp
     }
   },
 
-  fromJSON(object: any): MemHotplugByProbeRequest {
-    return {
-      memHotplugProbeAddr: globalThis.Array.isArray(object?.memHotplugProbeAddr)
-        ? object.memHotplugProbeAddr.map((e: any) => globalThis.Number(e))
-        : [],
-    };
-  },
-
-  toJSON(message: MemHotplugByProbeRequest): unknown {
-    const obj: any = {};
-    if (message.memHotplugProbeAddr?.length) {
-      obj.memHotplugProbeAddr = message.memHotplugProbeAddr.map((e) => Math.round(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemHotplugByProbeRequest>, I>>(base?: I): MemHotplugByProbeRequest {
     return MemHotplugByProbeRequest.fromPartial(base ?? ({} as any));
   },
@@ -6568,24 +5046,6 @@ export const SetGuestDateTimeRequest: MessageFns<SetGuestDateTimeRequest, "grpc.
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetGuestDateTimeRequest {
-    return {
-      Sec: isSet(object.Sec) ? globalThis.Number(object.Sec) : 0,
-      Usec: isSet(object.Usec) ? globalThis.Number(object.Usec) : 0,
-    };
-  },
-
-  toJSON(message: SetGuestDateTimeRequest): unknown {
-    const obj: any = {};
-    if (message.Sec !== 0) {
-      obj.Sec = Math.round(message.Sec);
-    }
-    if (message.Usec !== 0) {
-      obj.Usec = Math.round(message.Usec);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SetGuestDateTimeRequest>, I>>(base?: I): SetGuestDateTimeRequest {
@@ -6657,32 +5117,6 @@ export const FSGroup: MessageFns<FSGroup, "grpc.FSGroup"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): FSGroup {
-    return {
-      groupId: isSet(object.groupId)
-        ? globalThis.Number(object.groupId)
-        : isSet(object.group_id)
-        ? globalThis.Number(object.group_id)
-        : 0,
-      groupChangePolicy: isSet(object.groupChangePolicy)
-        ? fSGroupChangePolicyFromJSON(object.groupChangePolicy)
-        : isSet(object.group_change_policy)
-        ? fSGroupChangePolicyFromJSON(object.group_change_policy)
-        : 0,
-    };
-  },
-
-  toJSON(message: FSGroup): unknown {
-    const obj: any = {};
-    if (message.groupId !== 0) {
-      obj.groupId = Math.round(message.groupId);
-    }
-    if (message.groupChangePolicy !== 0) {
-      obj.groupChangePolicy = fSGroupChangePolicyToJSON(message.groupChangePolicy);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<FSGroup>, I>>(base?: I): FSGroup {
@@ -6787,52 +5221,6 @@ export const SharedMount: MessageFns<SharedMount, "grpc.SharedMount"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SharedMount {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      srcCtr: isSet(object.srcCtr)
-        ? globalThis.String(object.srcCtr)
-        : isSet(object.src_ctr)
-        ? globalThis.String(object.src_ctr)
-        : "",
-      srcPath: isSet(object.srcPath)
-        ? globalThis.String(object.srcPath)
-        : isSet(object.src_path)
-        ? globalThis.String(object.src_path)
-        : "",
-      dstCtr: isSet(object.dstCtr)
-        ? globalThis.String(object.dstCtr)
-        : isSet(object.dst_ctr)
-        ? globalThis.String(object.dst_ctr)
-        : "",
-      dstPath: isSet(object.dstPath)
-        ? globalThis.String(object.dstPath)
-        : isSet(object.dst_path)
-        ? globalThis.String(object.dst_path)
-        : "",
-    };
-  },
-
-  toJSON(message: SharedMount): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.srcCtr !== "") {
-      obj.srcCtr = message.srcCtr;
-    }
-    if (message.srcPath !== "") {
-      obj.srcPath = message.srcPath;
-    }
-    if (message.dstCtr !== "") {
-      obj.dstCtr = message.dstCtr;
-    }
-    if (message.dstPath !== "") {
-      obj.dstPath = message.dstPath;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SharedMount>, I>>(base?: I): SharedMount {
@@ -6984,60 +5372,6 @@ export const Storage: MessageFns<Storage, "grpc.Storage"> = {
     }
   },
 
-  fromJSON(object: any): Storage {
-    return {
-      driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
-      driverOptions: globalThis.Array.isArray(object?.driverOptions)
-        ? object.driverOptions.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.driver_options)
-        ? object.driver_options.map((e: any) => globalThis.String(e))
-        : [],
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-      fstype: isSet(object.fstype) ? globalThis.String(object.fstype) : "",
-      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
-      mountPoint: isSet(object.mountPoint)
-        ? globalThis.String(object.mountPoint)
-        : isSet(object.mount_point)
-        ? globalThis.String(object.mount_point)
-        : "",
-      fsGroup: isSet(object.fsGroup)
-        ? FSGroup.fromJSON(object.fsGroup)
-        : isSet(object.fs_group)
-        ? FSGroup.fromJSON(object.fs_group)
-        : undefined,
-      shared: isSet(object.shared) ? globalThis.Boolean(object.shared) : false,
-    };
-  },
-
-  toJSON(message: Storage): unknown {
-    const obj: any = {};
-    if (message.driver !== "") {
-      obj.driver = message.driver;
-    }
-    if (message.driverOptions?.length) {
-      obj.driverOptions = message.driverOptions;
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    if (message.fstype !== "") {
-      obj.fstype = message.fstype;
-    }
-    if (message.options?.length) {
-      obj.options = message.options;
-    }
-    if (message.mountPoint !== "") {
-      obj.mountPoint = message.mountPoint;
-    }
-    if (message.fsGroup !== undefined) {
-      obj.fsGroup = FSGroup.toJSON(message.fsGroup);
-    }
-    if (message.shared !== false) {
-      obj.shared = message.shared;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Storage>, I>>(base?: I): Storage {
     return Storage.fromPartial(base ?? ({} as any));
   },
@@ -7150,44 +5484,6 @@ export const Device: MessageFns<Device, "grpc.Device"> = {
     }
   },
 
-  fromJSON(object: any): Device {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      vmPath: isSet(object.vmPath)
-        ? globalThis.String(object.vmPath)
-        : isSet(object.vm_path)
-        ? globalThis.String(object.vm_path)
-        : "",
-      containerPath: isSet(object.containerPath)
-        ? globalThis.String(object.containerPath)
-        : isSet(object.container_path)
-        ? globalThis.String(object.container_path)
-        : "",
-      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: Device): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.vmPath !== "") {
-      obj.vmPath = message.vmPath;
-    }
-    if (message.containerPath !== "") {
-      obj.containerPath = message.containerPath;
-    }
-    if (message.options?.length) {
-      obj.options = message.options;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Device>, I>>(base?: I): Device {
     return Device.fromPartial(base ?? ({} as any));
   },
@@ -7271,30 +5567,6 @@ export const StringUser: MessageFns<StringUser, "grpc.StringUser"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StringUser {
-    return {
-      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
-      gid: isSet(object.gid) ? globalThis.String(object.gid) : "",
-      additionalGids: globalThis.Array.isArray(object?.additionalGids)
-        ? object.additionalGids.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StringUser): unknown {
-    const obj: any = {};
-    if (message.uid !== "") {
-      obj.uid = message.uid;
-    }
-    if (message.gid !== "") {
-      obj.gid = message.gid;
-    }
-    if (message.additionalGids?.length) {
-      obj.additionalGids = message.additionalGids;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StringUser>, I>>(base?: I): StringUser {
@@ -7435,60 +5707,6 @@ export const CopyFileRequest: MessageFns<CopyFileRequest, "grpc.CopyFileRequest"
     }
   },
 
-  fromJSON(object: any): CopyFileRequest {
-    return {
-      path: isSet(object.path) ? globalThis.String(object.path) : "",
-      fileSize: isSet(object.fileSize)
-        ? globalThis.Number(object.fileSize)
-        : isSet(object.file_size)
-        ? globalThis.Number(object.file_size)
-        : 0,
-      fileMode: isSet(object.fileMode)
-        ? globalThis.Number(object.fileMode)
-        : isSet(object.file_mode)
-        ? globalThis.Number(object.file_mode)
-        : 0,
-      dirMode: isSet(object.dirMode)
-        ? globalThis.Number(object.dirMode)
-        : isSet(object.dir_mode)
-        ? globalThis.Number(object.dir_mode)
-        : 0,
-      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
-      gid: isSet(object.gid) ? globalThis.Number(object.gid) : 0,
-      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
-      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: CopyFileRequest): unknown {
-    const obj: any = {};
-    if (message.path !== "") {
-      obj.path = message.path;
-    }
-    if (message.fileSize !== 0) {
-      obj.fileSize = Math.round(message.fileSize);
-    }
-    if (message.fileMode !== 0) {
-      obj.fileMode = Math.round(message.fileMode);
-    }
-    if (message.dirMode !== 0) {
-      obj.dirMode = Math.round(message.dirMode);
-    }
-    if (message.uid !== 0) {
-      obj.uid = Math.round(message.uid);
-    }
-    if (message.gid !== 0) {
-      obj.gid = Math.round(message.gid);
-    }
-    if (message.offset !== 0) {
-      obj.offset = Math.round(message.offset);
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CopyFileRequest>, I>>(base?: I): CopyFileRequest {
     return CopyFileRequest.fromPartial(base ?? ({} as any));
   },
@@ -7542,15 +5760,6 @@ export const GetOOMEventRequest: MessageFns<GetOOMEventRequest, "grpc.GetOOMEven
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): GetOOMEventRequest {
-    return {};
-  },
-
-  toJSON(_: GetOOMEventRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetOOMEventRequest>, I>>(base?: I): GetOOMEventRequest {
@@ -7609,24 +5818,6 @@ export const OOMEvent: MessageFns<OOMEvent, "grpc.OOMEvent"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): OOMEvent {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: OOMEvent): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<OOMEvent>, I>>(base?: I): OOMEvent {
@@ -7702,20 +5893,6 @@ export const AddSwapRequest: MessageFns<AddSwapRequest, "grpc.AddSwapRequest"> =
     }
   },
 
-  fromJSON(object: any): AddSwapRequest {
-    return {
-      PCIPath: globalThis.Array.isArray(object?.PCIPath) ? object.PCIPath.map((e: any) => globalThis.Number(e)) : [],
-    };
-  },
-
-  toJSON(message: AddSwapRequest): unknown {
-    const obj: any = {};
-    if (message.PCIPath?.length) {
-      obj.PCIPath = message.PCIPath.map((e) => Math.round(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AddSwapRequest>, I>>(base?: I): AddSwapRequest {
     return AddSwapRequest.fromPartial(base ?? ({} as any));
   },
@@ -7775,18 +5952,6 @@ export const AddSwapPathRequest: MessageFns<AddSwapPathRequest, "grpc.AddSwapPat
     }
   },
 
-  fromJSON(object: any): AddSwapPathRequest {
-    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
-  },
-
-  toJSON(message: AddSwapPathRequest): unknown {
-    const obj: any = {};
-    if (message.path !== "") {
-      obj.path = message.path;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AddSwapPathRequest>, I>>(base?: I): AddSwapPathRequest {
     return AddSwapPathRequest.fromPartial(base ?? ({} as any));
   },
@@ -7833,15 +5998,6 @@ export const GetMetricsRequest: MessageFns<GetMetricsRequest, "grpc.GetMetricsRe
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): GetMetricsRequest {
-    return {};
-  },
-
-  toJSON(_: GetMetricsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetMetricsRequest>, I>>(base?: I): GetMetricsRequest {
@@ -7902,18 +6058,6 @@ export const Metrics: MessageFns<Metrics, "grpc.Metrics"> = {
     }
   },
 
-  fromJSON(object: any): Metrics {
-    return { metrics: isSet(object.metrics) ? globalThis.String(object.metrics) : "" };
-  },
-
-  toJSON(message: Metrics): unknown {
-    const obj: any = {};
-    if (message.metrics !== "") {
-      obj.metrics = message.metrics;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metrics>, I>>(base?: I): Metrics {
     return Metrics.fromPartial(base ?? ({} as any));
   },
@@ -7971,24 +6115,6 @@ export const VolumeStatsRequest: MessageFns<VolumeStatsRequest, "grpc.VolumeStat
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): VolumeStatsRequest {
-    return {
-      volumeGuestPath: isSet(object.volumeGuestPath)
-        ? globalThis.String(object.volumeGuestPath)
-        : isSet(object.volume_guest_path)
-        ? globalThis.String(object.volume_guest_path)
-        : "",
-    };
-  },
-
-  toJSON(message: VolumeStatsRequest): unknown {
-    const obj: any = {};
-    if (message.volumeGuestPath !== "") {
-      obj.volumeGuestPath = message.volumeGuestPath;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<VolumeStatsRequest>, I>>(base?: I): VolumeStatsRequest {
@@ -8061,28 +6187,6 @@ export const ResizeVolumeRequest: MessageFns<ResizeVolumeRequest, "grpc.ResizeVo
     }
   },
 
-  fromJSON(object: any): ResizeVolumeRequest {
-    return {
-      volumeGuestPath: isSet(object.volumeGuestPath)
-        ? globalThis.String(object.volumeGuestPath)
-        : isSet(object.volume_guest_path)
-        ? globalThis.String(object.volume_guest_path)
-        : "",
-      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
-    };
-  },
-
-  toJSON(message: ResizeVolumeRequest): unknown {
-    const obj: any = {};
-    if (message.volumeGuestPath !== "") {
-      obj.volumeGuestPath = message.volumeGuestPath;
-    }
-    if (message.size !== 0) {
-      obj.size = Math.round(message.size);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ResizeVolumeRequest>, I>>(base?: I): ResizeVolumeRequest {
     return ResizeVolumeRequest.fromPartial(base ?? ({} as any));
   },
@@ -8141,18 +6245,6 @@ export const SetPolicyRequest: MessageFns<SetPolicyRequest, "grpc.SetPolicyReque
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetPolicyRequest {
-    return { policy: isSet(object.policy) ? globalThis.String(object.policy) : "" };
-  },
-
-  toJSON(message: SetPolicyRequest): unknown {
-    const obj: any = {};
-    if (message.policy !== "") {
-      obj.policy = message.policy;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SetPolicyRequest>, I>>(base?: I): SetPolicyRequest {
@@ -8225,32 +6317,6 @@ export const GetDiagnosticDataRequest: MessageFns<GetDiagnosticDataRequest, "grp
     }
   },
 
-  fromJSON(object: any): GetDiagnosticDataRequest {
-    return {
-      logType: isSet(object.logType)
-        ? globalThis.String(object.logType)
-        : isSet(object.log_type)
-        ? globalThis.String(object.log_type)
-        : "",
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetDiagnosticDataRequest): unknown {
-    const obj: any = {};
-    if (message.logType !== "") {
-      obj.logType = message.logType;
-    }
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GetDiagnosticDataRequest>, I>>(base?: I): GetDiagnosticDataRequest {
     return GetDiagnosticDataRequest.fromPartial(base ?? ({} as any));
   },
@@ -8309,18 +6375,6 @@ export const GetDiagnosticDataResponse: MessageFns<GetDiagnosticDataResponse, "g
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetDiagnosticDataResponse {
-    return { data: isSet(object.data) ? globalThis.String(object.data) : "" };
-  },
-
-  toJSON(message: GetDiagnosticDataResponse): unknown {
-    const obj: any = {};
-    if (message.data !== "") {
-      obj.data = message.data;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetDiagnosticDataResponse>, I>>(base?: I): GetDiagnosticDataResponse {
@@ -8454,64 +6508,6 @@ export const MemAgentMemcgConfig: MessageFns<MemAgentMemcgConfig, "grpc.MemAgent
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemAgentMemcgConfig {
-    return {
-      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : undefined,
-      swap: isSet(object.swap) ? globalThis.Boolean(object.swap) : undefined,
-      swappinessMax: isSet(object.swappinessMax)
-        ? globalThis.Number(object.swappinessMax)
-        : isSet(object.swappiness_max)
-        ? globalThis.Number(object.swappiness_max)
-        : undefined,
-      periodSecs: isSet(object.periodSecs)
-        ? globalThis.Number(object.periodSecs)
-        : isSet(object.period_secs)
-        ? globalThis.Number(object.period_secs)
-        : undefined,
-      periodPsiPercentLimit: isSet(object.periodPsiPercentLimit)
-        ? globalThis.Number(object.periodPsiPercentLimit)
-        : isSet(object.period_psi_percent_limit)
-        ? globalThis.Number(object.period_psi_percent_limit)
-        : undefined,
-      evictionPsiPercentLimit: isSet(object.evictionPsiPercentLimit)
-        ? globalThis.Number(object.evictionPsiPercentLimit)
-        : isSet(object.eviction_psi_percent_limit)
-        ? globalThis.Number(object.eviction_psi_percent_limit)
-        : undefined,
-      evictionRunAgingCountMin: isSet(object.evictionRunAgingCountMin)
-        ? globalThis.Number(object.evictionRunAgingCountMin)
-        : isSet(object.eviction_run_aging_count_min)
-        ? globalThis.Number(object.eviction_run_aging_count_min)
-        : undefined,
-    };
-  },
-
-  toJSON(message: MemAgentMemcgConfig): unknown {
-    const obj: any = {};
-    if (message.disabled !== undefined) {
-      obj.disabled = message.disabled;
-    }
-    if (message.swap !== undefined) {
-      obj.swap = message.swap;
-    }
-    if (message.swappinessMax !== undefined) {
-      obj.swappinessMax = Math.round(message.swappinessMax);
-    }
-    if (message.periodSecs !== undefined) {
-      obj.periodSecs = Math.round(message.periodSecs);
-    }
-    if (message.periodPsiPercentLimit !== undefined) {
-      obj.periodPsiPercentLimit = Math.round(message.periodPsiPercentLimit);
-    }
-    if (message.evictionPsiPercentLimit !== undefined) {
-      obj.evictionPsiPercentLimit = Math.round(message.evictionPsiPercentLimit);
-    }
-    if (message.evictionRunAgingCountMin !== undefined) {
-      obj.evictionRunAgingCountMin = Math.round(message.evictionRunAgingCountMin);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemAgentMemcgConfig>, I>>(base?: I): MemAgentMemcgConfig {
@@ -8663,76 +6659,6 @@ export const MemAgentCompactConfig: MessageFns<MemAgentCompactConfig, "grpc.MemA
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemAgentCompactConfig {
-    return {
-      disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : undefined,
-      periodSecs: isSet(object.periodSecs)
-        ? globalThis.Number(object.periodSecs)
-        : isSet(object.period_secs)
-        ? globalThis.Number(object.period_secs)
-        : undefined,
-      periodPsiPercentLimit: isSet(object.periodPsiPercentLimit)
-        ? globalThis.Number(object.periodPsiPercentLimit)
-        : isSet(object.period_psi_percent_limit)
-        ? globalThis.Number(object.period_psi_percent_limit)
-        : undefined,
-      compactPsiPercentLimit: isSet(object.compactPsiPercentLimit)
-        ? globalThis.Number(object.compactPsiPercentLimit)
-        : isSet(object.compact_psi_percent_limit)
-        ? globalThis.Number(object.compact_psi_percent_limit)
-        : undefined,
-      compactSecMax: isSet(object.compactSecMax)
-        ? globalThis.Number(object.compactSecMax)
-        : isSet(object.compact_sec_max)
-        ? globalThis.Number(object.compact_sec_max)
-        : undefined,
-      compactOrder: isSet(object.compactOrder)
-        ? globalThis.Number(object.compactOrder)
-        : isSet(object.compact_order)
-        ? globalThis.Number(object.compact_order)
-        : undefined,
-      compactThreshold: isSet(object.compactThreshold)
-        ? globalThis.Number(object.compactThreshold)
-        : isSet(object.compact_threshold)
-        ? globalThis.Number(object.compact_threshold)
-        : undefined,
-      compactForceTimes: isSet(object.compactForceTimes)
-        ? globalThis.Number(object.compactForceTimes)
-        : isSet(object.compact_force_times)
-        ? globalThis.Number(object.compact_force_times)
-        : undefined,
-    };
-  },
-
-  toJSON(message: MemAgentCompactConfig): unknown {
-    const obj: any = {};
-    if (message.disabled !== undefined) {
-      obj.disabled = message.disabled;
-    }
-    if (message.periodSecs !== undefined) {
-      obj.periodSecs = Math.round(message.periodSecs);
-    }
-    if (message.periodPsiPercentLimit !== undefined) {
-      obj.periodPsiPercentLimit = Math.round(message.periodPsiPercentLimit);
-    }
-    if (message.compactPsiPercentLimit !== undefined) {
-      obj.compactPsiPercentLimit = Math.round(message.compactPsiPercentLimit);
-    }
-    if (message.compactSecMax !== undefined) {
-      obj.compactSecMax = Math.round(message.compactSecMax);
-    }
-    if (message.compactOrder !== undefined) {
-      obj.compactOrder = Math.round(message.compactOrder);
-    }
-    if (message.compactThreshold !== undefined) {
-      obj.compactThreshold = Math.round(message.compactThreshold);
-    }
-    if (message.compactForceTimes !== undefined) {
-      obj.compactForceTimes = Math.round(message.compactForceTimes);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemAgentCompactConfig>, I>>(base?: I): MemAgentCompactConfig {
@@ -9116,14 +7042,6 @@ export const AgentServiceDefinition = {
   },
 } as const;
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -9148,20 +7066,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

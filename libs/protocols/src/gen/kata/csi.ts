@@ -33,38 +33,6 @@ export enum VolumeUsage_Unit {
   UNRECOGNIZED = -1,
 }
 
-export function volumeUsage_UnitFromJSON(object: any): VolumeUsage_Unit {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return VolumeUsage_Unit.UNKNOWN;
-    case 1:
-    case "BYTES":
-      return VolumeUsage_Unit.BYTES;
-    case 2:
-    case "INODES":
-      return VolumeUsage_Unit.INODES;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return VolumeUsage_Unit.UNRECOGNIZED;
-  }
-}
-
-export function volumeUsage_UnitToJSON(object: VolumeUsage_Unit): string {
-  switch (object) {
-    case VolumeUsage_Unit.UNKNOWN:
-      return "UNKNOWN";
-    case VolumeUsage_Unit.BYTES:
-      return "BYTES";
-    case VolumeUsage_Unit.INODES:
-      return "INODES";
-    case VolumeUsage_Unit.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface VolumeCondition {
   abnormal: boolean;
   message: string;
@@ -126,28 +94,6 @@ export const VolumeStatsResponse: MessageFns<VolumeStatsResponse, "grpc.VolumeSt
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): VolumeStatsResponse {
-    return {
-      usage: globalThis.Array.isArray(object?.usage) ? object.usage.map((e: any) => VolumeUsage.fromJSON(e)) : [],
-      volumeCondition: isSet(object.volumeCondition)
-        ? VolumeCondition.fromJSON(object.volumeCondition)
-        : isSet(object.volume_condition)
-        ? VolumeCondition.fromJSON(object.volume_condition)
-        : undefined,
-    };
-  },
-
-  toJSON(message: VolumeStatsResponse): unknown {
-    const obj: any = {};
-    if (message.usage?.length) {
-      obj.usage = message.usage.map((e) => VolumeUsage.toJSON(e));
-    }
-    if (message.volumeCondition !== undefined) {
-      obj.volumeCondition = VolumeCondition.toJSON(message.volumeCondition);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<VolumeStatsResponse>, I>>(base?: I): VolumeStatsResponse {
@@ -245,32 +191,6 @@ export const VolumeUsage: MessageFns<VolumeUsage, "grpc.VolumeUsage"> = {
     }
   },
 
-  fromJSON(object: any): VolumeUsage {
-    return {
-      available: isSet(object.available) ? globalThis.Number(object.available) : 0,
-      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
-      used: isSet(object.used) ? globalThis.Number(object.used) : 0,
-      unit: isSet(object.unit) ? volumeUsage_UnitFromJSON(object.unit) : 0,
-    };
-  },
-
-  toJSON(message: VolumeUsage): unknown {
-    const obj: any = {};
-    if (message.available !== 0) {
-      obj.available = Math.round(message.available);
-    }
-    if (message.total !== 0) {
-      obj.total = Math.round(message.total);
-    }
-    if (message.used !== 0) {
-      obj.used = Math.round(message.used);
-    }
-    if (message.unit !== 0) {
-      obj.unit = volumeUsage_UnitToJSON(message.unit);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<VolumeUsage>, I>>(base?: I): VolumeUsage {
     return VolumeUsage.fromPartial(base ?? ({} as any));
   },
@@ -344,24 +264,6 @@ export const VolumeCondition: MessageFns<VolumeCondition, "grpc.VolumeCondition"
     }
   },
 
-  fromJSON(object: any): VolumeCondition {
-    return {
-      abnormal: isSet(object.abnormal) ? globalThis.Boolean(object.abnormal) : false,
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-    };
-  },
-
-  toJSON(message: VolumeCondition): unknown {
-    const obj: any = {};
-    if (message.abnormal !== false) {
-      obj.abnormal = message.abnormal;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<VolumeCondition>, I>>(base?: I): VolumeCondition {
     return VolumeCondition.fromPartial(base ?? ({} as any));
   },
@@ -399,16 +301,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

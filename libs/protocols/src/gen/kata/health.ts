@@ -29,38 +29,6 @@ export enum HealthCheckResponse_ServingStatus {
   UNRECOGNIZED = -1,
 }
 
-export function healthCheckResponse_ServingStatusFromJSON(object: any): HealthCheckResponse_ServingStatus {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return HealthCheckResponse_ServingStatus.UNKNOWN;
-    case 1:
-    case "SERVING":
-      return HealthCheckResponse_ServingStatus.SERVING;
-    case 2:
-    case "NOT_SERVING":
-      return HealthCheckResponse_ServingStatus.NOT_SERVING;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return HealthCheckResponse_ServingStatus.UNRECOGNIZED;
-  }
-}
-
-export function healthCheckResponse_ServingStatusToJSON(object: HealthCheckResponse_ServingStatus): string {
-  switch (object) {
-    case HealthCheckResponse_ServingStatus.UNKNOWN:
-      return "UNKNOWN";
-    case HealthCheckResponse_ServingStatus.SERVING:
-      return "SERVING";
-    case HealthCheckResponse_ServingStatus.NOT_SERVING:
-      return "NOT_SERVING";
-    case HealthCheckResponse_ServingStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface VersionCheckResponse {
   grpcVersion: string;
   agentVersion: string;
@@ -111,18 +79,6 @@ export const CheckRequest: MessageFns<CheckRequest, "grpc.CheckRequest"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CheckRequest {
-    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
-  },
-
-  toJSON(message: CheckRequest): unknown {
-    const obj: any = {};
-    if (message.service !== "") {
-      obj.service = message.service;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CheckRequest>, I>>(base?: I): CheckRequest {
@@ -182,18 +138,6 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse, "grpc.HealthCh
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HealthCheckResponse {
-    return { status: isSet(object.status) ? healthCheckResponse_ServingStatusFromJSON(object.status) : 0 };
-  },
-
-  toJSON(message: HealthCheckResponse): unknown {
-    const obj: any = {};
-    if (message.status !== 0) {
-      obj.status = healthCheckResponse_ServingStatusToJSON(message.status);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<HealthCheckResponse>, I>>(base?: I): HealthCheckResponse {
@@ -266,32 +210,6 @@ export const VersionCheckResponse: MessageFns<VersionCheckResponse, "grpc.Versio
     }
   },
 
-  fromJSON(object: any): VersionCheckResponse {
-    return {
-      grpcVersion: isSet(object.grpcVersion)
-        ? globalThis.String(object.grpcVersion)
-        : isSet(object.grpc_version)
-        ? globalThis.String(object.grpc_version)
-        : "",
-      agentVersion: isSet(object.agentVersion)
-        ? globalThis.String(object.agentVersion)
-        : isSet(object.agent_version)
-        ? globalThis.String(object.agent_version)
-        : "",
-    };
-  },
-
-  toJSON(message: VersionCheckResponse): unknown {
-    const obj: any = {};
-    if (message.grpcVersion !== "") {
-      obj.grpcVersion = message.grpcVersion;
-    }
-    if (message.agentVersion !== "") {
-      obj.agentVersion = message.agentVersion;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<VersionCheckResponse>, I>>(base?: I): VersionCheckResponse {
     return VersionCheckResponse.fromPartial(base ?? ({} as any));
   },
@@ -342,16 +260,10 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -424,75 +424,6 @@ export const Spec: MessageFns<Spec, "grpc.Spec"> = {
     }
   },
 
-  fromJSON(object: any): Spec {
-    return {
-      Version: isSet(object.Version) ? globalThis.String(object.Version) : "",
-      Process: isSet(object.Process) ? Process.fromJSON(object.Process) : undefined,
-      Root: isSet(object.Root) ? Root.fromJSON(object.Root) : undefined,
-      Hostname: isSet(object.Hostname) ? globalThis.String(object.Hostname) : "",
-      Mounts: globalThis.Array.isArray(object?.Mounts) ? object.Mounts.map((e: any) => Mount.fromJSON(e)) : [],
-      Hooks: isSet(object.Hooks) ? Hooks.fromJSON(object.Hooks) : undefined,
-      Annotations: isObject(object.Annotations)
-        ? (globalThis.Object.entries(object.Annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      Linux: isSet(object.Linux) ? Linux.fromJSON(object.Linux) : undefined,
-      Solaris: isSet(object.Solaris) ? Solaris.fromJSON(object.Solaris) : undefined,
-      Windows: isSet(object.Windows) ? Windows.fromJSON(object.Windows) : undefined,
-    };
-  },
-
-  toJSON(message: Spec): unknown {
-    const obj: any = {};
-    if (message.Version !== "") {
-      obj.Version = message.Version;
-    }
-    if (message.Process !== undefined) {
-      obj.Process = Process.toJSON(message.Process);
-    }
-    if (message.Root !== undefined) {
-      obj.Root = Root.toJSON(message.Root);
-    }
-    if (message.Hostname !== "") {
-      obj.Hostname = message.Hostname;
-    }
-    if (message.Mounts?.length) {
-      obj.Mounts = message.Mounts.map((e) => Mount.toJSON(e));
-    }
-    if (message.Hooks !== undefined) {
-      obj.Hooks = Hooks.toJSON(message.Hooks);
-    }
-    if (message.Annotations) {
-      const entries = globalThis.Object.entries(message.Annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.Annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.Annotations[k] = v;
-        });
-      }
-    }
-    if (message.Linux !== undefined) {
-      obj.Linux = Linux.toJSON(message.Linux);
-    }
-    if (message.Solaris !== undefined) {
-      obj.Solaris = Solaris.toJSON(message.Solaris);
-    }
-    if (message.Windows !== undefined) {
-      obj.Windows = Windows.toJSON(message.Windows);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Spec>, I>>(base?: I): Spec {
     return Spec.fromPartial(base ?? ({} as any));
   },
@@ -584,24 +515,6 @@ export const Spec_AnnotationsEntry: MessageFns<Spec_AnnotationsEntry, "grpc.Spec
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Spec_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Spec_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Spec_AnnotationsEntry>, I>>(base?: I): Spec_AnnotationsEntry {
@@ -798,64 +711,6 @@ export const Process: MessageFns<Process, "grpc.Process"> = {
     }
   },
 
-  fromJSON(object: any): Process {
-    return {
-      Terminal: isSet(object.Terminal) ? globalThis.Boolean(object.Terminal) : false,
-      ConsoleSize: isSet(object.ConsoleSize) ? Box.fromJSON(object.ConsoleSize) : undefined,
-      User: isSet(object.User) ? User.fromJSON(object.User) : undefined,
-      Args: globalThis.Array.isArray(object?.Args) ? object.Args.map((e: any) => globalThis.String(e)) : [],
-      Env: globalThis.Array.isArray(object?.Env) ? object.Env.map((e: any) => globalThis.String(e)) : [],
-      Cwd: isSet(object.Cwd) ? globalThis.String(object.Cwd) : "",
-      Capabilities: isSet(object.Capabilities) ? LinuxCapabilities.fromJSON(object.Capabilities) : undefined,
-      Rlimits: globalThis.Array.isArray(object?.Rlimits) ? object.Rlimits.map((e: any) => POSIXRlimit.fromJSON(e)) : [],
-      NoNewPrivileges: isSet(object.NoNewPrivileges) ? globalThis.Boolean(object.NoNewPrivileges) : false,
-      ApparmorProfile: isSet(object.ApparmorProfile) ? globalThis.String(object.ApparmorProfile) : "",
-      OOMScoreAdj: isSet(object.OOMScoreAdj) ? globalThis.Number(object.OOMScoreAdj) : 0,
-      SelinuxLabel: isSet(object.SelinuxLabel) ? globalThis.String(object.SelinuxLabel) : "",
-    };
-  },
-
-  toJSON(message: Process): unknown {
-    const obj: any = {};
-    if (message.Terminal !== false) {
-      obj.Terminal = message.Terminal;
-    }
-    if (message.ConsoleSize !== undefined) {
-      obj.ConsoleSize = Box.toJSON(message.ConsoleSize);
-    }
-    if (message.User !== undefined) {
-      obj.User = User.toJSON(message.User);
-    }
-    if (message.Args?.length) {
-      obj.Args = message.Args;
-    }
-    if (message.Env?.length) {
-      obj.Env = message.Env;
-    }
-    if (message.Cwd !== "") {
-      obj.Cwd = message.Cwd;
-    }
-    if (message.Capabilities !== undefined) {
-      obj.Capabilities = LinuxCapabilities.toJSON(message.Capabilities);
-    }
-    if (message.Rlimits?.length) {
-      obj.Rlimits = message.Rlimits.map((e) => POSIXRlimit.toJSON(e));
-    }
-    if (message.NoNewPrivileges !== false) {
-      obj.NoNewPrivileges = message.NoNewPrivileges;
-    }
-    if (message.ApparmorProfile !== "") {
-      obj.ApparmorProfile = message.ApparmorProfile;
-    }
-    if (message.OOMScoreAdj !== 0) {
-      obj.OOMScoreAdj = Math.round(message.OOMScoreAdj);
-    }
-    if (message.SelinuxLabel !== "") {
-      obj.SelinuxLabel = message.SelinuxLabel;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Process>, I>>(base?: I): Process {
     return Process.fromPartial(base ?? ({} as any));
   },
@@ -939,24 +794,6 @@ export const Box: MessageFns<Box, "grpc.Box"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Box {
-    return {
-      Height: isSet(object.Height) ? globalThis.Number(object.Height) : 0,
-      Width: isSet(object.Width) ? globalThis.Number(object.Width) : 0,
-    };
-  },
-
-  toJSON(message: Box): unknown {
-    const obj: any = {};
-    if (message.Height !== 0) {
-      obj.Height = Math.round(message.Height);
-    }
-    if (message.Width !== 0) {
-      obj.Width = Math.round(message.Width);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Box>, I>>(base?: I): Box {
@@ -1066,34 +903,6 @@ export const User: MessageFns<User, "grpc.User"> = {
     }
   },
 
-  fromJSON(object: any): User {
-    return {
-      UID: isSet(object.UID) ? globalThis.Number(object.UID) : 0,
-      GID: isSet(object.GID) ? globalThis.Number(object.GID) : 0,
-      AdditionalGids: globalThis.Array.isArray(object?.AdditionalGids)
-        ? object.AdditionalGids.map((e: any) => globalThis.Number(e))
-        : [],
-      Username: isSet(object.Username) ? globalThis.String(object.Username) : "",
-    };
-  },
-
-  toJSON(message: User): unknown {
-    const obj: any = {};
-    if (message.UID !== 0) {
-      obj.UID = Math.round(message.UID);
-    }
-    if (message.GID !== 0) {
-      obj.GID = Math.round(message.GID);
-    }
-    if (message.AdditionalGids?.length) {
-      obj.AdditionalGids = message.AdditionalGids.map((e) => Math.round(e));
-    }
-    if (message.Username !== "") {
-      obj.Username = message.Username;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<User>, I>>(base?: I): User {
     return User.fromPartial(base ?? ({} as any));
   },
@@ -1200,42 +1009,6 @@ export const LinuxCapabilities: MessageFns<LinuxCapabilities, "grpc.LinuxCapabil
     }
   },
 
-  fromJSON(object: any): LinuxCapabilities {
-    return {
-      Bounding: globalThis.Array.isArray(object?.Bounding) ? object.Bounding.map((e: any) => globalThis.String(e)) : [],
-      Effective: globalThis.Array.isArray(object?.Effective)
-        ? object.Effective.map((e: any) => globalThis.String(e))
-        : [],
-      Inheritable: globalThis.Array.isArray(object?.Inheritable)
-        ? object.Inheritable.map((e: any) => globalThis.String(e))
-        : [],
-      Permitted: globalThis.Array.isArray(object?.Permitted)
-        ? object.Permitted.map((e: any) => globalThis.String(e))
-        : [],
-      Ambient: globalThis.Array.isArray(object?.Ambient) ? object.Ambient.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: LinuxCapabilities): unknown {
-    const obj: any = {};
-    if (message.Bounding?.length) {
-      obj.Bounding = message.Bounding;
-    }
-    if (message.Effective?.length) {
-      obj.Effective = message.Effective;
-    }
-    if (message.Inheritable?.length) {
-      obj.Inheritable = message.Inheritable;
-    }
-    if (message.Permitted?.length) {
-      obj.Permitted = message.Permitted;
-    }
-    if (message.Ambient?.length) {
-      obj.Ambient = message.Ambient;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxCapabilities>, I>>(base?: I): LinuxCapabilities {
     return LinuxCapabilities.fromPartial(base ?? ({} as any));
   },
@@ -1319,28 +1092,6 @@ export const POSIXRlimit: MessageFns<POSIXRlimit, "grpc.POSIXRlimit"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): POSIXRlimit {
-    return {
-      Type: isSet(object.Type) ? globalThis.String(object.Type) : "",
-      Hard: isSet(object.Hard) ? globalThis.String(object.Hard) : "0",
-      Soft: isSet(object.Soft) ? globalThis.String(object.Soft) : "0",
-    };
-  },
-
-  toJSON(message: POSIXRlimit): unknown {
-    const obj: any = {};
-    if (message.Type !== "") {
-      obj.Type = message.Type;
-    }
-    if (message.Hard !== "0") {
-      obj.Hard = globalThis.String(message.Hard);
-    }
-    if (message.Soft !== "0") {
-      obj.Soft = globalThis.String(message.Soft);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<POSIXRlimit>, I>>(base?: I): POSIXRlimit {
@@ -1437,32 +1188,6 @@ export const Mount: MessageFns<Mount, "grpc.Mount"> = {
     }
   },
 
-  fromJSON(object: any): Mount {
-    return {
-      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: Mount): unknown {
-    const obj: any = {};
-    if (message.destination !== "") {
-      obj.destination = message.destination;
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.options?.length) {
-      obj.options = message.options;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Mount>, I>>(base?: I): Mount {
     return Mount.fromPartial(base ?? ({} as any));
   },
@@ -1534,24 +1259,6 @@ export const Root: MessageFns<Root, "grpc.Root"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Root {
-    return {
-      Path: isSet(object.Path) ? globalThis.String(object.Path) : "",
-      Readonly: isSet(object.Readonly) ? globalThis.Boolean(object.Readonly) : false,
-    };
-  },
-
-  toJSON(message: Root): unknown {
-    const obj: any = {};
-    if (message.Path !== "") {
-      obj.Path = message.Path;
-    }
-    if (message.Readonly !== false) {
-      obj.Readonly = message.Readonly;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Root>, I>>(base?: I): Root {
@@ -1669,46 +1376,6 @@ export const Hooks: MessageFns<Hooks, "grpc.Hooks"> = {
     }
   },
 
-  fromJSON(object: any): Hooks {
-    return {
-      Prestart: globalThis.Array.isArray(object?.Prestart) ? object.Prestart.map((e: any) => Hook.fromJSON(e)) : [],
-      Poststart: globalThis.Array.isArray(object?.Poststart) ? object.Poststart.map((e: any) => Hook.fromJSON(e)) : [],
-      Poststop: globalThis.Array.isArray(object?.Poststop) ? object.Poststop.map((e: any) => Hook.fromJSON(e)) : [],
-      CreateRuntime: globalThis.Array.isArray(object?.CreateRuntime)
-        ? object.CreateRuntime.map((e: any) => Hook.fromJSON(e))
-        : [],
-      CreateContainer: globalThis.Array.isArray(object?.CreateContainer)
-        ? object.CreateContainer.map((e: any) => Hook.fromJSON(e))
-        : [],
-      StartContainer: globalThis.Array.isArray(object?.StartContainer)
-        ? object.StartContainer.map((e: any) => Hook.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Hooks): unknown {
-    const obj: any = {};
-    if (message.Prestart?.length) {
-      obj.Prestart = message.Prestart.map((e) => Hook.toJSON(e));
-    }
-    if (message.Poststart?.length) {
-      obj.Poststart = message.Poststart.map((e) => Hook.toJSON(e));
-    }
-    if (message.Poststop?.length) {
-      obj.Poststop = message.Poststop.map((e) => Hook.toJSON(e));
-    }
-    if (message.CreateRuntime?.length) {
-      obj.CreateRuntime = message.CreateRuntime.map((e) => Hook.toJSON(e));
-    }
-    if (message.CreateContainer?.length) {
-      obj.CreateContainer = message.CreateContainer.map((e) => Hook.toJSON(e));
-    }
-    if (message.StartContainer?.length) {
-      obj.StartContainer = message.StartContainer.map((e) => Hook.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Hooks>, I>>(base?: I): Hooks {
     return Hooks.fromPartial(base ?? ({} as any));
   },
@@ -1804,32 +1471,6 @@ export const Hook: MessageFns<Hook, "grpc.Hook"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Hook {
-    return {
-      Path: isSet(object.Path) ? globalThis.String(object.Path) : "",
-      Args: globalThis.Array.isArray(object?.Args) ? object.Args.map((e: any) => globalThis.String(e)) : [],
-      Env: globalThis.Array.isArray(object?.Env) ? object.Env.map((e: any) => globalThis.String(e)) : [],
-      Timeout: isSet(object.Timeout) ? globalThis.Number(object.Timeout) : 0,
-    };
-  },
-
-  toJSON(message: Hook): unknown {
-    const obj: any = {};
-    if (message.Path !== "") {
-      obj.Path = message.Path;
-    }
-    if (message.Args?.length) {
-      obj.Args = message.Args;
-    }
-    if (message.Env?.length) {
-      obj.Env = message.Env;
-    }
-    if (message.Timeout !== 0) {
-      obj.Timeout = Math.round(message.Timeout);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Hook>, I>>(base?: I): Hook {
@@ -2043,97 +1684,6 @@ export const Linux: MessageFns<Linux, "grpc.Linux"> = {
     }
   },
 
-  fromJSON(object: any): Linux {
-    return {
-      UIDMappings: globalThis.Array.isArray(object?.UIDMappings)
-        ? object.UIDMappings.map((e: any) => LinuxIDMapping.fromJSON(e))
-        : [],
-      GIDMappings: globalThis.Array.isArray(object?.GIDMappings)
-        ? object.GIDMappings.map((e: any) => LinuxIDMapping.fromJSON(e))
-        : [],
-      Sysctl: isObject(object.Sysctl)
-        ? (globalThis.Object.entries(object.Sysctl) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      Resources: isSet(object.Resources) ? LinuxResources.fromJSON(object.Resources) : undefined,
-      CgroupsPath: isSet(object.CgroupsPath) ? globalThis.String(object.CgroupsPath) : "",
-      Namespaces: globalThis.Array.isArray(object?.Namespaces)
-        ? object.Namespaces.map((e: any) => LinuxNamespace.fromJSON(e))
-        : [],
-      Devices: globalThis.Array.isArray(object?.Devices) ? object.Devices.map((e: any) => LinuxDevice.fromJSON(e)) : [],
-      Seccomp: isSet(object.Seccomp) ? LinuxSeccomp.fromJSON(object.Seccomp) : undefined,
-      RootfsPropagation: isSet(object.RootfsPropagation) ? globalThis.String(object.RootfsPropagation) : "",
-      MaskedPaths: globalThis.Array.isArray(object?.MaskedPaths)
-        ? object.MaskedPaths.map((e: any) => globalThis.String(e))
-        : [],
-      ReadonlyPaths: globalThis.Array.isArray(object?.ReadonlyPaths)
-        ? object.ReadonlyPaths.map((e: any) => globalThis.String(e))
-        : [],
-      MountLabel: isSet(object.MountLabel) ? globalThis.String(object.MountLabel) : "",
-      IntelRdt: isSet(object.IntelRdt) ? LinuxIntelRdt.fromJSON(object.IntelRdt) : undefined,
-    };
-  },
-
-  toJSON(message: Linux): unknown {
-    const obj: any = {};
-    if (message.UIDMappings?.length) {
-      obj.UIDMappings = message.UIDMappings.map((e) => LinuxIDMapping.toJSON(e));
-    }
-    if (message.GIDMappings?.length) {
-      obj.GIDMappings = message.GIDMappings.map((e) => LinuxIDMapping.toJSON(e));
-    }
-    if (message.Sysctl) {
-      const entries = globalThis.Object.entries(message.Sysctl) as [string, string][];
-      if (entries.length > 0) {
-        obj.Sysctl = {};
-        entries.forEach(([k, v]) => {
-          obj.Sysctl[k] = v;
-        });
-      }
-    }
-    if (message.Resources !== undefined) {
-      obj.Resources = LinuxResources.toJSON(message.Resources);
-    }
-    if (message.CgroupsPath !== "") {
-      obj.CgroupsPath = message.CgroupsPath;
-    }
-    if (message.Namespaces?.length) {
-      obj.Namespaces = message.Namespaces.map((e) => LinuxNamespace.toJSON(e));
-    }
-    if (message.Devices?.length) {
-      obj.Devices = message.Devices.map((e) => LinuxDevice.toJSON(e));
-    }
-    if (message.Seccomp !== undefined) {
-      obj.Seccomp = LinuxSeccomp.toJSON(message.Seccomp);
-    }
-    if (message.RootfsPropagation !== "") {
-      obj.RootfsPropagation = message.RootfsPropagation;
-    }
-    if (message.MaskedPaths?.length) {
-      obj.MaskedPaths = message.MaskedPaths;
-    }
-    if (message.ReadonlyPaths?.length) {
-      obj.ReadonlyPaths = message.ReadonlyPaths;
-    }
-    if (message.MountLabel !== "") {
-      obj.MountLabel = message.MountLabel;
-    }
-    if (message.IntelRdt !== undefined) {
-      obj.IntelRdt = LinuxIntelRdt.toJSON(message.IntelRdt);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Linux>, I>>(base?: I): Linux {
     return Linux.fromPartial(base ?? ({} as any));
   },
@@ -2230,24 +1780,6 @@ export const Linux_SysctlEntry: MessageFns<Linux_SysctlEntry, "grpc.Linux.Sysctl
     }
   },
 
-  fromJSON(object: any): Linux_SysctlEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Linux_SysctlEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Linux_SysctlEntry>, I>>(base?: I): Linux_SysctlEntry {
     return Linux_SysctlEntry.fromPartial(base ?? ({} as any));
   },
@@ -2308,18 +1840,6 @@ export const Windows: MessageFns<Windows, "grpc.Windows"> = {
     }
   },
 
-  fromJSON(object: any): Windows {
-    return { dummy: isSet(object.dummy) ? globalThis.String(object.dummy) : "" };
-  },
-
-  toJSON(message: Windows): unknown {
-    const obj: any = {};
-    if (message.dummy !== "") {
-      obj.dummy = message.dummy;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Windows>, I>>(base?: I): Windows {
     return Windows.fromPartial(base ?? ({} as any));
   },
@@ -2377,18 +1897,6 @@ export const Solaris: MessageFns<Solaris, "grpc.Solaris"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Solaris {
-    return { dummy: isSet(object.dummy) ? globalThis.String(object.dummy) : "" };
-  },
-
-  toJSON(message: Solaris): unknown {
-    const obj: any = {};
-    if (message.dummy !== "") {
-      obj.dummy = message.dummy;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Solaris>, I>>(base?: I): Solaris {
@@ -2472,28 +1980,6 @@ export const LinuxIDMapping: MessageFns<LinuxIDMapping, "grpc.LinuxIDMapping"> =
     }
   },
 
-  fromJSON(object: any): LinuxIDMapping {
-    return {
-      HostID: isSet(object.HostID) ? globalThis.Number(object.HostID) : 0,
-      ContainerID: isSet(object.ContainerID) ? globalThis.Number(object.ContainerID) : 0,
-      Size: isSet(object.Size) ? globalThis.Number(object.Size) : 0,
-    };
-  },
-
-  toJSON(message: LinuxIDMapping): unknown {
-    const obj: any = {};
-    if (message.HostID !== 0) {
-      obj.HostID = Math.round(message.HostID);
-    }
-    if (message.ContainerID !== 0) {
-      obj.ContainerID = Math.round(message.ContainerID);
-    }
-    if (message.Size !== 0) {
-      obj.Size = Math.round(message.Size);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxIDMapping>, I>>(base?: I): LinuxIDMapping {
     return LinuxIDMapping.fromPartial(base ?? ({} as any));
   },
@@ -2564,24 +2050,6 @@ export const LinuxNamespace: MessageFns<LinuxNamespace, "grpc.LinuxNamespace"> =
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxNamespace {
-    return {
-      Type: isSet(object.Type) ? globalThis.String(object.Type) : "",
-      Path: isSet(object.Path) ? globalThis.String(object.Path) : "",
-    };
-  },
-
-  toJSON(message: LinuxNamespace): unknown {
-    const obj: any = {};
-    if (message.Type !== "") {
-      obj.Type = message.Type;
-    }
-    if (message.Path !== "") {
-      obj.Path = message.Path;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxNamespace>, I>>(base?: I): LinuxNamespace {
@@ -2708,44 +2176,6 @@ export const LinuxDevice: MessageFns<LinuxDevice, "grpc.LinuxDevice"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxDevice {
-    return {
-      Path: isSet(object.Path) ? globalThis.String(object.Path) : "",
-      Type: isSet(object.Type) ? globalThis.String(object.Type) : "",
-      Major: isSet(object.Major) ? globalThis.Number(object.Major) : 0,
-      Minor: isSet(object.Minor) ? globalThis.Number(object.Minor) : 0,
-      FileMode: isSet(object.FileMode) ? globalThis.Number(object.FileMode) : 0,
-      UID: isSet(object.UID) ? globalThis.Number(object.UID) : 0,
-      GID: isSet(object.GID) ? globalThis.Number(object.GID) : 0,
-    };
-  },
-
-  toJSON(message: LinuxDevice): unknown {
-    const obj: any = {};
-    if (message.Path !== "") {
-      obj.Path = message.Path;
-    }
-    if (message.Type !== "") {
-      obj.Type = message.Type;
-    }
-    if (message.Major !== 0) {
-      obj.Major = Math.round(message.Major);
-    }
-    if (message.Minor !== 0) {
-      obj.Minor = Math.round(message.Minor);
-    }
-    if (message.FileMode !== 0) {
-      obj.FileMode = Math.round(message.FileMode);
-    }
-    if (message.UID !== 0) {
-      obj.UID = Math.round(message.UID);
-    }
-    if (message.GID !== 0) {
-      obj.GID = Math.round(message.GID);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxDevice>, I>>(base?: I): LinuxDevice {
@@ -2887,48 +2317,6 @@ export const LinuxResources: MessageFns<LinuxResources, "grpc.LinuxResources"> =
     }
   },
 
-  fromJSON(object: any): LinuxResources {
-    return {
-      Devices: globalThis.Array.isArray(object?.Devices)
-        ? object.Devices.map((e: any) => LinuxDeviceCgroup.fromJSON(e))
-        : [],
-      Memory: isSet(object.Memory) ? LinuxMemory.fromJSON(object.Memory) : undefined,
-      CPU: isSet(object.CPU) ? LinuxCPU.fromJSON(object.CPU) : undefined,
-      Pids: isSet(object.Pids) ? LinuxPids.fromJSON(object.Pids) : undefined,
-      BlockIO: isSet(object.BlockIO) ? LinuxBlockIO.fromJSON(object.BlockIO) : undefined,
-      HugepageLimits: globalThis.Array.isArray(object?.HugepageLimits)
-        ? object.HugepageLimits.map((e: any) => LinuxHugepageLimit.fromJSON(e))
-        : [],
-      Network: isSet(object.Network) ? LinuxNetwork.fromJSON(object.Network) : undefined,
-    };
-  },
-
-  toJSON(message: LinuxResources): unknown {
-    const obj: any = {};
-    if (message.Devices?.length) {
-      obj.Devices = message.Devices.map((e) => LinuxDeviceCgroup.toJSON(e));
-    }
-    if (message.Memory !== undefined) {
-      obj.Memory = LinuxMemory.toJSON(message.Memory);
-    }
-    if (message.CPU !== undefined) {
-      obj.CPU = LinuxCPU.toJSON(message.CPU);
-    }
-    if (message.Pids !== undefined) {
-      obj.Pids = LinuxPids.toJSON(message.Pids);
-    }
-    if (message.BlockIO !== undefined) {
-      obj.BlockIO = LinuxBlockIO.toJSON(message.BlockIO);
-    }
-    if (message.HugepageLimits?.length) {
-      obj.HugepageLimits = message.HugepageLimits.map((e) => LinuxHugepageLimit.toJSON(e));
-    }
-    if (message.Network !== undefined) {
-      obj.Network = LinuxNetwork.toJSON(message.Network);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxResources>, I>>(base?: I): LinuxResources {
     return LinuxResources.fromPartial(base ?? ({} as any));
   },
@@ -3066,44 +2454,6 @@ export const LinuxMemory: MessageFns<LinuxMemory, "grpc.LinuxMemory"> = {
     }
   },
 
-  fromJSON(object: any): LinuxMemory {
-    return {
-      Limit: isSet(object.Limit) ? globalThis.Number(object.Limit) : 0,
-      Reservation: isSet(object.Reservation) ? globalThis.Number(object.Reservation) : 0,
-      Swap: isSet(object.Swap) ? globalThis.Number(object.Swap) : 0,
-      Kernel: isSet(object.Kernel) ? globalThis.Number(object.Kernel) : 0,
-      KernelTCP: isSet(object.KernelTCP) ? globalThis.Number(object.KernelTCP) : 0,
-      Swappiness: isSet(object.Swappiness) ? globalThis.Number(object.Swappiness) : 0,
-      DisableOOMKiller: isSet(object.DisableOOMKiller) ? globalThis.Boolean(object.DisableOOMKiller) : false,
-    };
-  },
-
-  toJSON(message: LinuxMemory): unknown {
-    const obj: any = {};
-    if (message.Limit !== 0) {
-      obj.Limit = Math.round(message.Limit);
-    }
-    if (message.Reservation !== 0) {
-      obj.Reservation = Math.round(message.Reservation);
-    }
-    if (message.Swap !== 0) {
-      obj.Swap = Math.round(message.Swap);
-    }
-    if (message.Kernel !== 0) {
-      obj.Kernel = Math.round(message.Kernel);
-    }
-    if (message.KernelTCP !== 0) {
-      obj.KernelTCP = Math.round(message.KernelTCP);
-    }
-    if (message.Swappiness !== 0) {
-      obj.Swappiness = Math.round(message.Swappiness);
-    }
-    if (message.DisableOOMKiller !== false) {
-      obj.DisableOOMKiller = message.DisableOOMKiller;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxMemory>, I>>(base?: I): LinuxMemory {
     return LinuxMemory.fromPartial(base ?? ({} as any));
   },
@@ -3235,44 +2585,6 @@ export const LinuxCPU: MessageFns<LinuxCPU, "grpc.LinuxCPU"> = {
     }
   },
 
-  fromJSON(object: any): LinuxCPU {
-    return {
-      Shares: isSet(object.Shares) ? globalThis.Number(object.Shares) : 0,
-      Quota: isSet(object.Quota) ? globalThis.Number(object.Quota) : 0,
-      Period: isSet(object.Period) ? globalThis.Number(object.Period) : 0,
-      RealtimeRuntime: isSet(object.RealtimeRuntime) ? globalThis.Number(object.RealtimeRuntime) : 0,
-      RealtimePeriod: isSet(object.RealtimePeriod) ? globalThis.Number(object.RealtimePeriod) : 0,
-      Cpus: isSet(object.Cpus) ? globalThis.String(object.Cpus) : "",
-      Mems: isSet(object.Mems) ? globalThis.String(object.Mems) : "",
-    };
-  },
-
-  toJSON(message: LinuxCPU): unknown {
-    const obj: any = {};
-    if (message.Shares !== 0) {
-      obj.Shares = Math.round(message.Shares);
-    }
-    if (message.Quota !== 0) {
-      obj.Quota = Math.round(message.Quota);
-    }
-    if (message.Period !== 0) {
-      obj.Period = Math.round(message.Period);
-    }
-    if (message.RealtimeRuntime !== 0) {
-      obj.RealtimeRuntime = Math.round(message.RealtimeRuntime);
-    }
-    if (message.RealtimePeriod !== 0) {
-      obj.RealtimePeriod = Math.round(message.RealtimePeriod);
-    }
-    if (message.Cpus !== "") {
-      obj.Cpus = message.Cpus;
-    }
-    if (message.Mems !== "") {
-      obj.Mems = message.Mems;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxCPU>, I>>(base?: I): LinuxCPU {
     return LinuxCPU.fromPartial(base ?? ({} as any));
   },
@@ -3371,32 +2683,6 @@ export const LinuxWeightDevice: MessageFns<LinuxWeightDevice, "grpc.LinuxWeightD
     }
   },
 
-  fromJSON(object: any): LinuxWeightDevice {
-    return {
-      Major: isSet(object.Major) ? globalThis.Number(object.Major) : 0,
-      Minor: isSet(object.Minor) ? globalThis.Number(object.Minor) : 0,
-      Weight: isSet(object.Weight) ? globalThis.Number(object.Weight) : 0,
-      LeafWeight: isSet(object.LeafWeight) ? globalThis.Number(object.LeafWeight) : 0,
-    };
-  },
-
-  toJSON(message: LinuxWeightDevice): unknown {
-    const obj: any = {};
-    if (message.Major !== 0) {
-      obj.Major = Math.round(message.Major);
-    }
-    if (message.Minor !== 0) {
-      obj.Minor = Math.round(message.Minor);
-    }
-    if (message.Weight !== 0) {
-      obj.Weight = Math.round(message.Weight);
-    }
-    if (message.LeafWeight !== 0) {
-      obj.LeafWeight = Math.round(message.LeafWeight);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxWeightDevice>, I>>(base?: I): LinuxWeightDevice {
     return LinuxWeightDevice.fromPartial(base ?? ({} as any));
   },
@@ -3479,28 +2765,6 @@ export const LinuxThrottleDevice: MessageFns<LinuxThrottleDevice, "grpc.LinuxThr
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxThrottleDevice {
-    return {
-      Major: isSet(object.Major) ? globalThis.Number(object.Major) : 0,
-      Minor: isSet(object.Minor) ? globalThis.Number(object.Minor) : 0,
-      Rate: isSet(object.Rate) ? globalThis.Number(object.Rate) : 0,
-    };
-  },
-
-  toJSON(message: LinuxThrottleDevice): unknown {
-    const obj: any = {};
-    if (message.Major !== 0) {
-      obj.Major = Math.round(message.Major);
-    }
-    if (message.Minor !== 0) {
-      obj.Minor = Math.round(message.Minor);
-    }
-    if (message.Rate !== 0) {
-      obj.Rate = Math.round(message.Rate);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxThrottleDevice>, I>>(base?: I): LinuxThrottleDevice {
@@ -3638,54 +2902,6 @@ export const LinuxBlockIO: MessageFns<LinuxBlockIO, "grpc.LinuxBlockIO"> = {
     }
   },
 
-  fromJSON(object: any): LinuxBlockIO {
-    return {
-      Weight: isSet(object.Weight) ? globalThis.Number(object.Weight) : 0,
-      LeafWeight: isSet(object.LeafWeight) ? globalThis.Number(object.LeafWeight) : 0,
-      WeightDevice: globalThis.Array.isArray(object?.WeightDevice)
-        ? object.WeightDevice.map((e: any) => LinuxWeightDevice.fromJSON(e))
-        : [],
-      ThrottleReadBpsDevice: globalThis.Array.isArray(object?.ThrottleReadBpsDevice)
-        ? object.ThrottleReadBpsDevice.map((e: any) => LinuxThrottleDevice.fromJSON(e))
-        : [],
-      ThrottleWriteBpsDevice: globalThis.Array.isArray(object?.ThrottleWriteBpsDevice)
-        ? object.ThrottleWriteBpsDevice.map((e: any) => LinuxThrottleDevice.fromJSON(e))
-        : [],
-      ThrottleReadIOPSDevice: globalThis.Array.isArray(object?.ThrottleReadIOPSDevice)
-        ? object.ThrottleReadIOPSDevice.map((e: any) => LinuxThrottleDevice.fromJSON(e))
-        : [],
-      ThrottleWriteIOPSDevice: globalThis.Array.isArray(object?.ThrottleWriteIOPSDevice)
-        ? object.ThrottleWriteIOPSDevice.map((e: any) => LinuxThrottleDevice.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: LinuxBlockIO): unknown {
-    const obj: any = {};
-    if (message.Weight !== 0) {
-      obj.Weight = Math.round(message.Weight);
-    }
-    if (message.LeafWeight !== 0) {
-      obj.LeafWeight = Math.round(message.LeafWeight);
-    }
-    if (message.WeightDevice?.length) {
-      obj.WeightDevice = message.WeightDevice.map((e) => LinuxWeightDevice.toJSON(e));
-    }
-    if (message.ThrottleReadBpsDevice?.length) {
-      obj.ThrottleReadBpsDevice = message.ThrottleReadBpsDevice.map((e) => LinuxThrottleDevice.toJSON(e));
-    }
-    if (message.ThrottleWriteBpsDevice?.length) {
-      obj.ThrottleWriteBpsDevice = message.ThrottleWriteBpsDevice.map((e) => LinuxThrottleDevice.toJSON(e));
-    }
-    if (message.ThrottleReadIOPSDevice?.length) {
-      obj.ThrottleReadIOPSDevice = message.ThrottleReadIOPSDevice.map((e) => LinuxThrottleDevice.toJSON(e));
-    }
-    if (message.ThrottleWriteIOPSDevice?.length) {
-      obj.ThrottleWriteIOPSDevice = message.ThrottleWriteIOPSDevice.map((e) => LinuxThrottleDevice.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxBlockIO>, I>>(base?: I): LinuxBlockIO {
     return LinuxBlockIO.fromPartial(base ?? ({} as any));
   },
@@ -3752,18 +2968,6 @@ export const LinuxPids: MessageFns<LinuxPids, "grpc.LinuxPids"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxPids {
-    return { Limit: isSet(object.Limit) ? globalThis.Number(object.Limit) : 0 };
-  },
-
-  toJSON(message: LinuxPids): unknown {
-    const obj: any = {};
-    if (message.Limit !== 0) {
-      obj.Limit = Math.round(message.Limit);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxPids>, I>>(base?: I): LinuxPids {
@@ -3869,36 +3073,6 @@ export const LinuxDeviceCgroup: MessageFns<LinuxDeviceCgroup, "grpc.LinuxDeviceC
     }
   },
 
-  fromJSON(object: any): LinuxDeviceCgroup {
-    return {
-      Allow: isSet(object.Allow) ? globalThis.Boolean(object.Allow) : false,
-      Type: isSet(object.Type) ? globalThis.String(object.Type) : "",
-      Major: isSet(object.Major) ? globalThis.Number(object.Major) : 0,
-      Minor: isSet(object.Minor) ? globalThis.Number(object.Minor) : 0,
-      Access: isSet(object.Access) ? globalThis.String(object.Access) : "",
-    };
-  },
-
-  toJSON(message: LinuxDeviceCgroup): unknown {
-    const obj: any = {};
-    if (message.Allow !== false) {
-      obj.Allow = message.Allow;
-    }
-    if (message.Type !== "") {
-      obj.Type = message.Type;
-    }
-    if (message.Major !== 0) {
-      obj.Major = Math.round(message.Major);
-    }
-    if (message.Minor !== 0) {
-      obj.Minor = Math.round(message.Minor);
-    }
-    if (message.Access !== "") {
-      obj.Access = message.Access;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxDeviceCgroup>, I>>(base?: I): LinuxDeviceCgroup {
     return LinuxDeviceCgroup.fromPartial(base ?? ({} as any));
   },
@@ -3973,26 +3147,6 @@ export const LinuxNetwork: MessageFns<LinuxNetwork, "grpc.LinuxNetwork"> = {
     }
   },
 
-  fromJSON(object: any): LinuxNetwork {
-    return {
-      ClassID: isSet(object.ClassID) ? globalThis.Number(object.ClassID) : 0,
-      Priorities: globalThis.Array.isArray(object?.Priorities)
-        ? object.Priorities.map((e: any) => LinuxInterfacePriority.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: LinuxNetwork): unknown {
-    const obj: any = {};
-    if (message.ClassID !== 0) {
-      obj.ClassID = Math.round(message.ClassID);
-    }
-    if (message.Priorities?.length) {
-      obj.Priorities = message.Priorities.map((e) => LinuxInterfacePriority.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxNetwork>, I>>(base?: I): LinuxNetwork {
     return LinuxNetwork.fromPartial(base ?? ({} as any));
   },
@@ -4064,24 +3218,6 @@ export const LinuxHugepageLimit: MessageFns<LinuxHugepageLimit, "grpc.LinuxHugep
     }
   },
 
-  fromJSON(object: any): LinuxHugepageLimit {
-    return {
-      Pagesize: isSet(object.Pagesize) ? globalThis.String(object.Pagesize) : "",
-      Limit: isSet(object.Limit) ? globalThis.String(object.Limit) : "0",
-    };
-  },
-
-  toJSON(message: LinuxHugepageLimit): unknown {
-    const obj: any = {};
-    if (message.Pagesize !== "") {
-      obj.Pagesize = message.Pagesize;
-    }
-    if (message.Limit !== "0") {
-      obj.Limit = globalThis.String(message.Limit);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxHugepageLimit>, I>>(base?: I): LinuxHugepageLimit {
     return LinuxHugepageLimit.fromPartial(base ?? ({} as any));
   },
@@ -4151,24 +3287,6 @@ export const LinuxInterfacePriority: MessageFns<LinuxInterfacePriority, "grpc.Li
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxInterfacePriority {
-    return {
-      Name: isSet(object.Name) ? globalThis.String(object.Name) : "",
-      Priority: isSet(object.Priority) ? globalThis.Number(object.Priority) : 0,
-    };
-  },
-
-  toJSON(message: LinuxInterfacePriority): unknown {
-    const obj: any = {};
-    if (message.Name !== "") {
-      obj.Name = message.Name;
-    }
-    if (message.Priority !== 0) {
-      obj.Priority = Math.round(message.Priority);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxInterfacePriority>, I>>(base?: I): LinuxInterfacePriority {
@@ -4264,36 +3382,6 @@ export const LinuxSeccomp: MessageFns<LinuxSeccomp, "grpc.LinuxSeccomp"> = {
     }
   },
 
-  fromJSON(object: any): LinuxSeccomp {
-    return {
-      DefaultAction: isSet(object.DefaultAction) ? globalThis.String(object.DefaultAction) : "",
-      Architectures: globalThis.Array.isArray(object?.Architectures)
-        ? object.Architectures.map((e: any) => globalThis.String(e))
-        : [],
-      Flags: globalThis.Array.isArray(object?.Flags) ? object.Flags.map((e: any) => globalThis.String(e)) : [],
-      Syscalls: globalThis.Array.isArray(object?.Syscalls)
-        ? object.Syscalls.map((e: any) => LinuxSyscall.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: LinuxSeccomp): unknown {
-    const obj: any = {};
-    if (message.DefaultAction !== "") {
-      obj.DefaultAction = message.DefaultAction;
-    }
-    if (message.Architectures?.length) {
-      obj.Architectures = message.Architectures;
-    }
-    if (message.Flags?.length) {
-      obj.Flags = message.Flags;
-    }
-    if (message.Syscalls?.length) {
-      obj.Syscalls = message.Syscalls.map((e) => LinuxSyscall.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxSeccomp>, I>>(base?: I): LinuxSeccomp {
     return LinuxSeccomp.fromPartial(base ?? ({} as any));
   },
@@ -4387,32 +3475,6 @@ export const LinuxSeccompArg: MessageFns<LinuxSeccompArg, "grpc.LinuxSeccompArg"
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxSeccompArg {
-    return {
-      Index: isSet(object.Index) ? globalThis.Number(object.Index) : 0,
-      Value: isSet(object.Value) ? globalThis.String(object.Value) : "0",
-      ValueTwo: isSet(object.ValueTwo) ? globalThis.String(object.ValueTwo) : "0",
-      Op: isSet(object.Op) ? globalThis.String(object.Op) : "",
-    };
-  },
-
-  toJSON(message: LinuxSeccompArg): unknown {
-    const obj: any = {};
-    if (message.Index !== 0) {
-      obj.Index = Math.round(message.Index);
-    }
-    if (message.Value !== "0") {
-      obj.Value = globalThis.String(message.Value);
-    }
-    if (message.ValueTwo !== "0") {
-      obj.ValueTwo = globalThis.String(message.ValueTwo);
-    }
-    if (message.Op !== "") {
-      obj.Op = message.Op;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxSeccompArg>, I>>(base?: I): LinuxSeccompArg {
@@ -4512,32 +3574,6 @@ export const LinuxSyscall: MessageFns<LinuxSyscall, "grpc.LinuxSyscall"> = {
     }
   },
 
-  fromJSON(object: any): LinuxSyscall {
-    return {
-      Names: globalThis.Array.isArray(object?.Names) ? object.Names.map((e: any) => globalThis.String(e)) : [],
-      Action: isSet(object.Action) ? globalThis.String(object.Action) : "",
-      ErrnoRet: isSet(object.errnoret) ? { $case: "errnoret", value: globalThis.Number(object.errnoret) } : undefined,
-      Args: globalThis.Array.isArray(object?.Args) ? object.Args.map((e: any) => LinuxSeccompArg.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: LinuxSyscall): unknown {
-    const obj: any = {};
-    if (message.Names?.length) {
-      obj.Names = message.Names;
-    }
-    if (message.Action !== "") {
-      obj.Action = message.Action;
-    }
-    if (message.ErrnoRet?.$case === "errnoret") {
-      obj.errnoret = Math.round(message.ErrnoRet.value);
-    }
-    if (message.Args?.length) {
-      obj.Args = message.Args.map((e) => LinuxSeccompArg.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxSyscall>, I>>(base?: I): LinuxSyscall {
     return LinuxSyscall.fromPartial(base ?? ({} as any));
   },
@@ -4607,18 +3643,6 @@ export const LinuxIntelRdt: MessageFns<LinuxIntelRdt, "grpc.LinuxIntelRdt"> = {
     }
   },
 
-  fromJSON(object: any): LinuxIntelRdt {
-    return { L3CacheSchema: isSet(object.L3CacheSchema) ? globalThis.String(object.L3CacheSchema) : "" };
-  },
-
-  toJSON(message: LinuxIntelRdt): unknown {
-    const obj: any = {};
-    if (message.L3CacheSchema !== "") {
-      obj.L3CacheSchema = message.L3CacheSchema;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxIntelRdt>, I>>(base?: I): LinuxIntelRdt {
     return LinuxIntelRdt.fromPartial(base ?? ({} as any));
   },
@@ -4655,20 +3679,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -20,64 +20,10 @@ export enum IPFamily {
   UNRECOGNIZED = -1,
 }
 
-export function iPFamilyFromJSON(object: any): IPFamily {
-  switch (object) {
-    case 0:
-    case "v4":
-      return IPFamily.v4;
-    case 1:
-    case "v6":
-      return IPFamily.v6;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return IPFamily.UNRECOGNIZED;
-  }
-}
-
-export function iPFamilyToJSON(object: IPFamily): string {
-  switch (object) {
-    case IPFamily.v4:
-      return "v4";
-    case IPFamily.v6:
-      return "v6";
-    case IPFamily.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum FSGroupChangePolicy {
   Always = 0,
   OnRootMismatch = 1,
   UNRECOGNIZED = -1,
-}
-
-export function fSGroupChangePolicyFromJSON(object: any): FSGroupChangePolicy {
-  switch (object) {
-    case 0:
-    case "Always":
-      return FSGroupChangePolicy.Always;
-    case 1:
-    case "OnRootMismatch":
-      return FSGroupChangePolicy.OnRootMismatch;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return FSGroupChangePolicy.UNRECOGNIZED;
-  }
-}
-
-export function fSGroupChangePolicyToJSON(object: FSGroupChangePolicy): string {
-  switch (object) {
-    case FSGroupChangePolicy.Always:
-      return "Always";
-    case FSGroupChangePolicy.OnRootMismatch:
-      return "OnRootMismatch";
-    case FSGroupChangePolicy.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface IPAddress {
@@ -185,28 +131,6 @@ export const IPAddress: MessageFns<IPAddress, "types.IPAddress"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): IPAddress {
-    return {
-      family: isSet(object.family) ? iPFamilyFromJSON(object.family) : 0,
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-      mask: isSet(object.mask) ? globalThis.String(object.mask) : "",
-    };
-  },
-
-  toJSON(message: IPAddress): unknown {
-    const obj: any = {};
-    if (message.family !== 0) {
-      obj.family = iPFamilyToJSON(message.family);
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    if (message.mask !== "") {
-      obj.mask = message.mask;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<IPAddress>, I>>(base?: I): IPAddress {
@@ -345,54 +269,6 @@ export const Interface: MessageFns<Interface, "types.Interface"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Interface {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      IPAddresses: globalThis.Array.isArray(object?.IPAddresses)
-        ? object.IPAddresses.map((e: any) => IPAddress.fromJSON(e))
-        : [],
-      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
-      hwAddr: isSet(object.hwAddr) ? globalThis.String(object.hwAddr) : "",
-      devicePath: isSet(object.devicePath) ? globalThis.String(object.devicePath) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      rawFlags: isSet(object.rawFlags)
-        ? globalThis.Number(object.rawFlags)
-        : isSet(object.raw_flags)
-        ? globalThis.Number(object.raw_flags)
-        : 0,
-    };
-  },
-
-  toJSON(message: Interface): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.IPAddresses?.length) {
-      obj.IPAddresses = message.IPAddresses.map((e) => IPAddress.toJSON(e));
-    }
-    if (message.mtu !== 0) {
-      obj.mtu = Math.round(message.mtu);
-    }
-    if (message.hwAddr !== "") {
-      obj.hwAddr = message.hwAddr;
-    }
-    if (message.devicePath !== "") {
-      obj.devicePath = message.devicePath;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.rawFlags !== 0) {
-      obj.rawFlags = Math.round(message.rawFlags);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Interface>, I>>(base?: I): Interface {
@@ -538,48 +414,6 @@ export const Route: MessageFns<Route, "types.Route"> = {
     }
   },
 
-  fromJSON(object: any): Route {
-    return {
-      dest: isSet(object.dest) ? globalThis.String(object.dest) : "",
-      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-      scope: isSet(object.scope) ? globalThis.Number(object.scope) : 0,
-      family: isSet(object.family) ? iPFamilyFromJSON(object.family) : 0,
-      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
-      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
-    };
-  },
-
-  toJSON(message: Route): unknown {
-    const obj: any = {};
-    if (message.dest !== "") {
-      obj.dest = message.dest;
-    }
-    if (message.gateway !== "") {
-      obj.gateway = message.gateway;
-    }
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    if (message.scope !== 0) {
-      obj.scope = Math.round(message.scope);
-    }
-    if (message.family !== 0) {
-      obj.family = iPFamilyToJSON(message.family);
-    }
-    if (message.flags !== 0) {
-      obj.flags = Math.round(message.flags);
-    }
-    if (message.mtu !== 0) {
-      obj.mtu = Math.round(message.mtu);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Route>, I>>(base?: I): Route {
     return Route.fromPartial(base ?? ({} as any));
   },
@@ -690,36 +524,6 @@ export const ARPNeighbor: MessageFns<ARPNeighbor, "types.ARPNeighbor"> = {
     }
   },
 
-  fromJSON(object: any): ARPNeighbor {
-    return {
-      toIPAddress: isSet(object.toIPAddress) ? IPAddress.fromJSON(object.toIPAddress) : undefined,
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      lladdr: isSet(object.lladdr) ? globalThis.String(object.lladdr) : "",
-      state: isSet(object.state) ? globalThis.Number(object.state) : 0,
-      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
-    };
-  },
-
-  toJSON(message: ARPNeighbor): unknown {
-    const obj: any = {};
-    if (message.toIPAddress !== undefined) {
-      obj.toIPAddress = IPAddress.toJSON(message.toIPAddress);
-    }
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.lladdr !== "") {
-      obj.lladdr = message.lladdr;
-    }
-    if (message.state !== 0) {
-      obj.state = Math.round(message.state);
-    }
-    if (message.flags !== 0) {
-      obj.flags = Math.round(message.flags);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ARPNeighbor>, I>>(base?: I): ARPNeighbor {
     return ARPNeighbor.fromPartial(base ?? ({} as any));
   },
@@ -762,16 +566,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

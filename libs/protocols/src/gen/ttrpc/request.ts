@@ -133,40 +133,6 @@ export const Request: MessageFns<Request, "ttrpc.Request"> = {
     }
   },
 
-  fromJSON(object: any): Request {
-    return {
-      service: isSet(object.service) ? globalThis.String(object.service) : "",
-      method: isSet(object.method) ? globalThis.String(object.method) : "",
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
-      timeoutNano: isSet(object.timeoutNano)
-        ? globalThis.Number(object.timeoutNano)
-        : isSet(object.timeout_nano)
-        ? globalThis.Number(object.timeout_nano)
-        : 0,
-      metadata: globalThis.Array.isArray(object?.metadata) ? object.metadata.map((e: any) => KeyValue.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: Request): unknown {
-    const obj: any = {};
-    if (message.service !== "") {
-      obj.service = message.service;
-    }
-    if (message.method !== "") {
-      obj.method = message.method;
-    }
-    if (message.payload.length !== 0) {
-      obj.payload = base64FromBytes(message.payload);
-    }
-    if (message.timeoutNano !== 0) {
-      obj.timeoutNano = Math.round(message.timeoutNano);
-    }
-    if (message.metadata?.length) {
-      obj.metadata = message.metadata.map((e) => KeyValue.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Request>, I>>(base?: I): Request {
     return Request.fromPartial(base ?? ({} as any));
   },
@@ -241,24 +207,6 @@ export const Response: MessageFns<Response, "ttrpc.Response"> = {
     }
   },
 
-  fromJSON(object: any): Response {
-    return {
-      status: isSet(object.status) ? Status.fromJSON(object.status) : undefined,
-      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: Response): unknown {
-    const obj: any = {};
-    if (message.status !== undefined) {
-      obj.status = Status.toJSON(message.status);
-    }
-    if (message.payload.length !== 0) {
-      obj.payload = base64FromBytes(message.payload);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Response>, I>>(base?: I): Response {
     return Response.fromPartial(base ?? ({} as any));
   },
@@ -319,18 +267,6 @@ export const StringList: MessageFns<StringList, "ttrpc.StringList"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StringList {
-    return { list: globalThis.Array.isArray(object?.list) ? object.list.map((e: any) => globalThis.String(e)) : [] };
-  },
-
-  toJSON(message: StringList): unknown {
-    const obj: any = {};
-    if (message.list?.length) {
-      obj.list = message.list;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StringList>, I>>(base?: I): StringList {
@@ -403,24 +339,6 @@ export const KeyValue: MessageFns<KeyValue, "ttrpc.KeyValue"> = {
     }
   },
 
-  fromJSON(object: any): KeyValue {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: KeyValue): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<KeyValue>, I>>(base?: I): KeyValue {
     return KeyValue.fromPartial(base ?? ({} as any));
   },
@@ -433,14 +351,6 @@ export const KeyValue: MessageFns<KeyValue, "ttrpc.KeyValue"> = {
 };
 
 messageTypeRegistry.set(KeyValue.$type, KeyValue);
-
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -466,16 +376,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

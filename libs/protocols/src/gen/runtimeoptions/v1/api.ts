@@ -92,40 +92,6 @@ export const Options: MessageFns<Options, "runtimeoptions.v1.Options"> = {
     }
   },
 
-  fromJSON(object: any): Options {
-    return {
-      typeUrl: isSet(object.typeUrl)
-        ? globalThis.String(object.typeUrl)
-        : isSet(object.type_url)
-        ? globalThis.String(object.type_url)
-        : "",
-      configPath: isSet(object.configPath)
-        ? globalThis.String(object.configPath)
-        : isSet(object.config_path)
-        ? globalThis.String(object.config_path)
-        : "",
-      configBody: isSet(object.configBody)
-        ? Buffer.from(bytesFromBase64(object.configBody))
-        : isSet(object.config_body)
-        ? Buffer.from(bytesFromBase64(object.config_body))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: Options): unknown {
-    const obj: any = {};
-    if (message.typeUrl !== "") {
-      obj.typeUrl = message.typeUrl;
-    }
-    if (message.configPath !== "") {
-      obj.configPath = message.configPath;
-    }
-    if (message.configBody.length !== 0) {
-      obj.configBody = base64FromBytes(message.configBody);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Options>, I>>(base?: I): Options {
     return Options.fromPartial(base ?? ({} as any));
   },
@@ -140,14 +106,6 @@ export const Options: MessageFns<Options, "runtimeoptions.v1.Options"> = {
 
 messageTypeRegistry.set(Options.$type, Options);
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -161,16 +119,10 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

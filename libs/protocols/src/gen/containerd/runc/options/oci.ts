@@ -243,116 +243,6 @@ export const Options: MessageFns<Options, "containerd.runc.v1.Options"> = {
     }
   },
 
-  fromJSON(object: any): Options {
-    return {
-      noPivotRoot: isSet(object.noPivotRoot)
-        ? globalThis.Boolean(object.noPivotRoot)
-        : isSet(object.no_pivot_root)
-        ? globalThis.Boolean(object.no_pivot_root)
-        : false,
-      noNewKeyring: isSet(object.noNewKeyring)
-        ? globalThis.Boolean(object.noNewKeyring)
-        : isSet(object.no_new_keyring)
-        ? globalThis.Boolean(object.no_new_keyring)
-        : false,
-      shimCgroup: isSet(object.shimCgroup)
-        ? globalThis.String(object.shimCgroup)
-        : isSet(object.shim_cgroup)
-        ? globalThis.String(object.shim_cgroup)
-        : "",
-      ioUid: isSet(object.ioUid)
-        ? globalThis.Number(object.ioUid)
-        : isSet(object.io_uid)
-        ? globalThis.Number(object.io_uid)
-        : 0,
-      ioGid: isSet(object.ioGid)
-        ? globalThis.Number(object.ioGid)
-        : isSet(object.io_gid)
-        ? globalThis.Number(object.io_gid)
-        : 0,
-      binaryName: isSet(object.binaryName)
-        ? globalThis.String(object.binaryName)
-        : isSet(object.binary_name)
-        ? globalThis.String(object.binary_name)
-        : "",
-      root: isSet(object.root) ? globalThis.String(object.root) : "",
-      criuPath: isSet(object.criuPath)
-        ? globalThis.String(object.criuPath)
-        : isSet(object.criu_path)
-        ? globalThis.String(object.criu_path)
-        : "",
-      systemdCgroup: isSet(object.systemdCgroup)
-        ? globalThis.Boolean(object.systemdCgroup)
-        : isSet(object.systemd_cgroup)
-        ? globalThis.Boolean(object.systemd_cgroup)
-        : false,
-      criuImagePath: isSet(object.criuImagePath)
-        ? globalThis.String(object.criuImagePath)
-        : isSet(object.criu_image_path)
-        ? globalThis.String(object.criu_image_path)
-        : "",
-      criuWorkPath: isSet(object.criuWorkPath)
-        ? globalThis.String(object.criuWorkPath)
-        : isSet(object.criu_work_path)
-        ? globalThis.String(object.criu_work_path)
-        : "",
-      taskApiAddress: isSet(object.taskApiAddress)
-        ? globalThis.String(object.taskApiAddress)
-        : isSet(object.task_api_address)
-        ? globalThis.String(object.task_api_address)
-        : "",
-      taskApiVersion: isSet(object.taskApiVersion)
-        ? globalThis.Number(object.taskApiVersion)
-        : isSet(object.task_api_version)
-        ? globalThis.Number(object.task_api_version)
-        : 0,
-    };
-  },
-
-  toJSON(message: Options): unknown {
-    const obj: any = {};
-    if (message.noPivotRoot !== false) {
-      obj.noPivotRoot = message.noPivotRoot;
-    }
-    if (message.noNewKeyring !== false) {
-      obj.noNewKeyring = message.noNewKeyring;
-    }
-    if (message.shimCgroup !== "") {
-      obj.shimCgroup = message.shimCgroup;
-    }
-    if (message.ioUid !== 0) {
-      obj.ioUid = Math.round(message.ioUid);
-    }
-    if (message.ioGid !== 0) {
-      obj.ioGid = Math.round(message.ioGid);
-    }
-    if (message.binaryName !== "") {
-      obj.binaryName = message.binaryName;
-    }
-    if (message.root !== "") {
-      obj.root = message.root;
-    }
-    if (message.criuPath !== "") {
-      obj.criuPath = message.criuPath;
-    }
-    if (message.systemdCgroup !== false) {
-      obj.systemdCgroup = message.systemdCgroup;
-    }
-    if (message.criuImagePath !== "") {
-      obj.criuImagePath = message.criuImagePath;
-    }
-    if (message.criuWorkPath !== "") {
-      obj.criuWorkPath = message.criuWorkPath;
-    }
-    if (message.taskApiAddress !== "") {
-      obj.taskApiAddress = message.taskApiAddress;
-    }
-    if (message.taskApiVersion !== 0) {
-      obj.taskApiVersion = Math.round(message.taskApiVersion);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Options>, I>>(base?: I): Options {
     return Options.fromPartial(base ?? ({} as any));
   },
@@ -522,80 +412,6 @@ export const CheckpointOptions: MessageFns<CheckpointOptions, "containerd.runc.v
     }
   },
 
-  fromJSON(object: any): CheckpointOptions {
-    return {
-      exit: isSet(object.exit) ? globalThis.Boolean(object.exit) : false,
-      openTcp: isSet(object.openTcp)
-        ? globalThis.Boolean(object.openTcp)
-        : isSet(object.open_tcp)
-        ? globalThis.Boolean(object.open_tcp)
-        : false,
-      externalUnixSockets: isSet(object.externalUnixSockets)
-        ? globalThis.Boolean(object.externalUnixSockets)
-        : isSet(object.external_unix_sockets)
-        ? globalThis.Boolean(object.external_unix_sockets)
-        : false,
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      fileLocks: isSet(object.fileLocks)
-        ? globalThis.Boolean(object.fileLocks)
-        : isSet(object.file_locks)
-        ? globalThis.Boolean(object.file_locks)
-        : false,
-      emptyNamespaces: globalThis.Array.isArray(object?.emptyNamespaces)
-        ? object.emptyNamespaces.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.empty_namespaces)
-        ? object.empty_namespaces.map((e: any) => globalThis.String(e))
-        : [],
-      cgroupsMode: isSet(object.cgroupsMode)
-        ? globalThis.String(object.cgroupsMode)
-        : isSet(object.cgroups_mode)
-        ? globalThis.String(object.cgroups_mode)
-        : "",
-      imagePath: isSet(object.imagePath)
-        ? globalThis.String(object.imagePath)
-        : isSet(object.image_path)
-        ? globalThis.String(object.image_path)
-        : "",
-      workPath: isSet(object.workPath)
-        ? globalThis.String(object.workPath)
-        : isSet(object.work_path)
-        ? globalThis.String(object.work_path)
-        : "",
-    };
-  },
-
-  toJSON(message: CheckpointOptions): unknown {
-    const obj: any = {};
-    if (message.exit !== false) {
-      obj.exit = message.exit;
-    }
-    if (message.openTcp !== false) {
-      obj.openTcp = message.openTcp;
-    }
-    if (message.externalUnixSockets !== false) {
-      obj.externalUnixSockets = message.externalUnixSockets;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.fileLocks !== false) {
-      obj.fileLocks = message.fileLocks;
-    }
-    if (message.emptyNamespaces?.length) {
-      obj.emptyNamespaces = message.emptyNamespaces;
-    }
-    if (message.cgroupsMode !== "") {
-      obj.cgroupsMode = message.cgroupsMode;
-    }
-    if (message.imagePath !== "") {
-      obj.imagePath = message.imagePath;
-    }
-    if (message.workPath !== "") {
-      obj.workPath = message.workPath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CheckpointOptions>, I>>(base?: I): CheckpointOptions {
     return CheckpointOptions.fromPartial(base ?? ({} as any));
   },
@@ -663,24 +479,6 @@ export const ProcessDetails: MessageFns<ProcessDetails, "containerd.runc.v1.Proc
     }
   },
 
-  fromJSON(object: any): ProcessDetails {
-    return {
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ProcessDetails): unknown {
-    const obj: any = {};
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ProcessDetails>, I>>(base?: I): ProcessDetails {
     return ProcessDetails.fromPartial(base ?? ({} as any));
   },
@@ -706,16 +504,10 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -11,7 +11,7 @@ import { Empty } from "../../../google/protobuf/empty";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 import { messageTypeRegistry } from "../../../typeRegistry";
 import { Mount } from "../../types/mount";
-import { ProcessInfo, Status, statusFromJSON, statusToJSON } from "../../types/task/task";
+import { ProcessInfo, Status } from "../../types/task/task";
 
 export const protobufPackage = "containerd.task.v2";
 
@@ -335,60 +335,6 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest, "containerd.task.v
     }
   },
 
-  fromJSON(object: any): CreateTaskRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      bundle: isSet(object.bundle) ? globalThis.String(object.bundle) : "",
-      rootfs: globalThis.Array.isArray(object?.rootfs) ? object.rootfs.map((e: any) => Mount.fromJSON(e)) : [],
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
-      parentCheckpoint: isSet(object.parentCheckpoint)
-        ? globalThis.String(object.parentCheckpoint)
-        : isSet(object.parent_checkpoint)
-        ? globalThis.String(object.parent_checkpoint)
-        : "",
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-    };
-  },
-
-  toJSON(message: CreateTaskRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.bundle !== "") {
-      obj.bundle = message.bundle;
-    }
-    if (message.rootfs?.length) {
-      obj.rootfs = message.rootfs.map((e) => Mount.toJSON(e));
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.checkpoint !== "") {
-      obj.checkpoint = message.checkpoint;
-    }
-    if (message.parentCheckpoint !== "") {
-      obj.parentCheckpoint = message.parentCheckpoint;
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateTaskRequest>, I>>(base?: I): CreateTaskRequest {
     return CreateTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -459,18 +405,6 @@ export const CreateTaskResponse: MessageFns<CreateTaskResponse, "containerd.task
     }
   },
 
-  fromJSON(object: any): CreateTaskResponse {
-    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
-  },
-
-  toJSON(message: CreateTaskResponse): unknown {
-    const obj: any = {};
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateTaskResponse>, I>>(base?: I): CreateTaskResponse {
     return CreateTaskResponse.fromPartial(base ?? ({} as any));
   },
@@ -539,28 +473,6 @@ export const DeleteRequest: MessageFns<DeleteRequest, "containerd.task.v2.Delete
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteRequest>, I>>(base?: I): DeleteRequest {
@@ -643,36 +555,6 @@ export const DeleteResponse: MessageFns<DeleteResponse, "containerd.task.v2.Dele
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteResponse {
-    return {
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: DeleteResponse): unknown {
-    const obj: any = {};
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteResponse>, I>>(base?: I): DeleteResponse {
@@ -804,48 +686,6 @@ export const ExecProcessRequest: MessageFns<ExecProcessRequest, "containerd.task
     }
   },
 
-  fromJSON(object: any): ExecProcessRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      spec: isSet(object.spec) ? Any.fromJSON(object.spec) : undefined,
-    };
-  },
-
-  toJSON(message: ExecProcessRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.spec !== undefined) {
-      obj.spec = Any.toJSON(message.spec);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecProcessRequest>, I>>(base?: I): ExecProcessRequest {
     return ExecProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -898,15 +738,6 @@ export const ExecProcessResponse: MessageFns<ExecProcessResponse, "containerd.ta
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ExecProcessResponse {
-    return {};
-  },
-
-  toJSON(_: ExecProcessResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecProcessResponse>, I>>(base?: I): ExecProcessResponse {
@@ -1000,36 +831,6 @@ export const ResizePtyRequest: MessageFns<ResizePtyRequest, "containerd.task.v2.
     }
   },
 
-  fromJSON(object: any): ResizePtyRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
-      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
-    };
-  },
-
-  toJSON(message: ResizePtyRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.width !== 0) {
-      obj.width = Math.round(message.width);
-    }
-    if (message.height !== 0) {
-      obj.height = Math.round(message.height);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ResizePtyRequest>, I>>(base?: I): ResizePtyRequest {
     return ResizePtyRequest.fromPartial(base ?? ({} as any));
   },
@@ -1101,28 +902,6 @@ export const StateRequest: MessageFns<StateRequest, "containerd.task.v2.StateReq
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StateRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StateRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StateRequest>, I>>(base?: I): StateRequest {
@@ -1307,72 +1086,6 @@ export const StateResponse: MessageFns<StateResponse, "containerd.task.v2.StateR
     }
   },
 
-  fromJSON(object: any): StateResponse {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      bundle: isSet(object.bundle) ? globalThis.String(object.bundle) : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      status: isSet(object.status) ? statusFromJSON(object.status) : 0,
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StateResponse): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.bundle !== "") {
-      obj.bundle = message.bundle;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    if (message.status !== 0) {
-      obj.status = statusToJSON(message.status);
-    }
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StateResponse>, I>>(base?: I): StateResponse {
     return StateResponse.fromPartial(base ?? ({} as any));
   },
@@ -1477,36 +1190,6 @@ export const KillRequest: MessageFns<KillRequest, "containerd.task.v2.KillReques
     }
   },
 
-  fromJSON(object: any): KillRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      signal: isSet(object.signal) ? globalThis.Number(object.signal) : 0,
-      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
-    };
-  },
-
-  toJSON(message: KillRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.signal !== 0) {
-      obj.signal = Math.round(message.signal);
-    }
-    if (message.all !== false) {
-      obj.all = message.all;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<KillRequest>, I>>(base?: I): KillRequest {
     return KillRequest.fromPartial(base ?? ({} as any));
   },
@@ -1591,32 +1274,6 @@ export const CloseIORequest: MessageFns<CloseIORequest, "containerd.task.v2.Clos
     }
   },
 
-  fromJSON(object: any): CloseIORequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-    };
-  },
-
-  toJSON(message: CloseIORequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CloseIORequest>, I>>(base?: I): CloseIORequest {
     return CloseIORequest.fromPartial(base ?? ({} as any));
   },
@@ -1678,18 +1335,6 @@ export const PidsRequest: MessageFns<PidsRequest, "containerd.task.v2.PidsReques
     }
   },
 
-  fromJSON(object: any): PidsRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: PidsRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PidsRequest>, I>>(base?: I): PidsRequest {
     return PidsRequest.fromPartial(base ?? ({} as any));
   },
@@ -1747,22 +1392,6 @@ export const PidsResponse: MessageFns<PidsResponse, "containerd.task.v2.PidsResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PidsResponse {
-    return {
-      processes: globalThis.Array.isArray(object?.processes)
-        ? object.processes.map((e: any) => ProcessInfo.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: PidsResponse): unknown {
-    const obj: any = {};
-    if (message.processes?.length) {
-      obj.processes = message.processes.map((e) => ProcessInfo.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PidsResponse>, I>>(base?: I): PidsResponse {
@@ -1844,28 +1473,6 @@ export const CheckpointTaskRequest: MessageFns<CheckpointTaskRequest, "container
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CheckpointTaskRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      path: isSet(object.path) ? globalThis.String(object.path) : "",
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-    };
-  },
-
-  toJSON(message: CheckpointTaskRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.path !== "") {
-      obj.path = message.path;
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CheckpointTaskRequest>, I>>(base?: I): CheckpointTaskRequest {
@@ -1956,47 +1563,6 @@ export const UpdateTaskRequest: MessageFns<UpdateTaskRequest, "containerd.task.v
     }
   },
 
-  fromJSON(object: any): UpdateTaskRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      resources: isSet(object.resources) ? Any.fromJSON(object.resources) : undefined,
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: UpdateTaskRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.resources !== undefined) {
-      obj.resources = Any.toJSON(message.resources);
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateTaskRequest>, I>>(base?: I): UpdateTaskRequest {
     return UpdateTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -2082,24 +1648,6 @@ export const UpdateTaskRequest_AnnotationsEntry: MessageFns<
     }
   },
 
-  fromJSON(object: any): UpdateTaskRequest_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: UpdateTaskRequest_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateTaskRequest_AnnotationsEntry>, I>>(
     base?: I,
   ): UpdateTaskRequest_AnnotationsEntry {
@@ -2175,28 +1723,6 @@ export const StartRequest: MessageFns<StartRequest, "containerd.task.v2.StartReq
     }
   },
 
-  fromJSON(object: any): StartRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StartRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartRequest>, I>>(base?: I): StartRequest {
     return StartRequest.fromPartial(base ?? ({} as any));
   },
@@ -2255,18 +1781,6 @@ export const StartResponse: MessageFns<StartResponse, "containerd.task.v2.StartR
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StartResponse {
-    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
-  },
-
-  toJSON(message: StartResponse): unknown {
-    const obj: any = {};
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StartResponse>, I>>(base?: I): StartResponse {
@@ -2337,28 +1851,6 @@ export const WaitRequest: MessageFns<WaitRequest, "containerd.task.v2.WaitReques
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WaitRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: WaitRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WaitRequest>, I>>(base?: I): WaitRequest {
@@ -2432,32 +1924,6 @@ export const WaitResponse: MessageFns<WaitResponse, "containerd.task.v2.WaitResp
     }
   },
 
-  fromJSON(object: any): WaitResponse {
-    return {
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WaitResponse): unknown {
-    const obj: any = {};
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WaitResponse>, I>>(base?: I): WaitResponse {
     return WaitResponse.fromPartial(base ?? ({} as any));
   },
@@ -2520,18 +1986,6 @@ export const StatsRequest: MessageFns<StatsRequest, "containerd.task.v2.StatsReq
     }
   },
 
-  fromJSON(object: any): StatsRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: StatsRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatsRequest>, I>>(base?: I): StatsRequest {
     return StatsRequest.fromPartial(base ?? ({} as any));
   },
@@ -2591,18 +2045,6 @@ export const StatsResponse: MessageFns<StatsResponse, "containerd.task.v2.StatsR
     }
   },
 
-  fromJSON(object: any): StatsResponse {
-    return { stats: isSet(object.stats) ? Any.fromJSON(object.stats) : undefined };
-  },
-
-  toJSON(message: StatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats !== undefined) {
-      obj.stats = Any.toJSON(message.stats);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatsResponse>, I>>(base?: I): StatsResponse {
     return StatsResponse.fromPartial(base ?? ({} as any));
   },
@@ -2660,18 +2102,6 @@ export const ConnectRequest: MessageFns<ConnectRequest, "containerd.task.v2.Conn
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ConnectRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: ConnectRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ConnectRequest>, I>>(base?: I): ConnectRequest {
@@ -2755,36 +2185,6 @@ export const ConnectResponse: MessageFns<ConnectResponse, "containerd.task.v2.Co
     }
   },
 
-  fromJSON(object: any): ConnectResponse {
-    return {
-      shimPid: isSet(object.shimPid)
-        ? globalThis.Number(object.shimPid)
-        : isSet(object.shim_pid)
-        ? globalThis.Number(object.shim_pid)
-        : 0,
-      taskPid: isSet(object.taskPid)
-        ? globalThis.Number(object.taskPid)
-        : isSet(object.task_pid)
-        ? globalThis.Number(object.task_pid)
-        : 0,
-      version: isSet(object.version) ? globalThis.String(object.version) : "",
-    };
-  },
-
-  toJSON(message: ConnectResponse): unknown {
-    const obj: any = {};
-    if (message.shimPid !== 0) {
-      obj.shimPid = Math.round(message.shimPid);
-    }
-    if (message.taskPid !== 0) {
-      obj.taskPid = Math.round(message.taskPid);
-    }
-    if (message.version !== "") {
-      obj.version = message.version;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ConnectResponse>, I>>(base?: I): ConnectResponse {
     return ConnectResponse.fromPartial(base ?? ({} as any));
   },
@@ -2857,24 +2257,6 @@ export const ShutdownRequest: MessageFns<ShutdownRequest, "containerd.task.v2.Sh
     }
   },
 
-  fromJSON(object: any): ShutdownRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      now: isSet(object.now) ? globalThis.Boolean(object.now) : false,
-    };
-  },
-
-  toJSON(message: ShutdownRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.now !== false) {
-      obj.now = message.now;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ShutdownRequest>, I>>(base?: I): ShutdownRequest {
     return ShutdownRequest.fromPartial(base ?? ({} as any));
   },
@@ -2935,18 +2317,6 @@ export const PauseRequest: MessageFns<PauseRequest, "containerd.task.v2.PauseReq
     }
   },
 
-  fromJSON(object: any): PauseRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: PauseRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PauseRequest>, I>>(base?: I): PauseRequest {
     return PauseRequest.fromPartial(base ?? ({} as any));
   },
@@ -3004,18 +2374,6 @@ export const ResumeRequest: MessageFns<ResumeRequest, "containerd.task.v2.Resume
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ResumeRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: ResumeRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ResumeRequest>, I>>(base?: I): ResumeRequest {
@@ -3187,53 +2545,10 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -306,60 +306,6 @@ export const Metrics: MessageFns<Metrics, "io.containerd.cgroups.v1.Metrics"> = 
     }
   },
 
-  fromJSON(object: any): Metrics {
-    return {
-      hugetlb: globalThis.Array.isArray(object?.hugetlb) ? object.hugetlb.map((e: any) => HugetlbStat.fromJSON(e)) : [],
-      pids: isSet(object.pids) ? PidsStat.fromJSON(object.pids) : undefined,
-      cpu: isSet(object.cpu) ? CPUStat.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryStat.fromJSON(object.memory) : undefined,
-      blkio: isSet(object.blkio) ? BlkIOStat.fromJSON(object.blkio) : undefined,
-      rdma: isSet(object.rdma) ? RdmaStat.fromJSON(object.rdma) : undefined,
-      network: globalThis.Array.isArray(object?.network) ? object.network.map((e: any) => NetworkStat.fromJSON(e)) : [],
-      cgroupStats: isSet(object.cgroupStats)
-        ? CgroupStats.fromJSON(object.cgroupStats)
-        : isSet(object.cgroup_stats)
-        ? CgroupStats.fromJSON(object.cgroup_stats)
-        : undefined,
-      memoryOomControl: isSet(object.memoryOomControl)
-        ? MemoryOomControl.fromJSON(object.memoryOomControl)
-        : isSet(object.memory_oom_control)
-        ? MemoryOomControl.fromJSON(object.memory_oom_control)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Metrics): unknown {
-    const obj: any = {};
-    if (message.hugetlb?.length) {
-      obj.hugetlb = message.hugetlb.map((e) => HugetlbStat.toJSON(e));
-    }
-    if (message.pids !== undefined) {
-      obj.pids = PidsStat.toJSON(message.pids);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = CPUStat.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryStat.toJSON(message.memory);
-    }
-    if (message.blkio !== undefined) {
-      obj.blkio = BlkIOStat.toJSON(message.blkio);
-    }
-    if (message.rdma !== undefined) {
-      obj.rdma = RdmaStat.toJSON(message.rdma);
-    }
-    if (message.network?.length) {
-      obj.network = message.network.map((e) => NetworkStat.toJSON(e));
-    }
-    if (message.cgroupStats !== undefined) {
-      obj.cgroupStats = CgroupStats.toJSON(message.cgroupStats);
-    }
-    if (message.memoryOomControl !== undefined) {
-      obj.memoryOomControl = MemoryOomControl.toJSON(message.memoryOomControl);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metrics>, I>>(base?: I): Metrics {
     return Metrics.fromPartial(base ?? ({} as any));
   },
@@ -468,32 +414,6 @@ export const HugetlbStat: MessageFns<HugetlbStat, "io.containerd.cgroups.v1.Huge
     }
   },
 
-  fromJSON(object: any): HugetlbStat {
-    return {
-      usage: isSet(object.usage) ? globalThis.Number(object.usage) : 0,
-      max: isSet(object.max) ? globalThis.Number(object.max) : 0,
-      failcnt: isSet(object.failcnt) ? globalThis.Number(object.failcnt) : 0,
-      pagesize: isSet(object.pagesize) ? globalThis.String(object.pagesize) : "",
-    };
-  },
-
-  toJSON(message: HugetlbStat): unknown {
-    const obj: any = {};
-    if (message.usage !== 0) {
-      obj.usage = Math.round(message.usage);
-    }
-    if (message.max !== 0) {
-      obj.max = Math.round(message.max);
-    }
-    if (message.failcnt !== 0) {
-      obj.failcnt = Math.round(message.failcnt);
-    }
-    if (message.pagesize !== "") {
-      obj.pagesize = message.pagesize;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<HugetlbStat>, I>>(base?: I): HugetlbStat {
     return HugetlbStat.fromPartial(base ?? ({} as any));
   },
@@ -567,24 +487,6 @@ export const PidsStat: MessageFns<PidsStat, "io.containerd.cgroups.v1.PidsStat">
     }
   },
 
-  fromJSON(object: any): PidsStat {
-    return {
-      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
-    };
-  },
-
-  toJSON(message: PidsStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0) {
-      obj.current = Math.round(message.current);
-    }
-    if (message.limit !== "0") {
-      obj.limit = globalThis.String(message.limit);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PidsStat>, I>>(base?: I): PidsStat {
     return PidsStat.fromPartial(base ?? ({} as any));
   },
@@ -654,24 +556,6 @@ export const CPUStat: MessageFns<CPUStat, "io.containerd.cgroups.v1.CPUStat"> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CPUStat {
-    return {
-      usage: isSet(object.usage) ? CPUUsage.fromJSON(object.usage) : undefined,
-      throttling: isSet(object.throttling) ? Throttle.fromJSON(object.throttling) : undefined,
-    };
-  },
-
-  toJSON(message: CPUStat): unknown {
-    const obj: any = {};
-    if (message.usage !== undefined) {
-      obj.usage = CPUUsage.toJSON(message.usage);
-    }
-    if (message.throttling !== undefined) {
-      obj.throttling = Throttle.toJSON(message.throttling);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CPUStat>, I>>(base?: I): CPUStat {
@@ -785,36 +669,6 @@ export const CPUUsage: MessageFns<CPUUsage, "io.containerd.cgroups.v1.CPUUsage">
     }
   },
 
-  fromJSON(object: any): CPUUsage {
-    return {
-      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
-      kernel: isSet(object.kernel) ? globalThis.Number(object.kernel) : 0,
-      user: isSet(object.user) ? globalThis.Number(object.user) : 0,
-      perCpu: globalThis.Array.isArray(object?.perCpu)
-        ? object.perCpu.map((e: any) => globalThis.Number(e))
-        : globalThis.Array.isArray(object?.per_cpu)
-        ? object.per_cpu.map((e: any) => globalThis.Number(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CPUUsage): unknown {
-    const obj: any = {};
-    if (message.total !== 0) {
-      obj.total = Math.round(message.total);
-    }
-    if (message.kernel !== 0) {
-      obj.kernel = Math.round(message.kernel);
-    }
-    if (message.user !== 0) {
-      obj.user = Math.round(message.user);
-    }
-    if (message.perCpu?.length) {
-      obj.perCpu = message.perCpu.map((e) => Math.round(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CPUUsage>, I>>(base?: I): CPUUsage {
     return CPUUsage.fromPartial(base ?? ({} as any));
   },
@@ -897,36 +751,6 @@ export const Throttle: MessageFns<Throttle, "io.containerd.cgroups.v1.Throttle">
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Throttle {
-    return {
-      periods: isSet(object.periods) ? globalThis.Number(object.periods) : 0,
-      throttledPeriods: isSet(object.throttledPeriods)
-        ? globalThis.Number(object.throttledPeriods)
-        : isSet(object.throttled_periods)
-        ? globalThis.Number(object.throttled_periods)
-        : 0,
-      throttledTime: isSet(object.throttledTime)
-        ? globalThis.Number(object.throttledTime)
-        : isSet(object.throttled_time)
-        ? globalThis.Number(object.throttled_time)
-        : 0,
-    };
-  },
-
-  toJSON(message: Throttle): unknown {
-    const obj: any = {};
-    if (message.periods !== 0) {
-      obj.periods = Math.round(message.periods);
-    }
-    if (message.throttledPeriods !== 0) {
-      obj.throttledPeriods = Math.round(message.throttledPeriods);
-    }
-    if (message.throttledTime !== 0) {
-      obj.throttledTime = Math.round(message.throttledTime);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Throttle>, I>>(base?: I): Throttle {
@@ -1412,272 +1236,6 @@ export const MemoryStat: MessageFns<MemoryStat, "io.containerd.cgroups.v1.Memory
     }
   },
 
-  fromJSON(object: any): MemoryStat {
-    return {
-      cache: isSet(object.cache) ? globalThis.Number(object.cache) : 0,
-      rss: isSet(object.rss) ? globalThis.Number(object.rss) : 0,
-      rssHuge: isSet(object.rssHuge)
-        ? globalThis.Number(object.rssHuge)
-        : isSet(object.rss_huge)
-        ? globalThis.Number(object.rss_huge)
-        : 0,
-      mappedFile: isSet(object.mappedFile)
-        ? globalThis.Number(object.mappedFile)
-        : isSet(object.mapped_file)
-        ? globalThis.Number(object.mapped_file)
-        : 0,
-      dirty: isSet(object.dirty) ? globalThis.Number(object.dirty) : 0,
-      writeback: isSet(object.writeback) ? globalThis.Number(object.writeback) : 0,
-      pgPgIn: isSet(object.pgPgIn)
-        ? globalThis.Number(object.pgPgIn)
-        : isSet(object.pg_pg_in)
-        ? globalThis.Number(object.pg_pg_in)
-        : 0,
-      pgPgOut: isSet(object.pgPgOut)
-        ? globalThis.Number(object.pgPgOut)
-        : isSet(object.pg_pg_out)
-        ? globalThis.Number(object.pg_pg_out)
-        : 0,
-      pgFault: isSet(object.pgFault)
-        ? globalThis.Number(object.pgFault)
-        : isSet(object.pg_fault)
-        ? globalThis.Number(object.pg_fault)
-        : 0,
-      pgMajFault: isSet(object.pgMajFault)
-        ? globalThis.Number(object.pgMajFault)
-        : isSet(object.pg_maj_fault)
-        ? globalThis.Number(object.pg_maj_fault)
-        : 0,
-      inactiveAnon: isSet(object.inactiveAnon)
-        ? globalThis.Number(object.inactiveAnon)
-        : isSet(object.inactive_anon)
-        ? globalThis.Number(object.inactive_anon)
-        : 0,
-      activeAnon: isSet(object.activeAnon)
-        ? globalThis.Number(object.activeAnon)
-        : isSet(object.active_anon)
-        ? globalThis.Number(object.active_anon)
-        : 0,
-      inactiveFile: isSet(object.inactiveFile)
-        ? globalThis.Number(object.inactiveFile)
-        : isSet(object.inactive_file)
-        ? globalThis.Number(object.inactive_file)
-        : 0,
-      activeFile: isSet(object.activeFile)
-        ? globalThis.Number(object.activeFile)
-        : isSet(object.active_file)
-        ? globalThis.Number(object.active_file)
-        : 0,
-      unevictable: isSet(object.unevictable) ? globalThis.Number(object.unevictable) : 0,
-      hierarchicalMemoryLimit: isSet(object.hierarchicalMemoryLimit)
-        ? globalThis.String(object.hierarchicalMemoryLimit)
-        : isSet(object.hierarchical_memory_limit)
-        ? globalThis.String(object.hierarchical_memory_limit)
-        : "0",
-      hierarchicalSwapLimit: isSet(object.hierarchicalSwapLimit)
-        ? globalThis.String(object.hierarchicalSwapLimit)
-        : isSet(object.hierarchical_swap_limit)
-        ? globalThis.String(object.hierarchical_swap_limit)
-        : "0",
-      totalCache: isSet(object.totalCache)
-        ? globalThis.Number(object.totalCache)
-        : isSet(object.total_cache)
-        ? globalThis.Number(object.total_cache)
-        : 0,
-      totalRss: isSet(object.totalRss)
-        ? globalThis.Number(object.totalRss)
-        : isSet(object.total_rss)
-        ? globalThis.Number(object.total_rss)
-        : 0,
-      totalRssHuge: isSet(object.totalRssHuge)
-        ? globalThis.Number(object.totalRssHuge)
-        : isSet(object.total_rss_huge)
-        ? globalThis.Number(object.total_rss_huge)
-        : 0,
-      totalMappedFile: isSet(object.totalMappedFile)
-        ? globalThis.Number(object.totalMappedFile)
-        : isSet(object.total_mapped_file)
-        ? globalThis.Number(object.total_mapped_file)
-        : 0,
-      totalDirty: isSet(object.totalDirty)
-        ? globalThis.Number(object.totalDirty)
-        : isSet(object.total_dirty)
-        ? globalThis.Number(object.total_dirty)
-        : 0,
-      totalWriteback: isSet(object.totalWriteback)
-        ? globalThis.Number(object.totalWriteback)
-        : isSet(object.total_writeback)
-        ? globalThis.Number(object.total_writeback)
-        : 0,
-      totalPgPgIn: isSet(object.totalPgPgIn)
-        ? globalThis.Number(object.totalPgPgIn)
-        : isSet(object.total_pg_pg_in)
-        ? globalThis.Number(object.total_pg_pg_in)
-        : 0,
-      totalPgPgOut: isSet(object.totalPgPgOut)
-        ? globalThis.Number(object.totalPgPgOut)
-        : isSet(object.total_pg_pg_out)
-        ? globalThis.Number(object.total_pg_pg_out)
-        : 0,
-      totalPgFault: isSet(object.totalPgFault)
-        ? globalThis.Number(object.totalPgFault)
-        : isSet(object.total_pg_fault)
-        ? globalThis.Number(object.total_pg_fault)
-        : 0,
-      totalPgMajFault: isSet(object.totalPgMajFault)
-        ? globalThis.Number(object.totalPgMajFault)
-        : isSet(object.total_pg_maj_fault)
-        ? globalThis.Number(object.total_pg_maj_fault)
-        : 0,
-      totalInactiveAnon: isSet(object.totalInactiveAnon)
-        ? globalThis.Number(object.totalInactiveAnon)
-        : isSet(object.total_inactive_anon)
-        ? globalThis.Number(object.total_inactive_anon)
-        : 0,
-      totalActiveAnon: isSet(object.totalActiveAnon)
-        ? globalThis.Number(object.totalActiveAnon)
-        : isSet(object.total_active_anon)
-        ? globalThis.Number(object.total_active_anon)
-        : 0,
-      totalInactiveFile: isSet(object.totalInactiveFile)
-        ? globalThis.Number(object.totalInactiveFile)
-        : isSet(object.total_inactive_file)
-        ? globalThis.Number(object.total_inactive_file)
-        : 0,
-      totalActiveFile: isSet(object.totalActiveFile)
-        ? globalThis.Number(object.totalActiveFile)
-        : isSet(object.total_active_file)
-        ? globalThis.Number(object.total_active_file)
-        : 0,
-      totalUnevictable: isSet(object.totalUnevictable)
-        ? globalThis.Number(object.totalUnevictable)
-        : isSet(object.total_unevictable)
-        ? globalThis.Number(object.total_unevictable)
-        : 0,
-      usage: isSet(object.usage) ? MemoryEntry.fromJSON(object.usage) : undefined,
-      swap: isSet(object.swap) ? MemoryEntry.fromJSON(object.swap) : undefined,
-      kernel: isSet(object.kernel) ? MemoryEntry.fromJSON(object.kernel) : undefined,
-      kernelTcp: isSet(object.kernelTcp)
-        ? MemoryEntry.fromJSON(object.kernelTcp)
-        : isSet(object.kernel_tcp)
-        ? MemoryEntry.fromJSON(object.kernel_tcp)
-        : undefined,
-    };
-  },
-
-  toJSON(message: MemoryStat): unknown {
-    const obj: any = {};
-    if (message.cache !== 0) {
-      obj.cache = Math.round(message.cache);
-    }
-    if (message.rss !== 0) {
-      obj.rss = Math.round(message.rss);
-    }
-    if (message.rssHuge !== 0) {
-      obj.rssHuge = Math.round(message.rssHuge);
-    }
-    if (message.mappedFile !== 0) {
-      obj.mappedFile = Math.round(message.mappedFile);
-    }
-    if (message.dirty !== 0) {
-      obj.dirty = Math.round(message.dirty);
-    }
-    if (message.writeback !== 0) {
-      obj.writeback = Math.round(message.writeback);
-    }
-    if (message.pgPgIn !== 0) {
-      obj.pgPgIn = Math.round(message.pgPgIn);
-    }
-    if (message.pgPgOut !== 0) {
-      obj.pgPgOut = Math.round(message.pgPgOut);
-    }
-    if (message.pgFault !== 0) {
-      obj.pgFault = Math.round(message.pgFault);
-    }
-    if (message.pgMajFault !== 0) {
-      obj.pgMajFault = Math.round(message.pgMajFault);
-    }
-    if (message.inactiveAnon !== 0) {
-      obj.inactiveAnon = Math.round(message.inactiveAnon);
-    }
-    if (message.activeAnon !== 0) {
-      obj.activeAnon = Math.round(message.activeAnon);
-    }
-    if (message.inactiveFile !== 0) {
-      obj.inactiveFile = Math.round(message.inactiveFile);
-    }
-    if (message.activeFile !== 0) {
-      obj.activeFile = Math.round(message.activeFile);
-    }
-    if (message.unevictable !== 0) {
-      obj.unevictable = Math.round(message.unevictable);
-    }
-    if (message.hierarchicalMemoryLimit !== "0") {
-      obj.hierarchicalMemoryLimit = globalThis.String(message.hierarchicalMemoryLimit);
-    }
-    if (message.hierarchicalSwapLimit !== "0") {
-      obj.hierarchicalSwapLimit = globalThis.String(message.hierarchicalSwapLimit);
-    }
-    if (message.totalCache !== 0) {
-      obj.totalCache = Math.round(message.totalCache);
-    }
-    if (message.totalRss !== 0) {
-      obj.totalRss = Math.round(message.totalRss);
-    }
-    if (message.totalRssHuge !== 0) {
-      obj.totalRssHuge = Math.round(message.totalRssHuge);
-    }
-    if (message.totalMappedFile !== 0) {
-      obj.totalMappedFile = Math.round(message.totalMappedFile);
-    }
-    if (message.totalDirty !== 0) {
-      obj.totalDirty = Math.round(message.totalDirty);
-    }
-    if (message.totalWriteback !== 0) {
-      obj.totalWriteback = Math.round(message.totalWriteback);
-    }
-    if (message.totalPgPgIn !== 0) {
-      obj.totalPgPgIn = Math.round(message.totalPgPgIn);
-    }
-    if (message.totalPgPgOut !== 0) {
-      obj.totalPgPgOut = Math.round(message.totalPgPgOut);
-    }
-    if (message.totalPgFault !== 0) {
-      obj.totalPgFault = Math.round(message.totalPgFault);
-    }
-    if (message.totalPgMajFault !== 0) {
-      obj.totalPgMajFault = Math.round(message.totalPgMajFault);
-    }
-    if (message.totalInactiveAnon !== 0) {
-      obj.totalInactiveAnon = Math.round(message.totalInactiveAnon);
-    }
-    if (message.totalActiveAnon !== 0) {
-      obj.totalActiveAnon = Math.round(message.totalActiveAnon);
-    }
-    if (message.totalInactiveFile !== 0) {
-      obj.totalInactiveFile = Math.round(message.totalInactiveFile);
-    }
-    if (message.totalActiveFile !== 0) {
-      obj.totalActiveFile = Math.round(message.totalActiveFile);
-    }
-    if (message.totalUnevictable !== 0) {
-      obj.totalUnevictable = Math.round(message.totalUnevictable);
-    }
-    if (message.usage !== undefined) {
-      obj.usage = MemoryEntry.toJSON(message.usage);
-    }
-    if (message.swap !== undefined) {
-      obj.swap = MemoryEntry.toJSON(message.swap);
-    }
-    if (message.kernel !== undefined) {
-      obj.kernel = MemoryEntry.toJSON(message.kernel);
-    }
-    if (message.kernelTcp !== undefined) {
-      obj.kernelTcp = MemoryEntry.toJSON(message.kernelTcp);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryStat>, I>>(base?: I): MemoryStat {
     return MemoryStat.fromPartial(base ?? ({} as any));
   },
@@ -1813,32 +1371,6 @@ export const MemoryEntry: MessageFns<MemoryEntry, "io.containerd.cgroups.v1.Memo
     }
   },
 
-  fromJSON(object: any): MemoryEntry {
-    return {
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
-      usage: isSet(object.usage) ? globalThis.Number(object.usage) : 0,
-      max: isSet(object.max) ? globalThis.Number(object.max) : 0,
-      failcnt: isSet(object.failcnt) ? globalThis.Number(object.failcnt) : 0,
-    };
-  },
-
-  toJSON(message: MemoryEntry): unknown {
-    const obj: any = {};
-    if (message.limit !== "0") {
-      obj.limit = globalThis.String(message.limit);
-    }
-    if (message.usage !== 0) {
-      obj.usage = Math.round(message.usage);
-    }
-    if (message.max !== 0) {
-      obj.max = Math.round(message.max);
-    }
-    if (message.failcnt !== 0) {
-      obj.failcnt = Math.round(message.failcnt);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryEntry>, I>>(base?: I): MemoryEntry {
     return MemoryEntry.fromPartial(base ?? ({} as any));
   },
@@ -1921,40 +1453,6 @@ export const MemoryOomControl: MessageFns<MemoryOomControl, "io.containerd.cgrou
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemoryOomControl {
-    return {
-      oomKillDisable: isSet(object.oomKillDisable)
-        ? globalThis.Number(object.oomKillDisable)
-        : isSet(object.oom_kill_disable)
-        ? globalThis.Number(object.oom_kill_disable)
-        : 0,
-      underOom: isSet(object.underOom)
-        ? globalThis.Number(object.underOom)
-        : isSet(object.under_oom)
-        ? globalThis.Number(object.under_oom)
-        : 0,
-      oomKill: isSet(object.oomKill)
-        ? globalThis.Number(object.oomKill)
-        : isSet(object.oom_kill)
-        ? globalThis.Number(object.oom_kill)
-        : 0,
-    };
-  },
-
-  toJSON(message: MemoryOomControl): unknown {
-    const obj: any = {};
-    if (message.oomKillDisable !== 0) {
-      obj.oomKillDisable = Math.round(message.oomKillDisable);
-    }
-    if (message.underOom !== 0) {
-      obj.underOom = Math.round(message.underOom);
-    }
-    if (message.oomKill !== 0) {
-      obj.oomKill = Math.round(message.oomKill);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemoryOomControl>, I>>(base?: I): MemoryOomControl {
@@ -2104,80 +1602,6 @@ export const BlkIOStat: MessageFns<BlkIOStat, "io.containerd.cgroups.v1.BlkIOSta
     }
   },
 
-  fromJSON(object: any): BlkIOStat {
-    return {
-      ioServiceBytesRecursive: globalThis.Array.isArray(object?.ioServiceBytesRecursive)
-        ? object.ioServiceBytesRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_bytes_recursive)
-        ? object.io_service_bytes_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioServicedRecursive: globalThis.Array.isArray(object?.ioServicedRecursive)
-        ? object.ioServicedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_serviced_recursive)
-        ? object.io_serviced_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioQueuedRecursive: globalThis.Array.isArray(object?.ioQueuedRecursive)
-        ? object.ioQueuedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_queued_recursive)
-        ? object.io_queued_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioServiceTimeRecursive: globalThis.Array.isArray(object?.ioServiceTimeRecursive)
-        ? object.ioServiceTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_time_recursive)
-        ? object.io_service_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioWaitTimeRecursive: globalThis.Array.isArray(object?.ioWaitTimeRecursive)
-        ? object.ioWaitTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_wait_time_recursive)
-        ? object.io_wait_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioMergedRecursive: globalThis.Array.isArray(object?.ioMergedRecursive)
-        ? object.ioMergedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_merged_recursive)
-        ? object.io_merged_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioTimeRecursive: globalThis.Array.isArray(object?.ioTimeRecursive)
-        ? object.ioTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_time_recursive)
-        ? object.io_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      sectorsRecursive: globalThis.Array.isArray(object?.sectorsRecursive)
-        ? object.sectorsRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.sectors_recursive)
-        ? object.sectors_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: BlkIOStat): unknown {
-    const obj: any = {};
-    if (message.ioServiceBytesRecursive?.length) {
-      obj.ioServiceBytesRecursive = message.ioServiceBytesRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioServicedRecursive?.length) {
-      obj.ioServicedRecursive = message.ioServicedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioQueuedRecursive?.length) {
-      obj.ioQueuedRecursive = message.ioQueuedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioServiceTimeRecursive?.length) {
-      obj.ioServiceTimeRecursive = message.ioServiceTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioWaitTimeRecursive?.length) {
-      obj.ioWaitTimeRecursive = message.ioWaitTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioMergedRecursive?.length) {
-      obj.ioMergedRecursive = message.ioMergedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioTimeRecursive?.length) {
-      obj.ioTimeRecursive = message.ioTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.sectorsRecursive?.length) {
-      obj.sectorsRecursive = message.sectorsRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlkIOStat>, I>>(base?: I): BlkIOStat {
     return BlkIOStat.fromPartial(base ?? ({} as any));
   },
@@ -2288,36 +1712,6 @@ export const BlkIOEntry: MessageFns<BlkIOEntry, "io.containerd.cgroups.v1.BlkIOE
     }
   },
 
-  fromJSON(object: any): BlkIOEntry {
-    return {
-      op: isSet(object.op) ? globalThis.String(object.op) : "",
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      major: isSet(object.major) ? globalThis.Number(object.major) : 0,
-      minor: isSet(object.minor) ? globalThis.Number(object.minor) : 0,
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-    };
-  },
-
-  toJSON(message: BlkIOEntry): unknown {
-    const obj: any = {};
-    if (message.op !== "") {
-      obj.op = message.op;
-    }
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.major !== 0) {
-      obj.major = Math.round(message.major);
-    }
-    if (message.minor !== 0) {
-      obj.minor = Math.round(message.minor);
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlkIOEntry>, I>>(base?: I): BlkIOEntry {
     return BlkIOEntry.fromPartial(base ?? ({} as any));
   },
@@ -2390,24 +1784,6 @@ export const RdmaStat: MessageFns<RdmaStat, "io.containerd.cgroups.v1.RdmaStat">
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaStat {
-    return {
-      current: globalThis.Array.isArray(object?.current) ? object.current.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-      limit: globalThis.Array.isArray(object?.limit) ? object.limit.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: RdmaStat): unknown {
-    const obj: any = {};
-    if (message.current?.length) {
-      obj.current = message.current.map((e) => RdmaEntry.toJSON(e));
-    }
-    if (message.limit?.length) {
-      obj.limit = message.limit.map((e) => RdmaEntry.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaStat>, I>>(base?: I): RdmaStat {
@@ -2490,36 +1866,6 @@ export const RdmaEntry: MessageFns<RdmaEntry, "io.containerd.cgroups.v1.RdmaEntr
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaEntry {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      hcaHandles: isSet(object.hcaHandles)
-        ? globalThis.Number(object.hcaHandles)
-        : isSet(object.hca_handles)
-        ? globalThis.Number(object.hca_handles)
-        : 0,
-      hcaObjects: isSet(object.hcaObjects)
-        ? globalThis.Number(object.hcaObjects)
-        : isSet(object.hca_objects)
-        ? globalThis.Number(object.hca_objects)
-        : 0,
-    };
-  },
-
-  toJSON(message: RdmaEntry): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.hcaHandles !== 0) {
-      obj.hcaHandles = Math.round(message.hcaHandles);
-    }
-    if (message.hcaObjects !== 0) {
-      obj.hcaObjects = Math.round(message.hcaObjects);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaEntry>, I>>(base?: I): RdmaEntry {
@@ -2681,84 +2027,6 @@ export const NetworkStat: MessageFns<NetworkStat, "io.containerd.cgroups.v1.Netw
     }
   },
 
-  fromJSON(object: any): NetworkStat {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes)
-        ? globalThis.Number(object.rxBytes)
-        : isSet(object.rx_bytes)
-        ? globalThis.Number(object.rx_bytes)
-        : 0,
-      rxPackets: isSet(object.rxPackets)
-        ? globalThis.Number(object.rxPackets)
-        : isSet(object.rx_packets)
-        ? globalThis.Number(object.rx_packets)
-        : 0,
-      rxErrors: isSet(object.rxErrors)
-        ? globalThis.Number(object.rxErrors)
-        : isSet(object.rx_errors)
-        ? globalThis.Number(object.rx_errors)
-        : 0,
-      rxDropped: isSet(object.rxDropped)
-        ? globalThis.Number(object.rxDropped)
-        : isSet(object.rx_dropped)
-        ? globalThis.Number(object.rx_dropped)
-        : 0,
-      txBytes: isSet(object.txBytes)
-        ? globalThis.Number(object.txBytes)
-        : isSet(object.tx_bytes)
-        ? globalThis.Number(object.tx_bytes)
-        : 0,
-      txPackets: isSet(object.txPackets)
-        ? globalThis.Number(object.txPackets)
-        : isSet(object.tx_packets)
-        ? globalThis.Number(object.tx_packets)
-        : 0,
-      txErrors: isSet(object.txErrors)
-        ? globalThis.Number(object.txErrors)
-        : isSet(object.tx_errors)
-        ? globalThis.Number(object.tx_errors)
-        : 0,
-      txDropped: isSet(object.txDropped)
-        ? globalThis.Number(object.txDropped)
-        : isSet(object.tx_dropped)
-        ? globalThis.Number(object.tx_dropped)
-        : 0,
-    };
-  },
-
-  toJSON(message: NetworkStat): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== 0) {
-      obj.rxBytes = Math.round(message.rxBytes);
-    }
-    if (message.rxPackets !== 0) {
-      obj.rxPackets = Math.round(message.rxPackets);
-    }
-    if (message.rxErrors !== 0) {
-      obj.rxErrors = Math.round(message.rxErrors);
-    }
-    if (message.rxDropped !== 0) {
-      obj.rxDropped = Math.round(message.rxDropped);
-    }
-    if (message.txBytes !== 0) {
-      obj.txBytes = Math.round(message.txBytes);
-    }
-    if (message.txPackets !== 0) {
-      obj.txPackets = Math.round(message.txPackets);
-    }
-    if (message.txErrors !== 0) {
-      obj.txErrors = Math.round(message.txErrors);
-    }
-    if (message.txDropped !== 0) {
-      obj.txDropped = Math.round(message.txDropped);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkStat>, I>>(base?: I): NetworkStat {
     return NetworkStat.fromPartial(base ?? ({} as any));
   },
@@ -2870,56 +2138,6 @@ export const CgroupStats: MessageFns<CgroupStats, "io.containerd.cgroups.v1.Cgro
     }
   },
 
-  fromJSON(object: any): CgroupStats {
-    return {
-      nrSleeping: isSet(object.nrSleeping)
-        ? globalThis.Number(object.nrSleeping)
-        : isSet(object.nr_sleeping)
-        ? globalThis.Number(object.nr_sleeping)
-        : 0,
-      nrRunning: isSet(object.nrRunning)
-        ? globalThis.Number(object.nrRunning)
-        : isSet(object.nr_running)
-        ? globalThis.Number(object.nr_running)
-        : 0,
-      nrStopped: isSet(object.nrStopped)
-        ? globalThis.Number(object.nrStopped)
-        : isSet(object.nr_stopped)
-        ? globalThis.Number(object.nr_stopped)
-        : 0,
-      nrUninterruptible: isSet(object.nrUninterruptible)
-        ? globalThis.Number(object.nrUninterruptible)
-        : isSet(object.nr_uninterruptible)
-        ? globalThis.Number(object.nr_uninterruptible)
-        : 0,
-      nrIoWait: isSet(object.nrIoWait)
-        ? globalThis.Number(object.nrIoWait)
-        : isSet(object.nr_io_wait)
-        ? globalThis.Number(object.nr_io_wait)
-        : 0,
-    };
-  },
-
-  toJSON(message: CgroupStats): unknown {
-    const obj: any = {};
-    if (message.nrSleeping !== 0) {
-      obj.nrSleeping = Math.round(message.nrSleeping);
-    }
-    if (message.nrRunning !== 0) {
-      obj.nrRunning = Math.round(message.nrRunning);
-    }
-    if (message.nrStopped !== 0) {
-      obj.nrStopped = Math.round(message.nrStopped);
-    }
-    if (message.nrUninterruptible !== 0) {
-      obj.nrUninterruptible = Math.round(message.nrUninterruptible);
-    }
-    if (message.nrIoWait !== 0) {
-      obj.nrIoWait = Math.round(message.nrIoWait);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CgroupStats>, I>>(base?: I): CgroupStats {
     return CgroupStats.fromPartial(base ?? ({} as any));
   },
@@ -2960,16 +2178,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -295,52 +295,6 @@ export const Metrics: MessageFns<Metrics, "io.containerd.cgroups.v2.Metrics"> = 
     }
   },
 
-  fromJSON(object: any): Metrics {
-    return {
-      pids: isSet(object.pids) ? PidsStat.fromJSON(object.pids) : undefined,
-      cpu: isSet(object.cpu) ? CPUStat.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryStat.fromJSON(object.memory) : undefined,
-      rdma: isSet(object.rdma) ? RdmaStat.fromJSON(object.rdma) : undefined,
-      io: isSet(object.io) ? IOStat.fromJSON(object.io) : undefined,
-      hugetlb: globalThis.Array.isArray(object?.hugetlb) ? object.hugetlb.map((e: any) => HugeTlbStat.fromJSON(e)) : [],
-      memoryEvents: isSet(object.memoryEvents)
-        ? MemoryEvents.fromJSON(object.memoryEvents)
-        : isSet(object.memory_events)
-        ? MemoryEvents.fromJSON(object.memory_events)
-        : undefined,
-      network: globalThis.Array.isArray(object?.network) ? object.network.map((e: any) => NetworkStat.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: Metrics): unknown {
-    const obj: any = {};
-    if (message.pids !== undefined) {
-      obj.pids = PidsStat.toJSON(message.pids);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = CPUStat.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryStat.toJSON(message.memory);
-    }
-    if (message.rdma !== undefined) {
-      obj.rdma = RdmaStat.toJSON(message.rdma);
-    }
-    if (message.io !== undefined) {
-      obj.io = IOStat.toJSON(message.io);
-    }
-    if (message.hugetlb?.length) {
-      obj.hugetlb = message.hugetlb.map((e) => HugeTlbStat.toJSON(e));
-    }
-    if (message.memoryEvents !== undefined) {
-      obj.memoryEvents = MemoryEvents.toJSON(message.memoryEvents);
-    }
-    if (message.network?.length) {
-      obj.network = message.network.map((e) => NetworkStat.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metrics>, I>>(base?: I): Metrics {
     return Metrics.fromPartial(base ?? ({} as any));
   },
@@ -444,32 +398,6 @@ export const PSIData: MessageFns<PSIData, "io.containerd.cgroups.v2.PSIData"> = 
     }
   },
 
-  fromJSON(object: any): PSIData {
-    return {
-      avg10: isSet(object.avg10) ? globalThis.Number(object.avg10) : 0,
-      avg60: isSet(object.avg60) ? globalThis.Number(object.avg60) : 0,
-      avg300: isSet(object.avg300) ? globalThis.Number(object.avg300) : 0,
-      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
-    };
-  },
-
-  toJSON(message: PSIData): unknown {
-    const obj: any = {};
-    if (message.avg10 !== 0) {
-      obj.avg10 = floatToJson(message.avg10);
-    }
-    if (message.avg60 !== 0) {
-      obj.avg60 = floatToJson(message.avg60);
-    }
-    if (message.avg300 !== 0) {
-      obj.avg300 = floatToJson(message.avg300);
-    }
-    if (message.total !== 0) {
-      obj.total = Math.round(message.total);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PSIData>, I>>(base?: I): PSIData {
     return PSIData.fromPartial(base ?? ({} as any));
   },
@@ -543,24 +471,6 @@ export const PSIStats: MessageFns<PSIStats, "io.containerd.cgroups.v2.PSIStats">
     }
   },
 
-  fromJSON(object: any): PSIStats {
-    return {
-      some: isSet(object.some) ? PSIData.fromJSON(object.some) : undefined,
-      full: isSet(object.full) ? PSIData.fromJSON(object.full) : undefined,
-    };
-  },
-
-  toJSON(message: PSIStats): unknown {
-    const obj: any = {};
-    if (message.some !== undefined) {
-      obj.some = PSIData.toJSON(message.some);
-    }
-    if (message.full !== undefined) {
-      obj.full = PSIData.toJSON(message.full);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PSIStats>, I>>(base?: I): PSIStats {
     return PSIStats.fromPartial(base ?? ({} as any));
   },
@@ -630,24 +540,6 @@ export const PidsStat: MessageFns<PidsStat, "io.containerd.cgroups.v2.PidsStat">
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PidsStat {
-    return {
-      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "0",
-    };
-  },
-
-  toJSON(message: PidsStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0) {
-      obj.current = Math.round(message.current);
-    }
-    if (message.limit !== "0") {
-      obj.limit = globalThis.String(message.limit);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PidsStat>, I>>(base?: I): PidsStat {
@@ -806,84 +698,6 @@ export const CPUStat: MessageFns<CPUStat, "io.containerd.cgroups.v2.CPUStat"> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CPUStat {
-    return {
-      usageUsec: isSet(object.usageUsec)
-        ? globalThis.Number(object.usageUsec)
-        : isSet(object.usage_usec)
-        ? globalThis.Number(object.usage_usec)
-        : 0,
-      userUsec: isSet(object.userUsec)
-        ? globalThis.Number(object.userUsec)
-        : isSet(object.user_usec)
-        ? globalThis.Number(object.user_usec)
-        : 0,
-      systemUsec: isSet(object.systemUsec)
-        ? globalThis.Number(object.systemUsec)
-        : isSet(object.system_usec)
-        ? globalThis.Number(object.system_usec)
-        : 0,
-      nrPeriods: isSet(object.nrPeriods)
-        ? globalThis.Number(object.nrPeriods)
-        : isSet(object.nr_periods)
-        ? globalThis.Number(object.nr_periods)
-        : 0,
-      nrThrottled: isSet(object.nrThrottled)
-        ? globalThis.Number(object.nrThrottled)
-        : isSet(object.nr_throttled)
-        ? globalThis.Number(object.nr_throttled)
-        : 0,
-      throttledUsec: isSet(object.throttledUsec)
-        ? globalThis.Number(object.throttledUsec)
-        : isSet(object.throttled_usec)
-        ? globalThis.Number(object.throttled_usec)
-        : 0,
-      psi: isSet(object.psi) ? PSIStats.fromJSON(object.psi) : undefined,
-      nrBursts: isSet(object.nrBursts)
-        ? globalThis.Number(object.nrBursts)
-        : isSet(object.nr_bursts)
-        ? globalThis.Number(object.nr_bursts)
-        : 0,
-      burstUsec: isSet(object.burstUsec)
-        ? globalThis.Number(object.burstUsec)
-        : isSet(object.burst_usec)
-        ? globalThis.Number(object.burst_usec)
-        : 0,
-    };
-  },
-
-  toJSON(message: CPUStat): unknown {
-    const obj: any = {};
-    if (message.usageUsec !== 0) {
-      obj.usageUsec = Math.round(message.usageUsec);
-    }
-    if (message.userUsec !== 0) {
-      obj.userUsec = Math.round(message.userUsec);
-    }
-    if (message.systemUsec !== 0) {
-      obj.systemUsec = Math.round(message.systemUsec);
-    }
-    if (message.nrPeriods !== 0) {
-      obj.nrPeriods = Math.round(message.nrPeriods);
-    }
-    if (message.nrThrottled !== 0) {
-      obj.nrThrottled = Math.round(message.nrThrottled);
-    }
-    if (message.throttledUsec !== 0) {
-      obj.throttledUsec = Math.round(message.throttledUsec);
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PSIStats.toJSON(message.psi);
-    }
-    if (message.nrBursts !== 0) {
-      obj.nrBursts = Math.round(message.nrBursts);
-    }
-    if (message.burstUsec !== 0) {
-      obj.burstUsec = Math.round(message.burstUsec);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CPUStat>, I>>(base?: I): CPUStat {
@@ -1447,284 +1261,6 @@ export const MemoryStat: MessageFns<MemoryStat, "io.containerd.cgroups.v2.Memory
     }
   },
 
-  fromJSON(object: any): MemoryStat {
-    return {
-      anon: isSet(object.anon) ? globalThis.Number(object.anon) : 0,
-      file: isSet(object.file) ? globalThis.Number(object.file) : 0,
-      kernelStack: isSet(object.kernelStack)
-        ? globalThis.Number(object.kernelStack)
-        : isSet(object.kernel_stack)
-        ? globalThis.Number(object.kernel_stack)
-        : 0,
-      slab: isSet(object.slab) ? globalThis.Number(object.slab) : 0,
-      sock: isSet(object.sock) ? globalThis.Number(object.sock) : 0,
-      shmem: isSet(object.shmem) ? globalThis.Number(object.shmem) : 0,
-      fileMapped: isSet(object.fileMapped)
-        ? globalThis.Number(object.fileMapped)
-        : isSet(object.file_mapped)
-        ? globalThis.Number(object.file_mapped)
-        : 0,
-      fileDirty: isSet(object.fileDirty)
-        ? globalThis.Number(object.fileDirty)
-        : isSet(object.file_dirty)
-        ? globalThis.Number(object.file_dirty)
-        : 0,
-      fileWriteback: isSet(object.fileWriteback)
-        ? globalThis.Number(object.fileWriteback)
-        : isSet(object.file_writeback)
-        ? globalThis.Number(object.file_writeback)
-        : 0,
-      anonThp: isSet(object.anonThp)
-        ? globalThis.Number(object.anonThp)
-        : isSet(object.anon_thp)
-        ? globalThis.Number(object.anon_thp)
-        : 0,
-      inactiveAnon: isSet(object.inactiveAnon)
-        ? globalThis.Number(object.inactiveAnon)
-        : isSet(object.inactive_anon)
-        ? globalThis.Number(object.inactive_anon)
-        : 0,
-      activeAnon: isSet(object.activeAnon)
-        ? globalThis.Number(object.activeAnon)
-        : isSet(object.active_anon)
-        ? globalThis.Number(object.active_anon)
-        : 0,
-      inactiveFile: isSet(object.inactiveFile)
-        ? globalThis.Number(object.inactiveFile)
-        : isSet(object.inactive_file)
-        ? globalThis.Number(object.inactive_file)
-        : 0,
-      activeFile: isSet(object.activeFile)
-        ? globalThis.Number(object.activeFile)
-        : isSet(object.active_file)
-        ? globalThis.Number(object.active_file)
-        : 0,
-      unevictable: isSet(object.unevictable) ? globalThis.Number(object.unevictable) : 0,
-      slabReclaimable: isSet(object.slabReclaimable)
-        ? globalThis.Number(object.slabReclaimable)
-        : isSet(object.slab_reclaimable)
-        ? globalThis.Number(object.slab_reclaimable)
-        : 0,
-      slabUnreclaimable: isSet(object.slabUnreclaimable)
-        ? globalThis.Number(object.slabUnreclaimable)
-        : isSet(object.slab_unreclaimable)
-        ? globalThis.Number(object.slab_unreclaimable)
-        : 0,
-      pgfault: isSet(object.pgfault) ? globalThis.Number(object.pgfault) : 0,
-      pgmajfault: isSet(object.pgmajfault) ? globalThis.Number(object.pgmajfault) : 0,
-      workingsetRefault: isSet(object.workingsetRefault)
-        ? globalThis.Number(object.workingsetRefault)
-        : isSet(object.workingset_refault)
-        ? globalThis.Number(object.workingset_refault)
-        : 0,
-      workingsetActivate: isSet(object.workingsetActivate)
-        ? globalThis.Number(object.workingsetActivate)
-        : isSet(object.workingset_activate)
-        ? globalThis.Number(object.workingset_activate)
-        : 0,
-      workingsetNodereclaim: isSet(object.workingsetNodereclaim)
-        ? globalThis.Number(object.workingsetNodereclaim)
-        : isSet(object.workingset_nodereclaim)
-        ? globalThis.Number(object.workingset_nodereclaim)
-        : 0,
-      pgrefill: isSet(object.pgrefill) ? globalThis.Number(object.pgrefill) : 0,
-      pgscan: isSet(object.pgscan) ? globalThis.Number(object.pgscan) : 0,
-      pgsteal: isSet(object.pgsteal) ? globalThis.Number(object.pgsteal) : 0,
-      pgactivate: isSet(object.pgactivate) ? globalThis.Number(object.pgactivate) : 0,
-      pgdeactivate: isSet(object.pgdeactivate) ? globalThis.Number(object.pgdeactivate) : 0,
-      pglazyfree: isSet(object.pglazyfree) ? globalThis.Number(object.pglazyfree) : 0,
-      pglazyfreed: isSet(object.pglazyfreed) ? globalThis.Number(object.pglazyfreed) : 0,
-      thpFaultAlloc: isSet(object.thpFaultAlloc)
-        ? globalThis.Number(object.thpFaultAlloc)
-        : isSet(object.thp_fault_alloc)
-        ? globalThis.Number(object.thp_fault_alloc)
-        : 0,
-      thpCollapseAlloc: isSet(object.thpCollapseAlloc)
-        ? globalThis.Number(object.thpCollapseAlloc)
-        : isSet(object.thp_collapse_alloc)
-        ? globalThis.Number(object.thp_collapse_alloc)
-        : 0,
-      usage: isSet(object.usage) ? globalThis.Number(object.usage) : 0,
-      usageLimit: isSet(object.usageLimit)
-        ? globalThis.String(object.usageLimit)
-        : isSet(object.usage_limit)
-        ? globalThis.String(object.usage_limit)
-        : "0",
-      swapUsage: isSet(object.swapUsage)
-        ? globalThis.Number(object.swapUsage)
-        : isSet(object.swap_usage)
-        ? globalThis.Number(object.swap_usage)
-        : 0,
-      swapLimit: isSet(object.swapLimit)
-        ? globalThis.String(object.swapLimit)
-        : isSet(object.swap_limit)
-        ? globalThis.String(object.swap_limit)
-        : "0",
-      maxUsage: isSet(object.maxUsage)
-        ? globalThis.Number(object.maxUsage)
-        : isSet(object.max_usage)
-        ? globalThis.Number(object.max_usage)
-        : 0,
-      swapMaxUsage: isSet(object.swapMaxUsage)
-        ? globalThis.Number(object.swapMaxUsage)
-        : isSet(object.swap_max_usage)
-        ? globalThis.Number(object.swap_max_usage)
-        : 0,
-      psi: isSet(object.psi) ? PSIStats.fromJSON(object.psi) : undefined,
-      workingsetRefaultAnon: isSet(object.workingsetRefaultAnon)
-        ? globalThis.Number(object.workingsetRefaultAnon)
-        : isSet(object.workingset_refault_anon)
-        ? globalThis.Number(object.workingset_refault_anon)
-        : 0,
-      workingsetRefaultFile: isSet(object.workingsetRefaultFile)
-        ? globalThis.Number(object.workingsetRefaultFile)
-        : isSet(object.workingset_refault_file)
-        ? globalThis.Number(object.workingset_refault_file)
-        : 0,
-      workingsetActivateAnon: isSet(object.workingsetActivateAnon)
-        ? globalThis.Number(object.workingsetActivateAnon)
-        : isSet(object.workingset_activate_anon)
-        ? globalThis.Number(object.workingset_activate_anon)
-        : 0,
-      workingsetActivateFile: isSet(object.workingsetActivateFile)
-        ? globalThis.Number(object.workingsetActivateFile)
-        : isSet(object.workingset_activate_file)
-        ? globalThis.Number(object.workingset_activate_file)
-        : 0,
-    };
-  },
-
-  toJSON(message: MemoryStat): unknown {
-    const obj: any = {};
-    if (message.anon !== 0) {
-      obj.anon = Math.round(message.anon);
-    }
-    if (message.file !== 0) {
-      obj.file = Math.round(message.file);
-    }
-    if (message.kernelStack !== 0) {
-      obj.kernelStack = Math.round(message.kernelStack);
-    }
-    if (message.slab !== 0) {
-      obj.slab = Math.round(message.slab);
-    }
-    if (message.sock !== 0) {
-      obj.sock = Math.round(message.sock);
-    }
-    if (message.shmem !== 0) {
-      obj.shmem = Math.round(message.shmem);
-    }
-    if (message.fileMapped !== 0) {
-      obj.fileMapped = Math.round(message.fileMapped);
-    }
-    if (message.fileDirty !== 0) {
-      obj.fileDirty = Math.round(message.fileDirty);
-    }
-    if (message.fileWriteback !== 0) {
-      obj.fileWriteback = Math.round(message.fileWriteback);
-    }
-    if (message.anonThp !== 0) {
-      obj.anonThp = Math.round(message.anonThp);
-    }
-    if (message.inactiveAnon !== 0) {
-      obj.inactiveAnon = Math.round(message.inactiveAnon);
-    }
-    if (message.activeAnon !== 0) {
-      obj.activeAnon = Math.round(message.activeAnon);
-    }
-    if (message.inactiveFile !== 0) {
-      obj.inactiveFile = Math.round(message.inactiveFile);
-    }
-    if (message.activeFile !== 0) {
-      obj.activeFile = Math.round(message.activeFile);
-    }
-    if (message.unevictable !== 0) {
-      obj.unevictable = Math.round(message.unevictable);
-    }
-    if (message.slabReclaimable !== 0) {
-      obj.slabReclaimable = Math.round(message.slabReclaimable);
-    }
-    if (message.slabUnreclaimable !== 0) {
-      obj.slabUnreclaimable = Math.round(message.slabUnreclaimable);
-    }
-    if (message.pgfault !== 0) {
-      obj.pgfault = Math.round(message.pgfault);
-    }
-    if (message.pgmajfault !== 0) {
-      obj.pgmajfault = Math.round(message.pgmajfault);
-    }
-    if (message.workingsetRefault !== 0) {
-      obj.workingsetRefault = Math.round(message.workingsetRefault);
-    }
-    if (message.workingsetActivate !== 0) {
-      obj.workingsetActivate = Math.round(message.workingsetActivate);
-    }
-    if (message.workingsetNodereclaim !== 0) {
-      obj.workingsetNodereclaim = Math.round(message.workingsetNodereclaim);
-    }
-    if (message.pgrefill !== 0) {
-      obj.pgrefill = Math.round(message.pgrefill);
-    }
-    if (message.pgscan !== 0) {
-      obj.pgscan = Math.round(message.pgscan);
-    }
-    if (message.pgsteal !== 0) {
-      obj.pgsteal = Math.round(message.pgsteal);
-    }
-    if (message.pgactivate !== 0) {
-      obj.pgactivate = Math.round(message.pgactivate);
-    }
-    if (message.pgdeactivate !== 0) {
-      obj.pgdeactivate = Math.round(message.pgdeactivate);
-    }
-    if (message.pglazyfree !== 0) {
-      obj.pglazyfree = Math.round(message.pglazyfree);
-    }
-    if (message.pglazyfreed !== 0) {
-      obj.pglazyfreed = Math.round(message.pglazyfreed);
-    }
-    if (message.thpFaultAlloc !== 0) {
-      obj.thpFaultAlloc = Math.round(message.thpFaultAlloc);
-    }
-    if (message.thpCollapseAlloc !== 0) {
-      obj.thpCollapseAlloc = Math.round(message.thpCollapseAlloc);
-    }
-    if (message.usage !== 0) {
-      obj.usage = Math.round(message.usage);
-    }
-    if (message.usageLimit !== "0") {
-      obj.usageLimit = globalThis.String(message.usageLimit);
-    }
-    if (message.swapUsage !== 0) {
-      obj.swapUsage = Math.round(message.swapUsage);
-    }
-    if (message.swapLimit !== "0") {
-      obj.swapLimit = globalThis.String(message.swapLimit);
-    }
-    if (message.maxUsage !== 0) {
-      obj.maxUsage = Math.round(message.maxUsage);
-    }
-    if (message.swapMaxUsage !== 0) {
-      obj.swapMaxUsage = Math.round(message.swapMaxUsage);
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PSIStats.toJSON(message.psi);
-    }
-    if (message.workingsetRefaultAnon !== 0) {
-      obj.workingsetRefaultAnon = Math.round(message.workingsetRefaultAnon);
-    }
-    if (message.workingsetRefaultFile !== 0) {
-      obj.workingsetRefaultFile = Math.round(message.workingsetRefaultFile);
-    }
-    if (message.workingsetActivateAnon !== 0) {
-      obj.workingsetActivateAnon = Math.round(message.workingsetActivateAnon);
-    }
-    if (message.workingsetActivateFile !== 0) {
-      obj.workingsetActivateFile = Math.round(message.workingsetActivateFile);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryStat>, I>>(base?: I): MemoryStat {
     return MemoryStat.fromPartial(base ?? ({} as any));
   },
@@ -1880,48 +1416,6 @@ export const MemoryEvents: MessageFns<MemoryEvents, "io.containerd.cgroups.v2.Me
     }
   },
 
-  fromJSON(object: any): MemoryEvents {
-    return {
-      low: isSet(object.low) ? globalThis.Number(object.low) : 0,
-      high: isSet(object.high) ? globalThis.Number(object.high) : 0,
-      max: isSet(object.max) ? globalThis.Number(object.max) : 0,
-      oom: isSet(object.oom) ? globalThis.Number(object.oom) : 0,
-      oomKill: isSet(object.oomKill)
-        ? globalThis.Number(object.oomKill)
-        : isSet(object.oom_kill)
-        ? globalThis.Number(object.oom_kill)
-        : 0,
-      oomGroupKill: isSet(object.oomGroupKill)
-        ? globalThis.Number(object.oomGroupKill)
-        : isSet(object.oom_group_kill)
-        ? globalThis.Number(object.oom_group_kill)
-        : 0,
-    };
-  },
-
-  toJSON(message: MemoryEvents): unknown {
-    const obj: any = {};
-    if (message.low !== 0) {
-      obj.low = Math.round(message.low);
-    }
-    if (message.high !== 0) {
-      obj.high = Math.round(message.high);
-    }
-    if (message.max !== 0) {
-      obj.max = Math.round(message.max);
-    }
-    if (message.oom !== 0) {
-      obj.oom = Math.round(message.oom);
-    }
-    if (message.oomKill !== 0) {
-      obj.oomKill = Math.round(message.oomKill);
-    }
-    if (message.oomGroupKill !== 0) {
-      obj.oomGroupKill = Math.round(message.oomGroupKill);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryEvents>, I>>(base?: I): MemoryEvents {
     return MemoryEvents.fromPartial(base ?? ({} as any));
   },
@@ -1995,24 +1489,6 @@ export const RdmaStat: MessageFns<RdmaStat, "io.containerd.cgroups.v2.RdmaStat">
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaStat {
-    return {
-      current: globalThis.Array.isArray(object?.current) ? object.current.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-      limit: globalThis.Array.isArray(object?.limit) ? object.limit.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: RdmaStat): unknown {
-    const obj: any = {};
-    if (message.current?.length) {
-      obj.current = message.current.map((e) => RdmaEntry.toJSON(e));
-    }
-    if (message.limit?.length) {
-      obj.limit = message.limit.map((e) => RdmaEntry.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaStat>, I>>(base?: I): RdmaStat {
@@ -2097,36 +1573,6 @@ export const RdmaEntry: MessageFns<RdmaEntry, "io.containerd.cgroups.v2.RdmaEntr
     }
   },
 
-  fromJSON(object: any): RdmaEntry {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      hcaHandles: isSet(object.hcaHandles)
-        ? globalThis.Number(object.hcaHandles)
-        : isSet(object.hca_handles)
-        ? globalThis.Number(object.hca_handles)
-        : 0,
-      hcaObjects: isSet(object.hcaObjects)
-        ? globalThis.Number(object.hcaObjects)
-        : isSet(object.hca_objects)
-        ? globalThis.Number(object.hca_objects)
-        : 0,
-    };
-  },
-
-  toJSON(message: RdmaEntry): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.hcaHandles !== 0) {
-      obj.hcaHandles = Math.round(message.hcaHandles);
-    }
-    if (message.hcaObjects !== 0) {
-      obj.hcaObjects = Math.round(message.hcaObjects);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RdmaEntry>, I>>(base?: I): RdmaEntry {
     return RdmaEntry.fromPartial(base ?? ({} as any));
   },
@@ -2197,24 +1643,6 @@ export const IOStat: MessageFns<IOStat, "io.containerd.cgroups.v2.IOStat"> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): IOStat {
-    return {
-      usage: globalThis.Array.isArray(object?.usage) ? object.usage.map((e: any) => IOEntry.fromJSON(e)) : [],
-      psi: isSet(object.psi) ? PSIStats.fromJSON(object.psi) : undefined,
-    };
-  },
-
-  toJSON(message: IOStat): unknown {
-    const obj: any = {};
-    if (message.usage?.length) {
-      obj.usage = message.usage.map((e) => IOEntry.toJSON(e));
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PSIStats.toJSON(message.psi);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<IOStat>, I>>(base?: I): IOStat {
@@ -2332,40 +1760,6 @@ export const IOEntry: MessageFns<IOEntry, "io.containerd.cgroups.v2.IOEntry"> = 
     }
   },
 
-  fromJSON(object: any): IOEntry {
-    return {
-      major: isSet(object.major) ? globalThis.Number(object.major) : 0,
-      minor: isSet(object.minor) ? globalThis.Number(object.minor) : 0,
-      rbytes: isSet(object.rbytes) ? globalThis.Number(object.rbytes) : 0,
-      wbytes: isSet(object.wbytes) ? globalThis.Number(object.wbytes) : 0,
-      rios: isSet(object.rios) ? globalThis.Number(object.rios) : 0,
-      wios: isSet(object.wios) ? globalThis.Number(object.wios) : 0,
-    };
-  },
-
-  toJSON(message: IOEntry): unknown {
-    const obj: any = {};
-    if (message.major !== 0) {
-      obj.major = Math.round(message.major);
-    }
-    if (message.minor !== 0) {
-      obj.minor = Math.round(message.minor);
-    }
-    if (message.rbytes !== 0) {
-      obj.rbytes = Math.round(message.rbytes);
-    }
-    if (message.wbytes !== 0) {
-      obj.wbytes = Math.round(message.wbytes);
-    }
-    if (message.rios !== 0) {
-      obj.rios = Math.round(message.rios);
-    }
-    if (message.wios !== 0) {
-      obj.wios = Math.round(message.wios);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<IOEntry>, I>>(base?: I): IOEntry {
     return IOEntry.fromPartial(base ?? ({} as any));
   },
@@ -2461,32 +1855,6 @@ export const HugeTlbStat: MessageFns<HugeTlbStat, "io.containerd.cgroups.v2.Huge
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HugeTlbStat {
-    return {
-      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
-      max: isSet(object.max) ? globalThis.String(object.max) : "0",
-      pagesize: isSet(object.pagesize) ? globalThis.String(object.pagesize) : "",
-      failcnt: isSet(object.failcnt) ? globalThis.Number(object.failcnt) : 0,
-    };
-  },
-
-  toJSON(message: HugeTlbStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0) {
-      obj.current = Math.round(message.current);
-    }
-    if (message.max !== "0") {
-      obj.max = globalThis.String(message.max);
-    }
-    if (message.pagesize !== "") {
-      obj.pagesize = message.pagesize;
-    }
-    if (message.failcnt !== 0) {
-      obj.failcnt = Math.round(message.failcnt);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<HugeTlbStat>, I>>(base?: I): HugeTlbStat {
@@ -2649,84 +2017,6 @@ export const NetworkStat: MessageFns<NetworkStat, "io.containerd.cgroups.v2.Netw
     }
   },
 
-  fromJSON(object: any): NetworkStat {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes)
-        ? globalThis.Number(object.rxBytes)
-        : isSet(object.rx_bytes)
-        ? globalThis.Number(object.rx_bytes)
-        : 0,
-      rxPackets: isSet(object.rxPackets)
-        ? globalThis.Number(object.rxPackets)
-        : isSet(object.rx_packets)
-        ? globalThis.Number(object.rx_packets)
-        : 0,
-      rxErrors: isSet(object.rxErrors)
-        ? globalThis.Number(object.rxErrors)
-        : isSet(object.rx_errors)
-        ? globalThis.Number(object.rx_errors)
-        : 0,
-      rxDropped: isSet(object.rxDropped)
-        ? globalThis.Number(object.rxDropped)
-        : isSet(object.rx_dropped)
-        ? globalThis.Number(object.rx_dropped)
-        : 0,
-      txBytes: isSet(object.txBytes)
-        ? globalThis.Number(object.txBytes)
-        : isSet(object.tx_bytes)
-        ? globalThis.Number(object.tx_bytes)
-        : 0,
-      txPackets: isSet(object.txPackets)
-        ? globalThis.Number(object.txPackets)
-        : isSet(object.tx_packets)
-        ? globalThis.Number(object.tx_packets)
-        : 0,
-      txErrors: isSet(object.txErrors)
-        ? globalThis.Number(object.txErrors)
-        : isSet(object.tx_errors)
-        ? globalThis.Number(object.tx_errors)
-        : 0,
-      txDropped: isSet(object.txDropped)
-        ? globalThis.Number(object.txDropped)
-        : isSet(object.tx_dropped)
-        ? globalThis.Number(object.tx_dropped)
-        : 0,
-    };
-  },
-
-  toJSON(message: NetworkStat): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== 0) {
-      obj.rxBytes = Math.round(message.rxBytes);
-    }
-    if (message.rxPackets !== 0) {
-      obj.rxPackets = Math.round(message.rxPackets);
-    }
-    if (message.rxErrors !== 0) {
-      obj.rxErrors = Math.round(message.rxErrors);
-    }
-    if (message.rxDropped !== 0) {
-      obj.rxDropped = Math.round(message.rxDropped);
-    }
-    if (message.txBytes !== 0) {
-      obj.txBytes = Math.round(message.txBytes);
-    }
-    if (message.txPackets !== 0) {
-      obj.txPackets = Math.round(message.txPackets);
-    }
-    if (message.txErrors !== 0) {
-      obj.txErrors = Math.round(message.txErrors);
-    }
-    if (message.txDropped !== 0) {
-      obj.txDropped = Math.round(message.txDropped);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkStat>, I>>(base?: I): NetworkStat {
     return NetworkStat.fromPartial(base ?? ({} as any));
   },
@@ -2746,10 +2036,6 @@ export const NetworkStat: MessageFns<NetworkStat, "io.containerd.cgroups.v2.Netw
 };
 
 messageTypeRegistry.set(NetworkStat.$type, NetworkStat);
-
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -2775,16 +2061,10 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

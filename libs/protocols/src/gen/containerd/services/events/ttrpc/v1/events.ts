@@ -67,18 +67,6 @@ export const ForwardRequest: MessageFns<ForwardRequest, "containerd.services.eve
     }
   },
 
-  fromJSON(object: any): ForwardRequest {
-    return { envelope: isSet(object.envelope) ? Envelope.fromJSON(object.envelope) : undefined };
-  },
-
-  toJSON(message: ForwardRequest): unknown {
-    const obj: any = {};
-    if (message.envelope !== undefined) {
-      obj.envelope = Envelope.toJSON(message.envelope);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ForwardRequest>, I>>(base?: I): ForwardRequest {
     return ForwardRequest.fromPartial(base ?? ({} as any));
   },
@@ -123,16 +111,10 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T, V extends string> {
   readonly $type: V;
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }
