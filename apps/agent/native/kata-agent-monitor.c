@@ -84,17 +84,20 @@ static int console_listen(const char *path) {
   return fd;
 }
 
-/* crun sends the pty master as SCM_RIGHTS on a connection to the console socket. */
+/*
+ * crun sends the pty master as SCM_RIGHTS on a connection to the console socket. -1 when it
+ * sent none (crun failed; its exit status tells the agent why).
+ */
 static int console_receive(int listen_fd) {
   int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0) die("accept console socket");
+  if (conn < 0) return -1;
   char data[256], control[CMSG_SPACE(sizeof(int))];
   struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-  if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0) die("recvmsg console socket");
+  ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
   close(conn);
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) { errno = EPROTO; die("no fd on console socket"); }
+  struct cmsghdr *cmsg = n < 0 ? NULL : CMSG_FIRSTHDR(&msg);
+  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return -1;
   int fd;
   memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
   return fd;
@@ -253,6 +256,7 @@ int main(int argc, char **argv) {
       close(listen_fd);
       listen_fd = -1;
       unlink(console);
+      if (master < 0) continue;
       set_blocking(master, 0);
       set_blocking(out_fd, 0);
       to_pty->from = in_fd; to_pty->to = master;

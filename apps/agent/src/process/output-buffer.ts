@@ -44,12 +44,20 @@ export class OutputBuffer {
     return this.#ended && this.#size === 0;
   }
 
-  /** Up to `max` bytes; waits for data; throws EndOfStreamError after end and drain. */
-  async read(max: number): Promise<Buffer> {
+  /**
+   * Up to `max` bytes; waits for data; throws EndOfStreamError after end and drain. A caller
+   * that gave up (`signal`, e.g. its connection closed) takes nothing, so no output is lost.
+   */
+  async read(max: number, signal?: AbortSignal): Promise<Buffer> {
     while (this.#size === 0) {
       if (this.#ended) throw new EndOfStreamError(this.name);
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
     }
+    signal?.throwIfAborted();
     const parts: Buffer[] = [];
     let taken = 0;
     while (taken < max && this.#chunks.length > 0) {

@@ -1,0 +1,31 @@
+// Builds dist/: kata-agent.mjs (esbuild bundle), kata-agent-monitor (native helper), and the
+// native addons the bundle loads (libs/vsock's vsock.node) beside it.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(app, 'dist');
+mkdirSync(dist, { recursive: true });
+
+await build({
+  entryPoints: [join(app, 'src/main.ts')],
+  outfile: join(dist, 'kata-agent.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+
+// Static, so it runs in any guest image whatever its libc.
+const cc = process.env.CC ?? 'gcc';
+execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, 'kata-agent-monitor'), join(app, 'native/kata-agent-monitor.c')], {
+  stdio: 'inherit',
+});
+
+const addon = join(app, '../../libs/vsock/build/Release/vsock.node');
+if (existsSync(addon)) copyFileSync(addon, join(dist, 'vsock.node'));

@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '@kata-ts/logging';
+import { Server } from '@kata-ts/ttrpc';
+import { agentService } from './rpc/agent-service';
+import { healthService } from './rpc/health-service';
+import type { AgentConfig } from './sandbox/agent-config';
+import { Sandbox } from './sandbox/sandbox';
+import { listenOn } from './transport/listen';
+import { agent, health } from '@kata-ts/protocols';
+
+export interface RunningAgent {
+  sandbox: Sandbox;
+  /** Stops serving and tears the sandbox down (containers, mounts, cgroups). */
+  stop(): Promise<void>;
+}
+
+/** Builds the sandbox and the ttrpc server (grpc.AgentService + grpc.Health) and listens. */
+export async function startAgent(config: AgentConfig, uris: string[], log: Logger): Promise<RunningAgent> {
+  mkdirSync(config.stateRoot, { recursive: true });
+  const sandbox = new Sandbox(config, log);
+  const server = new Server({ logger: log.child({ subsystem: 'ttrpc' }) });
+  server.register(agent.AgentServiceDefinition, agentService(sandbox, log.child({ subsystem: 'rpc' })));
+  server.register(health.HealthDefinition, healthService());
+  for (const uri of uris) await listenOn(server, uri, log);
+  let stopping: Promise<void> | undefined;
+  return {
+    sandbox,
+    stop: () =>
+      (stopping ??= (async () => {
+        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000).unref())]);
+        await sandbox.destroy();
+      })()),
+  };
+}

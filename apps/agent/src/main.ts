@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { createLogger } from '@kata-ts/logging';
+import { startAgent } from './agent';
+import { GUEST_SHARED_DIR } from './sandbox/agent-config';
+import { guestChannels } from './transport/guest-channels';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const program = new Command('kata-agent')
+  .description('The kata-ts in-guest agent: grpc.AgentService and grpc.Health over ttrpc')
+  .option('--guest', 'run inside the VM: listen on vsock and the virtio-serial channel when present')
+  .option('--listen <uri...>', 'also listen on: unix:///path, vsock://-1:1024, serial://agent.channel.0:1024', [])
+  .option('--root <dir>', 'state directory (bundles, stdio FIFOs, crun state)', '/run/kata-agent')
+  .option('--shared-dir <dir>', 'where container rootfs live (<dir>/<id>/rootfs)', GUEST_SHARED_DIR)
+  .option('--crun <path>', 'crun binary', existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun')
+  .option('--monitor <path>', 'kata-agent-monitor binary', join(here, 'kata-agent-monitor'))
+  .option('--log <path>', 'log file (default: stderr)')
+  .option('--log-level <level>', 'pino level', process.env.KATA_TS_LOG_LEVEL ?? 'info');
+
+const opts = program.parse().opts<{
+  guest?: boolean;
+  listen: string[];
+  root: string;
+  sharedDir: string;
+  crun: string;
+  monitor: string;
+  log?: string;
+  logLevel: string;
+}>();
+
+const log = createLogger({ name: 'kata-agent', destination: opts.log, level: opts.logLevel });
+const uris = [...opts.listen, ...(opts.guest ? guestChannels() : [])];
+if (uris.length === 0) {
+  log.error('nothing to listen on: give --listen or --guest');
+  process.exit(2);
+}
+
+const running = await startAgent(
+  { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
+  uris,
+  log,
+);
+log.info({ uris, pid: process.pid }, 'kata-agent ready');
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'teardown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
