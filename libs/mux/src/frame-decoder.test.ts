@@ -9,7 +9,7 @@ interface Decoded {
   payload: Buffer;
 }
 
-function frame(header: FrameHeader, payload = Buffer.alloc(0)): Buffer {
+function frame(header: FrameHeader, payload: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([encodeHeader(header), payload]);
 }
 

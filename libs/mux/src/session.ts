@@ -44,6 +44,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #waiters: (() => void)[] = [];
   /** The stream receiving the payload of the Data frame being decoded. */
   #target: Stream | undefined;
+  readonly #input: Buffer[] = [];
+  #decoding = false;
   #nextId: number;
   #highestRemoteId = 0;
   #localGoAway = false;
@@ -197,10 +199,20 @@ export class Session extends EventEmitter<SessionEvents> {
 
   #onTransportData(chunk: Buffer): void {
     if (this.#destroyed) return;
+    // A synchronous transport (an in-process pair) can deliver the peer's answer while we are
+    // still inside the frame that caused it: queue it, the decoder is not reentrant.
+    this.#input.push(chunk);
+    if (this.#decoding) return;
+    this.#decoding = true;
     try {
-      this.#decoder.push(chunk);
+      for (let next = this.#input.shift(); next && !this.#destroyed; next = this.#input.shift()) {
+        this.#decoder.push(next);
+      }
     } catch (err) {
       this.#fail(err);
+    } finally {
+      this.#decoding = false;
+      this.#input.length = 0;
     }
   }
 
@@ -361,11 +373,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const message = error ? `session closed: ${error.message}` : `session closed: ${reason}`;
     const closed = new MuxError('ERR_MUX_SESSION_CLOSED', message, error ? { cause: error } : undefined);
     this.#pings.rejectAll(closed);
-    // Streams nobody accepted have no 'error' listener yet: close them quietly.
-    const unaccepted = new Set(this.#backlog);
     this.#backlog = [];
     this.#waiters = [];
-    for (const stream of [...this.#streams.values()]) stream.destroy(unaccepted.has(stream) ? undefined : closed);
+    for (const stream of [...this.#streams.values()]) stream.abort(closed);
     this.#streams.clear();
     process.nextTick(() => {
       if (error) this.emit('error', error);

@@ -43,6 +43,8 @@ export class Stream extends Duplex {
   #eofPushed = false;
   #reset = false;
   #awaitingWindow: (() => void) | undefined;
+  /** Why the session or the peer ended this stream (RST, session closed), if they did. */
+  closeReason: MuxError | undefined;
 
   constructor(host: StreamHost, id: number) {
     super({ allowHalfOpen: true });
@@ -109,7 +111,17 @@ export class Stream extends Duplex {
   onReset(): void {
     this.#reset = true;
     this.#host.forget(this);
-    this.destroy(new MuxError('ERR_MUX_STREAM_RESET', `stream ${this.id} reset by peer`));
+    this.abort(new MuxError('ERR_MUX_STREAM_RESET', `stream ${this.id} reset by peer`));
+  }
+
+  /**
+   * @internal Destroys the stream for a reason outside the consumer's control (RST, session
+   * end). The error is emitted only to 'error' listeners (pipeline, for-await and finished()
+   * add one): an unobserved stream of a dying session must not crash the process.
+   */
+  abort(error: MuxError): void {
+    this.closeReason = error;
+    this.destroy(this.listenerCount('error') > 0 ? error : undefined);
   }
 
   override _read(): void {
