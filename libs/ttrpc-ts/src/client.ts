@@ -5,6 +5,7 @@ import { CallGuard, timeoutNano, type GuardOptions } from './call-guard';
 import { ClientConnection } from './client-connection';
 import { Code } from './code';
 import { defaultLogger } from './default-logger';
+import { encodeMessage } from './encode-message';
 import { decodeResponse } from './envelope';
 import { DEFAULT_MAX_DATA_LENGTH, MessageType } from './frame';
 import { mergeToKeyValues, toMetadata, type Metadata, type MetadataInit } from './metadata';
@@ -75,7 +76,7 @@ export class Client {
     options: CallOptions = {},
   ): Promise<ResponseOf<Method<D, K>>> {
     const method = methodOf(definition, key);
-    const payload = await this.callRaw(definition.fullName, method.name, method.requestType.encode(request).finish(), options);
+    const payload = await this.callRaw(definition.fullName, method.name, encodeMessage(method.requestType, request), options);
     return method.responseType.decode(payload);
   }
 

@@ -1,4 +1,5 @@
 import { ttrpc } from '@kata-ts/protocols';
+import { encodeMessage } from './encode-message';
 import type { KeyValueLike } from './metadata';
 import type { StatusLike } from './status';
 
@@ -18,7 +19,7 @@ export interface ResponseEnvelope {
 
 // The generated types use Buffer for bytes; the encoder only needs Uint8Array semantics.
 export function encodeRequest(request: RequestEnvelope): Uint8Array {
-  return ttrpc.Request.encode(request as ttrpc.Request).finish();
+  return encodeMessage(ttrpc.Request, request as ttrpc.Request);
 }
 
 export function decodeRequest(data: Uint8Array): RequestEnvelope {
@@ -26,7 +27,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
 }
 
 export function encodeResponse(response: ResponseEnvelope): Uint8Array {
-  return ttrpc.Response.encode(response as ttrpc.Response).finish();
+  return encodeMessage(ttrpc.Response, response as ttrpc.Response);
 }
 
 export function decodeResponse(data: Uint8Array): ResponseEnvelope {

@@ -20,6 +20,7 @@ export class FrameWriter {
   readonly #maxDataLength: number;
   readonly #queue: Pending[] = [];
   #blocked = false;
+  #corked = false;
   #error: Error | undefined;
 
   constructor(stream: Writable, options: { maxDataLength?: number } = {}) {
@@ -38,6 +39,7 @@ export class FrameWriter {
     }
     const frame = encodeFrame(streamId, type, flags, data);
     if (!this.#blocked && this.#queue.length === 0) {
+      this.#cork();
       this.#blocked = !this.#stream.write(frame);
       return Promise.resolve();
     }
@@ -49,6 +51,17 @@ export class FrameWriter {
     if (this.#error) return;
     this.#error = err;
     for (const pending of this.#queue.splice(0)) pending.reject(err);
+  }
+
+  /** Frames written in the same tick leave in one writev: one syscall for many small replies. */
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#stream.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.#stream.uncork();
+    });
   }
 
   #flush(): void {

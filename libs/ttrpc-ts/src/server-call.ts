@@ -1,5 +1,6 @@
 import { AsyncQueue } from './async-queue';
 import { MAX_TIMER_MS } from './call-guard';
+import type { Metadata } from './metadata';
 import type { MethodDefinition } from './service-definition';
 import type { CallContext } from './service-implementation';
 
@@ -11,25 +12,48 @@ export interface RegisteredMethod {
   readonly handler: Handler;
 }
 
-/** One in-flight request on a server connection: its abort signal, deadline timer and inbound messages. */
+/**
+ * One in-flight request on a server connection: its context, deadline timer and inbound
+ * messages. The AbortController is made only when a handler reads `ctx.signal`: most handlers
+ * never do, and it was a visible share of a small call's cost.
+ */
 export class ServerCall {
   readonly id: number;
   readonly method: RegisteredMethod;
   readonly context: CallContext;
   /** Inbound messages for client-streaming methods; undefined otherwise. */
   readonly inbox: AsyncQueue<unknown> | undefined;
-  #abort = new AbortController();
+  #controller: AbortController | undefined;
+  #reason: unknown;
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
 
-  constructor(id: number, method: RegisteredMethod, context: Omit<CallContext, 'signal'>, timeoutMs: number) {
+  constructor(id: number, method: RegisteredMethod, service: string, metadata: Metadata, timeoutMs: number) {
     this.id = id;
     this.method = method;
-    this.context = { ...context, signal: this.#abort.signal };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getter reads this call
+    const call = this;
+    this.context = {
+      service,
+      method: method.definition.name,
+      metadata,
+      deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
+      get signal() {
+        return call.#signal();
+      },
+    };
     this.inbox = method.definition.requestStream ? new AsyncQueue() : undefined;
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
-      this.#timer = setTimeout(() => this.#abort.abort(new DOMException('deadline exceeded', 'TimeoutError')), timeoutMs);
+      this.#timer = setTimeout(() => this.#signalAbort(new DOMException('deadline exceeded', 'TimeoutError')), timeoutMs);
     }
+  }
+
+  #signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
 
   get finished(): boolean {
@@ -47,7 +71,13 @@ export class ServerCall {
   /** Ends the call without an answer from its handler: connection gone or protocol error. */
   abort(reason: Error): void {
     this.finish();
-    this.#abort.abort(reason);
+    this.#signalAbort(reason);
     this.inbox?.fail(reason);
+  }
+
+  #signalAbort(reason: unknown): void {
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }

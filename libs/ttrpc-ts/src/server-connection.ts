@@ -1,12 +1,14 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { Code } from './code';
+import { encodeMessage } from './encode-message';
 import { decodeRequest, encodeResponse, type RequestEnvelope } from './envelope';
 import { Flag, MessageType, type FrameHeader } from './frame';
 import { FrameDecoder } from './frame-decoder';
 import { FrameWriter } from './frame-writer';
 import { metadataFromKeyValues } from './metadata';
 import { ServerCall, type RegisteredMethod } from './server-call';
+import type { MessageCodec } from './service-definition';
 import { toStatus, type StatusLike } from './status';
 import { TtrpcError } from './ttrpc-error';
 
@@ -115,17 +117,7 @@ export class ServerConnection {
     if (this.#draining) return this.#sendStatus(id, { code: Code.UNAVAILABLE, message: 'ttrpc: server shutting down', details: [] });
 
     const timeoutMs = request.timeoutNano / 1e6;
-    const call = new ServerCall(
-      id,
-      method,
-      {
-        service: request.service,
-        method: request.method,
-        metadata: metadataFromKeyValues(request.metadata),
-        deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
-      },
-      timeoutMs,
-    );
+    const call = new ServerCall(id, method, request.service, metadataFromKeyValues(request.metadata), timeoutMs);
     const { definition } = method;
     let input: unknown;
     try {
@@ -226,9 +218,9 @@ export class ServerConnection {
   }
 }
 
-function encodeOrThrow(type: { encode(message: unknown): { finish(): Uint8Array } }, message: unknown): Uint8Array {
+function encodeOrThrow(type: MessageCodec<unknown>, message: unknown): Uint8Array {
   try {
-    return type.encode(message).finish();
+    return encodeMessage(type, message);
   } catch (err) {
     throw new TtrpcError(Code.INTERNAL, `ttrpc: error marshaling payload: ${(err as Error).message}`, { cause: err });
   }

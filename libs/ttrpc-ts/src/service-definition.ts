@@ -1,3 +1,5 @@
+import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+
 /**
  * Structural types for ts-proto's generic service definitions
  * (`outputServices=generic-definitions`), so any generated definition fits without this package
@@ -8,9 +10,9 @@
 // bivariant); concrete types are recovered with RequestOf/ResponseOf.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-/** A generated message type: `encode(msg).finish()` and `decode(bytes)`. */
+/** A generated message type: `encode(msg, writer?).finish()` and `decode(bytes)`. */
 export interface MessageCodec<T> {
-  encode(message: T): { finish(): Uint8Array };
+  encode(message: T, writer?: BinaryWriter): { finish(): Uint8Array };
   decode(input: Uint8Array): T;
 }
 

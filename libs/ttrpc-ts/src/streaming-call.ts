@@ -2,6 +2,7 @@ import { AsyncQueue } from './async-queue';
 import { CallGuard, timeoutNano, type GuardOptions } from './call-guard';
 import type { ClientConnection, StreamSink } from './client-connection';
 import { Code } from './code';
+import { encodeMessage } from './encode-message';
 import { decodeResponse } from './envelope';
 import { Flag, MessageType } from './frame';
 import type { KeyValueLike } from './metadata';
@@ -35,7 +36,7 @@ export class StreamingCall<Req, Res> implements StreamSink {
     this.#method = method;
     this.responses = new AsyncQueue(() => this.#release());
     this.#guard = new CallGuard(options, (err) => this.#fail(err));
-    const payload = request === undefined ? EMPTY : method.requestType.encode(request).finish();
+    const payload = request === undefined ? EMPTY : encodeMessage(method.requestType, request);
     const flags = method.requestStream ? Flag.RemoteOpen : Flag.RemoteClosed;
     try {
       this.#id = conn.open({ service, method: method.name, payload, timeoutNano: timeoutNano(options.timeoutMs), metadata }, flags, this);
@@ -57,7 +58,7 @@ export class StreamingCall<Req, Res> implements StreamSink {
     try {
       for await (const request of requests) {
         if (this.responses.ended) return;
-        await this.#conn.send(this.#id, 0, this.#method.requestType.encode(request).finish());
+        await this.#conn.send(this.#id, 0, encodeMessage(this.#method.requestType, request));
       }
       if (!this.responses.ended) await this.#conn.send(this.#id, Flag.RemoteClosed | Flag.NoData, EMPTY);
     } catch (err) {
