@@ -48,6 +48,12 @@ export class CgroupStats {
     return keyed(file).oom_kill ?? 0;
   }
 
+  /** Whether every process of the cgroup is frozen (v2 cgroup.events, v1 freezer.state). */
+  frozen(path: string): boolean {
+    if (this.version === 2) return keyed(this.#v2(path, 'cgroup.events')).frozen === 1;
+    return this.#v1(path, 'freezer', 'freezer.state').trim() === 'FROZEN';
+  }
+
   read(path: string): ContainerStats {
     return this.version === 2 ? this.#readV2(path) : this.#readV1(path);
   }

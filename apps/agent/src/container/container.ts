@@ -133,6 +133,8 @@ export class Container {
   async pause(): Promise<void> {
     this.#require('pause', 'running');
     await this.env.crun.pause(this.id);
+    // The freezer may still be FREEZING when crun returns; paused means frozen.
+    for (let i = 0; i < 100 && !this.env.cgroups.frozen(this.cgroupPath); i++) await delay(20);
     this.#status = 'paused';
   }
 
