@@ -7,7 +7,9 @@ export type VsockErrorCode =
   /** A socket call failed (the cause carries errno and syscall). */
   | 'SOCKET_ERROR'
   /** No virtio-serial port with that name. */
-  | 'DEVICE_NOT_FOUND';
+  | 'DEVICE_NOT_FOUND'
+  /** A port already has a listener on this channel. */
+  | 'PORT_IN_USE';
 
 export type HybridVsockErrorCode =
   /** The unix socket is missing or refuses connections: the VMM/proxy is not up (yet). */

@@ -26,3 +26,6 @@ export {
   VMADDR_PORT_ANY,
   type VsockConnectOptions,
 } from './vsock-socket';
+export { listen } from './listener';
+export type { Listener, ListenOptions } from './listener-interface';
+export { SerialChannel } from './serial-channel';

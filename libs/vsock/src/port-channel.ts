@@ -7,7 +7,7 @@ import { readExactly } from './read-head';
  * multiplexers fit too).
  */
 export interface MuxSessionLike {
-  open(): Promise<Duplex>;
+  open(): Duplex | Promise<Duplex>;
   on(event: 'stream', listener: (stream: Duplex) => void): unknown;
   off(event: 'stream', listener: (stream: Duplex) => void): unknown;
 }
