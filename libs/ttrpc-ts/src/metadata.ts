@@ -1,4 +1,7 @@
-/** ttrpc metadata: one KeyValue per value on the wire, a key may repeat. */
+/**
+ * ttrpc metadata: one KeyValue per value on the wire, a key may repeat. Keys are lower-cased
+ * both ways, as Go's ttrpc MD.Set/Get do, so `Containerd-Namespace-Ttrpc` still reaches Go peers.
+ */
 export type Metadata = Map<string, string[]>;
 
 /** What callers may pass: a Map, or a plain object of one value or a list per key. */
@@ -13,16 +16,21 @@ export function toMetadata(init: MetadataInit | undefined): Metadata {
   const md: Metadata = new Map();
   if (init === undefined) return md;
   const entries = init instanceof Map ? init.entries() : Object.entries(init);
-  for (const [key, value] of entries) md.set(key, typeof value === 'string' ? [value] : [...value]);
+  for (const [key, value] of entries) {
+    const values = typeof value === 'string' ? [value] : [...value];
+    const k = key.toLowerCase();
+    md.set(k, [...(md.get(k) ?? []), ...values]);
+  }
   return md;
 }
 
 export function metadataFromKeyValues(pairs: readonly KeyValueLike[]): Metadata {
   const md: Metadata = new Map();
-  for (const { key, value } of pairs) {
+  for (const pair of pairs) {
+    const key = pair.key.toLowerCase();
     const values = md.get(key);
-    if (values) values.push(value);
-    else md.set(key, [value]);
+    if (values) values.push(pair.value);
+    else md.set(key, [pair.value]);
   }
   return md;
 }
