@@ -1,0 +1,72 @@
+import { ConfigError } from './config-error';
+import type { KataConfig } from './kata-config';
+
+export const ANNOTATION_PREFIX = 'io.katacontainers.config.';
+
+type Setter = (config: KataConfig, value: string, key: string) => void;
+
+function int(min: number, max: number, set: (c: KataConfig, n: number) => void): Setter {
+  return (config, value, key) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError('CONFIG_INVALID', `annotation must be an integer in [${min}, ${max}], got "${value}"`, { key });
+    }
+    set(config, n);
+  };
+}
+
+function bool(set: (c: KataConfig, b: boolean) => void): Setter {
+  return (config, value, key) => {
+    if (value !== 'true' && value !== 'false') {
+      throw new ConfigError('CONFIG_INVALID', `annotation must be "true" or "false", got "${value}"`, { key });
+    }
+    set(config, value === 'true');
+  };
+}
+
+/**
+ * The annotations a pod may use to override the configuration, by name after
+ * `io.katacontainers.config.`. Paths (hypervisor, kernel, image) are deliberately absent: letting a
+ * pod choose the binaries the host runs is a privilege escalation.
+ */
+const SETTERS: Record<string, Setter> = {
+  'hypervisor.default_vcpus': int(1, 240, (c, n) => (c.hypervisor.defaultVcpus = n)),
+  'hypervisor.default_memory': int(64, 1024 * 1024, (c, n) => (c.hypervisor.defaultMemory = n)),
+  'hypervisor.kernel_params': (c, v) => (c.hypervisor.kernelParams = `${c.hypervisor.kernelParams} ${v}`.trim()),
+  'hypervisor.enable_debug': bool((c, b) => (c.hypervisor.enableDebug = b)),
+  'agent.enable_debug': bool((c, b) => (c.agent.enableDebug = b)),
+  'agent.kernel_modules': (c, v) => (c.agent.kernelModules = v.split(';').map((m) => m.trim()).filter(Boolean)),
+  'agent.dial_timeout': int(1, 3600, (c, n) => (c.agent.dialTimeout = n)),
+};
+
+export interface AppliedAnnotations {
+  config: KataConfig;
+  applied: string[];
+  /** io.katacontainers.config.* annotations present but not allowed by enable_annotations. */
+  ignored: string[];
+}
+
+/**
+ * Applies `io.katacontainers.config.*` annotations, but ONLY those whose name (after
+ * `hypervisor.`, `agent.` ...) matches one of `hypervisor.qemu.enable_annotations`' regexes, as
+ * Kata does. Returns a new config; the input is not changed.
+ */
+export function applyAnnotations(config: KataConfig, annotations: Record<string, string> = {}): AppliedAnnotations {
+  const out = structuredClone(config);
+  const patterns = config.hypervisor.enableAnnotations.map((p) => new RegExp(`^(?:${p})$`));
+  const applied: string[] = [];
+  const ignored: string[] = [];
+  for (const [name, value] of Object.entries(annotations)) {
+    if (!name.startsWith(ANNOTATION_PREFIX)) continue;
+    const key = name.slice(ANNOTATION_PREFIX.length);
+    const shortName = key.slice(key.indexOf('.') + 1);
+    const setter = SETTERS[key];
+    if (!setter || !patterns.some((re) => re.test(shortName) || re.test(key))) {
+      ignored.push(name);
+      continue;
+    }
+    setter(out, value, name);
+    applied.push(name);
+  }
+  return { config: out, applied, ignored };
+}

@@ -1,0 +1,65 @@
+/** Which QEMU accelerator to use: `auto` tries KVM at run time and falls back to TCG. */
+export type Accelerator = 'auto' | 'kvm' | 'tcg';
+export type SharedFs = 'virtio-9p' | 'virtio-fs' | 'none';
+
+export interface QemuConfig {
+  path: string;
+  kernel: string;
+  /** One of initrd / image is set (validated). */
+  initrd: string;
+  image: string;
+  machineType: string;
+  kernelParams: string;
+  defaultVcpus: number;
+  defaultMaxVcpus: number;
+  /** MiB. */
+  defaultMemory: number;
+  sharedFs: SharedFs;
+  virtioFsDaemon: string;
+  enableDebug: boolean;
+  /** Our extension: auto | kvm | tcg. */
+  accelerator: Accelerator;
+  /** Our extension: TCG translation-cache size in MiB (QEMU's default of 1 GiB dominates a pod). */
+  tcgTbSize: number;
+  /** Regexes of `io.katacontainers.config.hypervisor.*` annotation names pods may set. */
+  enableAnnotations: string[];
+}
+
+export interface ProxyConfig {
+  /** kata-proxy executable (ours: multiplexes agent streams over virtio-serial). */
+  path: string;
+  enableDebug: boolean;
+}
+
+export interface AgentConfig {
+  enableDebug: boolean;
+  debugConsoleEnabled: boolean;
+  /** Seconds to wait for the agent to answer after the VM starts. */
+  dialTimeout: number;
+  kernelModules: string[];
+}
+
+export interface RuntimeConfig {
+  enableDebug: boolean;
+  internetworkingModel: 'tcfilter' | 'macvtap' | 'none';
+  disableGuestSeccomp: boolean;
+  sandboxCgroupOnly: boolean;
+  staticSandboxResourceMgmt: boolean;
+  /** Seconds. */
+  createContainerTimeout: number;
+}
+
+/** Where the configuration came from and why that file was chosen (kata-runtime env prints it). */
+export interface ConfigSource {
+  path: string;
+  reason: string;
+  dropIns: string[];
+}
+
+export interface KataConfig {
+  hypervisor: QemuConfig;
+  proxy: ProxyConfig;
+  agent: AgentConfig;
+  runtime: RuntimeConfig;
+  source: ConfigSource;
+}

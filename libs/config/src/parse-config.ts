@@ -1,0 +1,88 @@
+import { ConfigError } from './config-error';
+import type { KataConfig } from './kata-config';
+import { TableReader, type TomlTable } from './table-reader';
+
+/** Defaults follow Kata's configuration-qemu.toml where they make sense on this host. */
+export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
+const ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
+const SHARED_FS = ['virtio-9p', 'virtio-fs', 'none'] as const;
+const NETWORK_MODELS = ['tcfilter', 'macvtap', 'none'] as const;
+
+/**
+ * Validates a parsed (and drop-in-merged) TOML document into a typed KataConfig. Pure: no file
+ * access; `checkConfigPaths` checks that the named binaries and images exist.
+ */
+export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'source'> {
+  const hypervisors = new TableReader(file, 'hypervisor', doc.hypervisor);
+  if (!hypervisors.has('qemu')) {
+    hypervisors.fail('hypervisor', 'missing [hypervisor.qemu] (the only hypervisor kata-ts drives so far)');
+  }
+  for (const name of Object.keys((doc.hypervisor as TomlTable) ?? {})) {
+    if (name !== 'qemu') hypervisors.fail(name, `hypervisor "${name}" is not supported; use [hypervisor.qemu]`);
+  }
+  const q = new TableReader(file, 'hypervisor.qemu', (doc.hypervisor as TomlTable).qemu);
+  const kernel = q.string('kernel', '');
+  if (!kernel) q.fail('kernel', 'is required (path to the guest kernel)');
+  const initrd = q.string('initrd', '');
+  const image = q.string('image', '');
+  if (initrd && image) q.fail('image', 'set either image or initrd, not both');
+  if (!initrd && !image) q.fail('initrd', 'one of initrd or image is required');
+  const sharedFs = q.oneOf('shared_fs', SHARED_FS, 'virtio-9p');
+  const enableAnnotations = q.strings('enable_annotations', []);
+  for (const pattern of enableAnnotations) {
+    try {
+      new RegExp(pattern);
+    } catch {
+      q.fail('enable_annotations', `"${pattern}" is not a valid regular expression`);
+    }
+  }
+
+  const p = new TableReader(file, 'proxy.kata', (doc.proxy as TomlTable | undefined)?.kata);
+  const a = new TableReader(file, 'agent.kata', (doc.agent as TomlTable | undefined)?.kata);
+  const r = new TableReader(file, 'runtime', doc.runtime);
+  const internetworkingModel = r.oneOf('internetworking_model', NETWORK_MODELS, 'tcfilter');
+  const disableNewNetns = r.bool('disable_new_netns', false);
+  if (disableNewNetns && internetworkingModel !== 'none') {
+    r.fail('disable_new_netns', 'only valid with internetworking_model="none"');
+  }
+
+  return {
+    hypervisor: {
+      path: q.string('path', DEFAULT_QEMU_PATH),
+      kernel,
+      initrd,
+      image,
+      machineType: q.string('machine_type', 'q35'),
+      kernelParams: q.string('kernel_params', ''),
+      defaultVcpus: q.int('default_vcpus', 1, { min: 1, max: 240 }),
+      defaultMaxVcpus: q.int('default_maxvcpus', 0, { min: 0, max: 240 }),
+      defaultMemory: q.int('default_memory', 2048, { min: 64, max: 1024 * 1024 }),
+      sharedFs,
+      virtioFsDaemon: q.string('virtio_fs_daemon', '/usr/libexec/virtiofsd'),
+      enableDebug: q.bool('enable_debug', false),
+      accelerator: q.oneOf('accelerator', ACCELERATORS, 'auto'),
+      tcgTbSize: q.int('tcg_tb_size', 128, { min: 1, max: 4096 }),
+      enableAnnotations,
+    },
+    proxy: { path: p.string('path', ''), enableDebug: p.bool('enable_debug', false) },
+    agent: {
+      enableDebug: a.bool('enable_debug', false),
+      debugConsoleEnabled: a.bool('debug_console_enabled', false),
+      dialTimeout: a.int('dial_timeout', 45, { min: 1, max: 3600 }),
+      kernelModules: a.strings('kernel_modules', []),
+    },
+    runtime: {
+      enableDebug: r.bool('enable_debug', false),
+      internetworkingModel,
+      disableGuestSeccomp: r.bool('disable_guest_seccomp', true),
+      sandboxCgroupOnly: r.bool('sandbox_cgroup_only', false),
+      staticSandboxResourceMgmt: r.bool('static_sandbox_resource_mgmt', true),
+      createContainerTimeout: r.int('create_container_timeout', 60, { min: 1, max: 3600 }),
+    },
+  };
+}
+
+export function assertTable(doc: unknown, file: string): TomlTable {
+  if (!TableReader.isTable(doc)) throw new ConfigError('CONFIG_INVALID', 'not a TOML table', { file });
+  return doc;
+}
