@@ -1,11 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events, eventsService, packAny, types } from '@kata-ts/protocols';
 import { Client, Code, createClient, TtrpcError } from '../src/index';
-import { encodeTaskOOM, EventsDefinition } from './fixtures/containerd-events';
 import { killGroup, startPrivateContainerd, type PrivateContainerd } from './private-containerd';
 
 const NAMESPACE_KEY = 'containerd-namespace-ttrpc';
+const { EventsDefinition } = eventsService;
+
+/** A ForwardRequest as a shim sends it: Envelope{timestamp, namespace, topic, Any(TaskOOM)}. */
+function oomForward(namespace: string, containerId: string): eventsService.ForwardRequest {
+  const now = Date.now();
+  const envelope: types.Envelope = {
+    timestamp: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 },
+    namespace,
+    topic: '/tasks/oom',
+    event: packAny(events.TaskOOM, { containerId }),
+  };
+  return { envelope };
+}
 let containerd: PrivateContainerd;
 let watcher: ChildProcess | undefined;
 let client: Client | undefined;
@@ -28,21 +41,11 @@ describe('interop with containerd 1.6 (Debian) over its ttrpc socket', () => {
     watcher.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
 
     client = await Client.connect(containerd.ttrpcAddress, { metadata: { [NAMESPACE_KEY]: 'default' } });
-    const events = createClient(EventsDefinition, client);
+    const eventsClient = createClient(EventsDefinition, client);
     const containerId = `ttrpc-ts-${process.pid}`;
     // `ctr events` subscribes asynchronously: forward until it prints the event (each reply must be OK).
     for (let attempt = 0; attempt < 20 && !printed.includes(containerId); attempt++) {
-      const reply = await events.forward(
-        {
-          envelope: {
-            timestampMs: Date.now(),
-            namespace: 'default',
-            topic: '/tasks/oom',
-            event: { typeUrl: 'containerd.events.TaskOOM', value: encodeTaskOOM(containerId) },
-          },
-        },
-        { timeoutMs: 5_000 },
-      );
+      const reply = await eventsClient.forward(oomForward('default', containerId), { timeoutMs: 5_000 });
       expect(reply).toEqual({});
       for (let i = 0; i < 10 && !printed.includes(containerId); i++) await sleep(50);
     }
@@ -67,9 +70,8 @@ describe('interop with containerd 1.6 (Debian) over its ttrpc socket', () => {
   it('rejects an invalid envelope with containerd’s own error status', async () => {
     const c = await Client.connect(containerd.ttrpcAddress, { metadata: { [NAMESPACE_KEY]: 'default' } });
     try {
-      const events = createClient(EventsDefinition, c);
-      const err = await events
-        .forward({ envelope: { timestampMs: Date.now(), namespace: 'bad namespace!', topic: '/tasks/oom', event: { typeUrl: 'containerd.events.TaskOOM', value: encodeTaskOOM('x') } } })
+      const err = await createClient(EventsDefinition, c)
+        .forward(oomForward('bad namespace!', 'x'))
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TtrpcError);
       expect(err).toMatchObject({ code: Code.INVALID_ARGUMENT });
