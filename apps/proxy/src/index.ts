@@ -1,1 +1,1 @@
-export {};
+export { startProxy, type Proxy, type ProxyExit, type ProxyOptions } from './proxy';

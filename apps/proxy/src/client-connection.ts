@@ -1,0 +1,61 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@kata-ts/logging';
+import { connectPort, hybridVsockOk, readHybridVsockRequest, type MuxSessionLike } from '@kata-ts/vsock';
+
+export interface ClientContext {
+  session: MuxSessionLike;
+  listenPath: string;
+  /** The next host-side port number for "OK <n>" (Firecracker counts up from 2^30). */
+  nextHostPort(): number;
+  log: Logger;
+  handshakeTimeoutMs: number;
+}
+
+/**
+ * One hybrid-vsock client: `CONNECT <port>\n` → a port-routed mux stream → `OK <n>\n` → bytes
+ * both ways with backpressure (pipe) and half-close (FIN follows end()). A port the guest
+ * refuses closes the client without OK, which a dialer reads as "not ready, retry".
+ */
+export async function serveClient(client: Socket, context: ClientContext): Promise<void> {
+  client.on('error', (err) => context.log.debug({ err }, 'client socket error'));
+  let port: number;
+  try {
+    port = await readHybridVsockRequest(client, context.listenPath, context.handshakeTimeoutMs);
+  } catch (err) {
+    context.log.warn({ err }, 'bad hybrid-vsock request');
+    client.destroy();
+    return;
+  }
+  let stream: Duplex;
+  try {
+    stream = await connectPort(context.session, port);
+  } catch (err) {
+    context.log.debug({ err, port }, 'guest refused the port');
+    client.end();
+    return;
+  }
+  if (client.destroyed) {
+    stream.destroy();
+    return;
+  }
+  const hostPort = context.nextHostPort();
+  context.log.debug({ port, hostPort }, 'connected');
+  client.write(hybridVsockOk(hostPort));
+  splice(client, stream);
+}
+
+/** Joins two duplexes: data and FIN flow both ways; an error or abort on one side aborts the other. */
+function splice(a: Duplex, b: Duplex): void {
+  a.pipe(b);
+  b.pipe(a);
+  const abort = () => {
+    a.destroy();
+    b.destroy();
+  };
+  b.on('error', abort);
+  a.on('error', abort);
+  // 'close' after both directions finished is the normal end; before that it is an abort.
+  a.on('close', () => (a.readableEnded && a.writableFinished ? undefined : b.destroy()));
+  b.on('close', () => (b.readableEnded && b.writableFinished ? undefined : a.destroy()));
+}

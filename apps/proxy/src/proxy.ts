@@ -1,0 +1,105 @@
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '@kata-ts/logging';
+import { Session } from '@kata-ts/mux';
+import { createDialer } from '@kata-ts/vsock';
+import { serveClient } from './client-connection';
+
+export interface ProxyOptions {
+  /** QEMU's virtio-serial chardev unix socket (`-chardev socket,path=P,server=on,wait=off`). */
+  channelPath: string;
+  /** The hybrid-vsock unix socket to serve. */
+  listenPath: string;
+  log: Logger;
+  /** How long to wait for QEMU's socket to appear. Default 30 000 ms. */
+  channelTimeoutMs?: number;
+  /** How long a client has to send its CONNECT line. Default 5000 ms. */
+  handshakeTimeoutMs?: number;
+}
+
+/** Why the proxy stopped. */
+export type ProxyExit = 'channel-closed' | 'stopped';
+
+export interface Proxy {
+  /** Resolves once the proxy has stopped and removed its socket. */
+  readonly done: Promise<ProxyExit>;
+  /** Stops serving, drops every connection, removes the socket. Idempotent. */
+  stop(): Promise<ProxyExit>;
+}
+
+/** Firecracker numbers host-side vsock connections from 2^30 upwards; we answer alike. */
+const FIRST_HOST_PORT = 1 << 30;
+
+/**
+ * kata-proxy: one mux client session over QEMU's virtio-serial chardev, and a hybrid-vsock
+ * server turning each `CONNECT <port>` into a port-routed mux stream. Resolves once both the
+ * channel is connected and the socket listens.
+ */
+export async function startProxy(options: ProxyOptions): Promise<Proxy> {
+  const { log, listenPath } = options;
+  const channel = await createDialer(`unix://${options.channelPath}`).dial({ timeoutMs: options.channelTimeoutMs ?? 30_000 });
+  // No keepalive: until the agent opens its port nobody in the guest answers pings, and the
+  // channel's own end (QEMU exiting) is what tells us the VM is gone.
+  const session = new Session(channel, { role: 'client', keepAliveIntervalMs: false, logger: log });
+  session.on('error', (err) => log.warn({ err }, 'channel session failed'));
+  log.info({ channel: options.channelPath }, 'channel connected');
+
+  let hostPort = FIRST_HOST_PORT;
+  const clients = new Set<Socket>();
+  removeStaleSocket(listenPath);
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    clients.add(client);
+    client.once('close', () => clients.delete(client));
+    void serveClient(client, {
+      session,
+      listenPath,
+      log,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      nextHostPort: () => (hostPort = hostPort >= 0xffffffff ? FIRST_HOST_PORT : hostPort + 1),
+    });
+  });
+  try {
+    await listenOn(server, listenPath);
+  } catch (err) {
+    session.destroy();
+    throw err;
+  }
+  log.info({ listen: listenPath }, 'serving hybrid vsock');
+
+  let stopping: Promise<ProxyExit> | undefined;
+  let resolveDone: (exit: ProxyExit) => void = () => {};
+  const done = new Promise<ProxyExit>((resolve) => (resolveDone = resolve));
+  const stop = (exit: ProxyExit): Promise<ProxyExit> =>
+    (stopping ??= (async () => {
+      log.info({ reason: exit }, 'stopping');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of clients) client.destroy();
+      session.destroy();
+      channel.destroy();
+      await closed;
+      removeStaleSocket(listenPath);
+      resolveDone(exit);
+      return exit;
+    })());
+  session.once('close', () => void stop('channel-closed'));
+  return { done, stop: () => stop('stopped') };
+}
+
+function listenOn(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A socket file of a dead proxy would make listen() fail; ours is removed again on stop. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there.
+  }
+}

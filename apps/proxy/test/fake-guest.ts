@@ -1,0 +1,44 @@
+// Stands in for QEMU's chardev socket with the guest agent behind it: a unix server whose one
+// connection carries a mux server session with port routing (what the agent runs over
+// virtio-serial).
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Session } from '@kata-ts/mux';
+import { listenPorts } from '@kata-ts/vsock';
+
+export interface FakeGuest {
+  /** The session once kata-proxy connected. */
+  readonly connected: Promise<Session>;
+  /** The VM goes away: drops the channel and stops listening. */
+  kill(): Promise<void>;
+}
+
+export async function startFakeGuest(path: string, ports: Record<number, (stream: Duplex) => void>): Promise<FakeGuest> {
+  let channel: Socket | undefined;
+  let session: Session | undefined;
+  let resolveConnected: (session: Session) => void = () => {};
+  const connected = new Promise<Session>((resolve) => (resolveConnected = resolve));
+  const server: Server = createServer((socket) => {
+    channel = socket;
+    socket.on('error', () => {});
+    session = new Session(socket, { role: 'server', keepAliveIntervalMs: false });
+    session.on('error', () => {});
+    listenPorts(session, ports);
+    resolveConnected(session);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    connected,
+    kill: async () => {
+      session?.destroy();
+      channel?.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Echoes every byte back and half-closes when the peer does. */
+export function echo(stream: Duplex): void {
+  stream.on('error', () => {});
+  stream.pipe(stream);
+}
