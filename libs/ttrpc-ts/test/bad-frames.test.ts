@@ -86,6 +86,8 @@ describe('bad frames against a real server socket', () => {
     expect(await r.nextStatus()).toMatchObject({ id: 99, code: Code.INVALID_ARGUMENT, message: 'StreamID is no longer active' });
     r.request(9, SERVICE, 'Unary', echoPayload('still'));
     expect(await r.nextStatus()).toMatchObject({ id: 9, code: Code.OK });
+    r.request(9, SERVICE, 'Unary', echoPayload('same id again'));
+    expect(await r.nextStatus()).toMatchObject({ id: 9, code: Code.INVALID_ARGUMENT, message: 'StreamID cannot be re-used and must increment' });
   });
 
   it('streaming frames on the raw wire: RO request, data, RC|NODATA close', async () => {
