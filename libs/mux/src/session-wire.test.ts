@@ -63,6 +63,20 @@ describe('Session on the wire', () => {
     expect(peer.hex).toBe('000200020000000001020304');
   });
 
+  it('fails a peer that pings without ever reading the replies', async () => {
+    const [ours, theirs] = duplexPair();
+    const session = new Session(ours, { role: 'server', keepAliveIntervalMs: false, logger: silentLogger });
+    sessions.push(session);
+    const errors: MuxError[] = [];
+    session.on('error', (e) => errors.push(e));
+    theirs.pause(); // never reads
+    const ping = Buffer.from('000200010000000000000001', 'hex');
+    const burst = Buffer.concat(Array.from({ length: 100_000 }, () => ping));
+    for (let i = 0; i < 20 && !session.destroyed; i++) theirs.write(burst);
+    await closed(session);
+    expect(errors.map((e) => e.code)).toEqual(['ERR_MUX_PROTOCOL']);
+  });
+
   it('ping() sends SYN and resolves on the ACK', async () => {
     const { session, peer } = setup({ role: 'client' });
     const rtt = session.ping();
@@ -196,6 +210,25 @@ describe('Session on the wire', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'ERR_MUX_REMOTE_GOAWAY', message });
     expect((await streamError).code).toBe('ERR_MUX_SESSION_CLOSED');
+  });
+
+  it('goAway(internal error) tells the peer and ends the session', async () => {
+    const { session, peer } = setup({ role: 'client' });
+    const done = closed(session);
+    session.goAway(GoAwayCode.InternalError);
+    await done;
+    expect(peer.has(FrameType.GoAway, 0, 0, GoAwayCode.InternalError)).toBe(true);
+    expect(() => session.open()).toThrow(expect.objectContaining({ code: 'ERR_MUX_SESSION_CLOSED' }));
+  });
+
+  it('destroy(error) emits it as ERR_MUX_INTERNAL and closes streams with the cause', async () => {
+    const { session, errors } = setup({ role: 'client' });
+    const stream = session.open();
+    const streamError = errorOf(stream);
+    session.destroy(new Error('agent is shutting down'));
+    await closed(session);
+    expect(errors).toMatchObject([{ code: 'ERR_MUX_INTERNAL', message: 'agent is shutting down' }]);
+    expect(await streamError).toMatchObject({ code: 'ERR_MUX_SESSION_CLOSED', message: 'session closed: agent is shutting down' });
   });
 
   it('a stream refused by the peer fails with ERR_MUX_STREAM_RESET', async () => {

@@ -22,6 +22,8 @@ export interface SessionEvents {
 
 /** Largest stream id; hashicorp/yamux stops one below it. */
 const MAX_STREAM_ID = 0xffffffff;
+/** Bytes waiting in the transport above which we stop answering pings and fail the session. */
+const MAX_QUEUED_REPLY_BYTES = 16 * 1024 * 1024;
 /** How long a closing session waits for the transport to flush before destroying it. */
 const TRANSPORT_FLUSH_MS = 1000;
 
@@ -304,8 +306,16 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #onPing(header: FrameHeader): void {
-    if (header.flags & Flag.SYN) this.#writeFrame(FrameType.Ping, Flag.ACK, 0, header.length);
-    else if (header.flags & Flag.ACK) this.#pings.settle(header.length);
+    if (!(header.flags & Flag.SYN)) {
+      if (header.flags & Flag.ACK) this.#pings.settle(header.length);
+      return;
+    }
+    // Replies are the one thing a peer can make us queue without limit: by pinging while never
+    // reading what we send. Data frames wait for the transport; replies do not.
+    if (this.#transport.writableLength > MAX_QUEUED_REPLY_BYTES) {
+      throw new MuxError('ERR_MUX_PROTOCOL', 'peer keeps pinging but does not read our replies');
+    }
+    this.#writeFrame(FrameType.Ping, Flag.ACK, 0, header.length);
   }
 
   #onGoAway(code: number): void {

@@ -43,13 +43,17 @@ export class Stream extends Duplex {
   #eofPushed = false;
   #reset = false;
   #awaitingWindow: (() => void) | undefined;
-  /** Why the session or the peer ended this stream (RST, session closed), if they did. */
-  closeReason: MuxError | undefined;
+  #closeReason: MuxError | undefined;
 
   constructor(host: StreamHost, id: number) {
     super({ allowHalfOpen: true });
     this.#host = host;
     this.id = id;
+  }
+
+  /** Why the peer or the session ended this stream (RST, session closed), if they did. */
+  get closeReason(): MuxError | undefined {
+    return this.#closeReason;
   }
 
   /** Bytes received from the peer that the consumer has not read yet (never above the window). */
@@ -120,7 +124,7 @@ export class Stream extends Duplex {
    * add one): an unobserved stream of a dying session must not crash the process.
    */
   abort(error: MuxError): void {
-    this.closeReason = error;
+    this.#closeReason = error;
     this.destroy(this.listenerCount('error') > 0 ? error : undefined);
   }
 
