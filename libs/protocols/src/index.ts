@@ -20,6 +20,9 @@ export * as oci from './gen/kata/oci';
 export * as csi from './gen/kata/csi';
 export * as kataTypes from './gen/kata/types';
 
+// Kubernetes CRI v1 (package runtime.v1): RuntimeService and ImageService, for the CRI client
+export * as cri from './gen/k8s/cri/runtime/v1/api';
+
 export { messageTypeRegistry } from './gen/typeRegistry';
 export type { MessageType } from './gen/typeRegistry';
 export { packAny, unpackAny, unpackAnyAs, anyTypeName } from './any';
