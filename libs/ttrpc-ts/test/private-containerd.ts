@@ -19,7 +19,13 @@ export interface PrivateContainerd {
  * Starts Debian's containerd with its own root, state, sockets and config in a temp dir; never
  * touches /run/containerd or /var/lib/containerd. Resolves once the ttrpc socket exists.
  */
-export async function startPrivateContainerd(options: { timeoutMs?: number } = {}): Promise<PrivateContainerd> {
+export interface PrivateContainerdOptions {
+  timeoutMs?: number;
+  /** Extra environment for containerd and the shims it runs (e.g. a PATH holding a test shim). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startPrivateContainerd(options: PrivateContainerdOptions = {}): Promise<PrivateContainerd> {
   const dir = mkdtempSync(join(tmpdir(), 'kata-ts-containerd-'));
   const address = join(dir, 'containerd.sock');
   const config = join(dir, 'config.toml');
@@ -40,7 +46,11 @@ export async function startPrivateContainerd(options: { timeoutMs?: number } = {
   );
   const logPath = join(dir, 'containerd.log');
   const logFd = openSync(logPath, 'a');
-  const child = spawn('containerd', ['--config', config, '--log-level', 'debug'], { detached: true, stdio: ['ignore', logFd, logFd] });
+  const child = spawn('containerd', ['--config', config, '--log-level', 'debug'], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, ...options.env },
+  });
   closeSync(logFd);
   const log = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
   const instance: PrivateContainerd = { dir, address, ttrpcAddress: `${address}.ttrpc`, log, stop: () => stop(child, dir) };
