@@ -188,6 +188,14 @@ describe('Session on the wire', () => {
     expect(peer.has(FrameType.WindowUpdate, Flag.ACK, 1)).toBe(true);
   });
 
+  it('close() refuses every stream still in the backlog', async () => {
+    const { session, peer } = setup({ role: 'server' });
+    for (const id of [1, 3, 5]) peer.send({ type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: id, length: 0 });
+    await peer.barrier();
+    await session.close();
+    expect(peer.frames.filter((f) => f.header.flags === Flag.RST).map((f) => f.header.streamId)).toEqual([1, 3, 5]);
+  });
+
   it('refuses new streams with RST after its own GoAway', async () => {
     const { session, peer } = setup({ role: 'server' });
     session.on('stream', () => expect.unreachable());

@@ -141,7 +141,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!this.#closing) {
       this.#closing = new Promise((resolve) => this.once('close', resolve));
       this.goAway(GoAwayCode.Normal);
-      for (const stream of this.#backlog) stream.destroy();
+      for (const stream of [...this.#backlog]) stream.destroy();
       for (const stream of [...this.#streams.values()]) stream.end();
       this.#maybeFinishClose();
     }
