@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { defaultLogger } from './default-logger';
 import { FrameDecoder } from './frame-decoder';
-import { describeHeader, encodeHeader, Flag, FrameType, GoAwayCode, type FrameHeader } from './frame-header';
+import { describeHeader, Flag, FrameType, GoAwayCode, type FrameHeader } from './frame-header';
 import { MuxError } from './mux-error';
+import { FrameWriter } from './frame-writer';
 import { PingTracker } from './ping-tracker';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './session-options';
 import { Stream, type StreamHost } from './stream';
@@ -24,8 +25,6 @@ export interface SessionEvents {
 const MAX_STREAM_ID = 0xffffffff;
 /** Bytes waiting in the transport above which we stop answering pings and fail the session. */
 const MAX_QUEUED_REPLY_BYTES = 16 * 1024 * 1024;
-/** How long a closing session waits for the transport to flush before destroying it. */
-const TRANSPORT_FLUSH_MS = 1000;
 
 /**
  * A yamux session over one reliable byte stream (a unix socket, a virtio-serial port), wire
@@ -35,7 +34,7 @@ const TRANSPORT_FLUSH_MS = 1000;
  */
 export class Session extends EventEmitter<SessionEvents> {
   readonly role: 'client' | 'server';
-  readonly #transport: Duplex;
+  readonly #writer: FrameWriter;
   readonly #options: ResolvedSessionOptions;
   readonly #log: Logger;
   readonly #decoder: FrameDecoder;
@@ -43,7 +42,6 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #streams = new Map<number, Stream>();
   readonly #pings = new PingTracker();
   #backlog: Stream[] = [];
-  #waiters: (() => void)[] = [];
   /** The stream receiving the payload of the Data frame being decoded. */
   #target: Stream | undefined;
   readonly #input: Buffer[] = [];
@@ -61,7 +59,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#options = resolveSessionOptions(options);
     this.role = this.#options.role;
     this.#log = (options.logger ?? defaultLogger()).child({ mux: this.role });
-    this.#transport = transport;
+    this.#writer = new FrameWriter(transport);
     this.#nextId = this.role === 'client' ? 1 : 2;
     this.#host = this.#makeHost();
     this.#decoder = new FrameDecoder({
@@ -71,7 +69,6 @@ export class Session extends EventEmitter<SessionEvents> {
     });
 
     transport.on('data', (chunk: Buffer) => this.#onTransportData(chunk));
-    transport.on('drain', () => this.#onDrain());
     transport.on('end', () => this.#teardown(undefined, 'transport ended'));
     transport.on('close', () => this.#teardown(undefined, 'transport closed'));
     transport.on('error', (err: Error) =>
@@ -116,7 +113,7 @@ export class Session extends EventEmitter<SessionEvents> {
   ping(): Promise<number> {
     if (this.#destroyed) return Promise.reject(new MuxError('ERR_MUX_SESSION_CLOSED', 'session is closed'));
     const { value, rtt } = this.#pings.start(this.#options.pingTimeoutMs);
-    this.#writeFrame(FrameType.Ping, Flag.SYN, 0, value);
+    this.#writer.write(FrameType.Ping, Flag.SYN, 0, value);
     return rtt;
   }
 
@@ -126,7 +123,7 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   goAway(code: GoAwayCode = GoAwayCode.Normal): void {
     if (this.#destroyed) return;
-    if (!this.#localGoAway || code !== GoAwayCode.Normal) this.#writeFrame(FrameType.GoAway, 0, 0, code);
+    if (!this.#localGoAway || code !== GoAwayCode.Normal) this.#writer.write(FrameType.GoAway, 0, 0, code);
     this.#localGoAway = true;
     if (code !== GoAwayCode.Normal) this.#teardown(undefined, `sent GoAway(${code})`);
   }
@@ -158,45 +155,16 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #makeHost(): StreamHost {
-    const transport = this.#transport;
+    const writer = this.#writer;
     return {
       maxStreamWindow: this.#options.maxStreamWindow,
       get writable() {
-        return transport.writableLength < transport.writableHighWaterMark;
+        return writer.writable;
       },
-      writeFrame: (type, flags, streamId, length, payload) => this.#writeFrame(type, flags, streamId, length, payload),
-      onceWritable: (resume) => this.#waiters.push(resume),
+      writeFrame: (type, flags, streamId, length, payload) => writer.write(type, flags, streamId, length, payload),
+      onceWritable: (resume) => writer.onceWritable(resume),
       forget: (stream) => this.#forget(stream),
     };
-  }
-
-  #writeFrame(type: FrameType, flags: number, streamId: number, length: number, payload?: Buffer): void {
-    const transport = this.#transport;
-    if (this.#destroyed || !transport.writable) return;
-    const header = encodeHeader({ type, flags, streamId, length });
-    if (!payload) {
-      transport.write(header);
-      return;
-    }
-    // Corked, so header and payload leave in one writev.
-    transport.cork();
-    transport.write(header);
-    transport.write(payload);
-    transport.uncork();
-  }
-
-  /** Wakes waiting writers in turn; those not reached before the transport fills again go first next time. */
-  #onDrain(): void {
-    const batch = this.#waiters;
-    this.#waiters = [];
-    for (let i = 0; i < batch.length; i++) {
-      if (this.#destroyed) return;
-      if (!this.#host.writable) {
-        this.#waiters = batch.slice(i).concat(this.#waiters);
-        return;
-      }
-      (batch[i] as () => void)();
-    }
   }
 
   #onTransportData(chunk: Buffer): void {
@@ -256,7 +224,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#streams.has(id)) throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id} twice`);
     this.#highestRemoteId = Math.max(this.#highestRemoteId, id);
     if (this.#localGoAway || this.#closing) {
-      this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+      this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
     const stream = new Stream(this.#host, id);
@@ -268,7 +236,7 @@ export class Session extends EventEmitter<SessionEvents> {
     } else {
       this.#log.warn({ stream: id }, 'yamux accept backlog full: refusing stream');
       this.#streams.delete(id);
-      this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+      this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
     return stream;
@@ -302,7 +270,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const stale = ours ? id < this.#nextId : id <= this.#highestRemoteId;
     if (stale) return;
     this.#log.debug({ frame: describeHeader(header) }, 'yamux frame for unknown stream: RST');
-    this.#writeFrame(FrameType.WindowUpdate, Flag.RST, id, 0);
+    this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
   }
 
   #onPing(header: FrameHeader): void {
@@ -312,10 +280,10 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     // Replies are the one thing a peer can make us queue without limit: by pinging while never
     // reading what we send. Data frames wait for the transport; replies do not.
-    if (this.#transport.writableLength > MAX_QUEUED_REPLY_BYTES) {
+    if (this.#writer.queuedBytes > MAX_QUEUED_REPLY_BYTES) {
       throw new MuxError('ERR_MUX_PROTOCOL', 'peer keeps pinging but does not read our replies');
     }
-    this.#writeFrame(FrameType.Ping, Flag.ACK, 0, header.length);
+    this.#writer.write(FrameType.Ping, Flag.ACK, 0, header.length);
   }
 
   #onGoAway(code: number): void {
@@ -368,15 +336,15 @@ export class Session extends EventEmitter<SessionEvents> {
         : new MuxError('ERR_MUX_INTERNAL', `mux: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     this.#log.warn({ err: error }, 'yamux session failed');
     const code = error.code === 'ERR_MUX_PROTOCOL' ? GoAwayCode.ProtocolError : GoAwayCode.InternalError;
-    this.#writeFrame(FrameType.GoAway, 0, 0, code);
+    this.#writer.write(FrameType.GoAway, 0, 0, code);
     this.#teardown(error);
   }
 
   /** Ends everything once. `error` is emitted as the session's 'error'; streams get a closed error. */
   #teardown(error: MuxError | undefined, reason = 'failed'): void {
     if (this.#destroyed) return;
-    // Frames written just before (GoAway) still leave: #shutdownTransport ends, then destroys.
-    this.#shutdownTransport();
+    // Frames written just before (GoAway) still leave: the writer ends, then destroys.
+    this.#writer.close();
     this.#destroyed = true;
     this.#decoder.stop();
     clearInterval(this.#keepAlive);
@@ -384,7 +352,6 @@ export class Session extends EventEmitter<SessionEvents> {
     const closed = new MuxError('ERR_MUX_SESSION_CLOSED', message, error ? { cause: error } : undefined);
     this.#pings.rejectAll(closed);
     this.#backlog = [];
-    this.#waiters = [];
     for (const stream of [...this.#streams.values()]) stream.abort(closed);
     this.#streams.clear();
     process.nextTick(() => {
@@ -393,12 +360,4 @@ export class Session extends EventEmitter<SessionEvents> {
     });
   }
 
-  #shutdownTransport(): void {
-    const transport = this.#transport;
-    if (transport.destroyed) return;
-    const timer = setTimeout(() => transport.destroy(), TRANSPORT_FLUSH_MS);
-    timer.unref();
-    transport.once('close', () => clearTimeout(timer));
-    transport.end(() => transport.destroy());
-  }
 }
