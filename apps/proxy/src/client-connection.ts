@@ -10,12 +10,16 @@ export interface ClientContext {
   nextHostPort(): number;
   log: Logger;
   handshakeTimeoutMs: number;
+  /** How long the guest may take to accept a port before the client is closed without OK. */
+  acceptTimeoutMs: number;
 }
 
 /**
  * One hybrid-vsock client: `CONNECT <port>\n` → a port-routed mux stream → `OK <n>\n` → bytes
  * both ways with backpressure (pipe) and half-close (FIN follows end()). A port the guest
- * refuses closes the client without OK, which a dialer reads as "not ready, retry".
+ * refuses, or does not accept within acceptTimeoutMs (the agent is still booting: its stream
+ * waits in QEMU until the port is opened), closes the client without OK, which a dialer reads
+ * as "not ready, retry". Keep acceptTimeoutMs below the dialers' handshake timeout (5 s).
  */
 export async function serveClient(client: Socket, context: ClientContext): Promise<void> {
   client.on('error', (err) => context.log.debug({ err }, 'client socket error'));
@@ -29,9 +33,9 @@ export async function serveClient(client: Socket, context: ClientContext): Promi
   }
   let stream: Duplex;
   try {
-    stream = await connectPort(context.session, port);
+    stream = await connectPort(context.session, port, { timeoutMs: context.acceptTimeoutMs });
   } catch (err) {
-    context.log.debug({ err, port }, 'guest refused the port');
+    context.log.info({ err, port }, 'guest refused the port');
     client.end();
     return;
   }

@@ -17,6 +17,7 @@ const program = new Command('kata-proxy')
   .option('--log <path>', 'log file (default: stderr)')
   .option('--ready-fd <n>', 'write "ready\\n" to this fd once serving, then close it', positiveInt)
   .option('--channel-timeout <ms>', "how long to wait for QEMU's socket", positiveInt, 30_000)
+  .option('--accept-timeout <ms>', 'how long the guest may take to accept a port before the client is closed without OK', positiveInt, 3000)
   .showHelpAfterError();
 
 const opts = program.parse().opts<{
@@ -26,12 +27,19 @@ const opts = program.parse().opts<{
   log?: string;
   readyFd?: number;
   channelTimeout: number;
+  acceptTimeout: number;
 }>();
 
 const log = createLogger({ name: 'kata-proxy', destination: opts.log, bindings: opts.sandbox ? { sandbox: opts.sandbox } : undefined });
 
 try {
-  const proxy = await startProxy({ channelPath: opts.channel, listenPath: opts.listen, log, channelTimeoutMs: opts.channelTimeout });
+  const proxy = await startProxy({
+    channelPath: opts.channel,
+    listenPath: opts.listen,
+    log,
+    channelTimeoutMs: opts.channelTimeout,
+    acceptTimeoutMs: opts.acceptTimeout,
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void proxy.stop());
   if (opts.readyFd !== undefined) {
     writeSync(opts.readyFd, 'ready\n');

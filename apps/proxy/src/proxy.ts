@@ -15,6 +15,9 @@ export interface ProxyOptions {
   channelTimeoutMs?: number;
   /** How long a client has to send its CONNECT line. Default 5000 ms. */
   handshakeTimeoutMs?: number;
+  /** How long the guest may take to accept a port before the client is closed without OK.
+   *  Default 3000 ms: below a dialer's 5 s handshake timeout, so the dialer just retries. */
+  acceptTimeoutMs?: number;
 }
 
 /** Why the proxy stopped. */
@@ -55,6 +58,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       listenPath,
       log,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      acceptTimeoutMs: options.acceptTimeoutMs ?? 3000,
       nextHostPort: () => (hostPort = hostPort >= 0xffffffff ? FIRST_HOST_PORT : hostPort + 1),
     });
   });

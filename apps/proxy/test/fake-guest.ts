@@ -13,23 +13,37 @@ export interface FakeGuest {
   kill(): Promise<void>;
 }
 
-export async function startFakeGuest(path: string, ports: Record<number, (stream: Duplex) => void>): Promise<FakeGuest> {
+/**
+ * `bootDelayMs`: the agent opens its port this long after the proxy connected; until then the
+ * proxy's frames wait in the socket, as they wait in QEMU while the guest has not opened it.
+ */
+export async function startFakeGuest(
+  path: string,
+  ports: Record<number, (stream: Duplex) => void>,
+  bootDelayMs = 0,
+): Promise<FakeGuest> {
   let channel: Socket | undefined;
   let session: Session | undefined;
   let resolveConnected: (session: Session) => void = () => {};
   const connected = new Promise<Session>((resolve) => (resolveConnected = resolve));
+  let boot: NodeJS.Timeout | undefined;
   const server: Server = createServer((socket) => {
     channel = socket;
     socket.on('error', () => {});
-    session = new Session(socket, { role: 'server', keepAliveIntervalMs: false });
-    session.on('error', () => {});
-    listenPorts(session, ports);
-    resolveConnected(session);
+    socket.pause();
+    boot = setTimeout(() => {
+      session = new Session(socket, { role: 'server', keepAliveIntervalMs: false });
+      session.on('error', () => {});
+      listenPorts(session, ports);
+      socket.resume(); // the Session's 'data' listener does not undo an explicit pause()
+      resolveConnected(session);
+    }, bootDelayMs);
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return {
     connected,
     kill: async () => {
+      clearTimeout(boot);
       session?.destroy();
       channel?.destroy();
       await new Promise((resolve) => server.close(resolve));

@@ -48,8 +48,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Starts kata-proxy and waits for its ready line on fd 3. */
-async function startProxy(): Promise<ChildProcess> {
-  const args = ['--channel', channelPath, '--listen', listenPath, '--sandbox', 'sb1', '--ready-fd', '3', '--log', join(dir, 'proxy.log')];
+async function startProxy(extra: string[] = []): Promise<ChildProcess> {
+  const args = ['--channel', channelPath, '--listen', listenPath, '--sandbox', 'sb1', '--ready-fd', '3', '--log', join(dir, 'proxy.log'), ...extra];
   const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
   proxy = child;
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -63,8 +63,8 @@ async function startProxy(): Promise<ChildProcess> {
   return child;
 }
 
-async function guest(ports: Parameters<typeof startFakeGuest>[1] = { 1024: echo }): Promise<FakeGuest> {
-  const g = await startFakeGuest(channelPath, ports);
+async function guest(ports: Parameters<typeof startFakeGuest>[1] = { 1024: echo }, bootDelayMs = 0): Promise<FakeGuest> {
+  const g = await startFakeGuest(channelPath, ports, bootDelayMs);
   guests.push(g);
   return g;
 }
@@ -101,6 +101,15 @@ describe('kata-proxy', () => {
     socket.end();
     expect((await readAll(socket)).toString()).toMatch(/^OK 107374182[5-9]\nhello$/);
     expect(stdout).toBe('');
+  });
+
+  it('holds a CONNECT while the agent boots, and lets the dialer retry past --accept-timeout', async () => {
+    await guest({ 1024: echo }, 800);
+    await startProxy(['--accept-timeout', '200']);
+    const stream = await dial();
+    stream.end('booted');
+    expect((await readAll(stream)).toString()).toBe('booted');
+    expect(readFileSync(join(dir, 'proxy.log'), 'utf8')).toContain('guest refused the port');
   });
 
   it('carries many concurrent connections, each to its own guest stream', async () => {

@@ -20,7 +20,7 @@ export type HybridVsockErrorCode =
   | 'BAD_REPLY'
   /** (server side) The request was not "CONNECT <port>". */
   | 'BAD_REQUEST'
-  /** No complete reply within the handshake timeout. */
+  /** No complete reply within the handshake timeout (retryable: a booting guest may be slow). */
   | 'HANDSHAKE_TIMEOUT';
 
 export type DialErrorCode =
@@ -58,9 +58,12 @@ export class HybridVsockError extends VsockError<HybridVsockErrorCode> {
     this.port = port;
   }
 
-  /** Whether retrying later can succeed (the VM or the agent may still be starting). */
+  /**
+   * Whether retrying later can succeed: the VMM or proxy is not up, the guest has no listener
+   * yet, or a booting guest did not answer in time. Only a malformed exchange is final.
+   */
   get retryable(): boolean {
-    return this.code === 'UNREACHABLE' || this.code === 'NOT_READY';
+    return this.code !== 'BAD_REPLY' && this.code !== 'BAD_REQUEST';
   }
 }
 

@@ -58,6 +58,20 @@ describe('createDialer', () => {
     expect(refusals).toBe(-1);
   });
 
+  it('hvsock: retries after a handshake timeout (a booting guest answering late)', async () => {
+    const path = join(dir, 'kata.hvsock');
+    let connections = 0;
+    await serve(path, async (socket) => {
+      await readHybridVsockRequest(socket, path);
+      if (connections++ === 0) return; // the first attempt gets no answer at all
+      socket.write(hybridVsockOk(9));
+      socket.pipe(socket);
+    });
+    const stream = await createDialer(`hvsock://${path}:1024`, { handshakeTimeoutMs: 100 }).dial({ timeoutMs: 10_000 });
+    expect(await echoOnce(stream, 'late')).toBe('late');
+    expect(connections).toBe(2);
+  });
+
   it('hvsock: gives up at once on a reply no retry can fix', async () => {
     const path = join(dir, 'kata.hvsock');
     let connections = 0;

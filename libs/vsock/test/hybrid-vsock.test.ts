@@ -82,6 +82,7 @@ describe('connectHybridVsock', () => {
     behaviour = 'silent';
     const slow = await connectHybridVsock({ path, port: 1026, handshakeTimeoutMs: 50 }).catch((e) => e);
     expect(codeOf(slow)).toBe('HANDSHAKE_TIMEOUT');
+    expect((slow as HybridVsockError).retryable).toBe(true);
   });
 
   it('gives the abort reason when the caller aborts mid-handshake', async () => {
