@@ -1,0 +1,30 @@
+import { realpathSync } from 'node:fs';
+import { loadConfigFile } from '@kata-ts/config';
+import { createDialer } from '@kata-ts/vsock';
+import { untriedKvmProbe } from './check/untried-kvm-probe';
+import { DEFAULT_HOST, runCli } from './cli';
+import { runExec } from './exec/run-exec';
+import { shimStateLocator } from './exec/shim-state-locator';
+import { loadCliConfig } from './load-cli-config';
+
+const runtimePath = realpathSync(process.argv[1] ?? process.execPath);
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+
+const code = await runCli(process.argv.slice(2), {
+  out: write(process.stdout),
+  err: write(process.stderr),
+  env: process.env,
+  runtimePath,
+  host: { ...DEFAULT_HOST, probeKvm: untriedKvmProbe },
+  exec: (sandboxId, { configFile, stateDir }) =>
+    runExec(sandboxId, {
+      locate: shimStateLocator(stateDir),
+      // --config wins; else the file the sandbox's shim loaded; else the standard lookup.
+      loadConfig: (recorded) =>
+        !configFile && recorded ? loadConfigFile(recorded, 'recorded by the sandbox shim', false) : loadCliConfig(configFile, process.env, runtimePath),
+      dial: (uri) => createDialer(uri, { timeoutMs: 10_000 }).dial(),
+      stdin: process.stdin,
+      stdout: process.stdout,
+    }),
+});
+process.exitCode = code;
