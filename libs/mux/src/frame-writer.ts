@@ -19,9 +19,10 @@ export class FrameWriter {
     transport.on('drain', () => this.#onDrain());
   }
 
-  /** False while the transport holds its high-water mark or more. */
+  /** False while the transport holds its high-water mark or more (an empty one always has room). */
   get writable(): boolean {
-    return this.#transport.writableLength < this.#transport.writableHighWaterMark;
+    const length = this.#transport.writableLength;
+    return length === 0 || length < this.#transport.writableHighWaterMark;
   }
 
   /** Bytes written but not yet taken by the transport's peer. */

@@ -132,6 +132,17 @@ describe('Session on the wire', () => {
     expect(updates.every((f) => f.header.length >= INITIAL_STREAM_WINDOW / 2)).toBe(true);
   });
 
+  it('does not keep a large transport read alive for a small piece of payload', async () => {
+    const { session, peer } = setup({ role: 'server' });
+    const accepted = once(session, 'stream');
+    const pings = Buffer.from('000200020000000000000009'.repeat(5000), 'hex');
+    peer.sendRaw(Buffer.concat([Buffer.from('000000010000000100000001' + '2a', 'hex'), pings]));
+    const [stream] = (await accepted) as [Stream];
+    const chunk = stream.read() as Buffer;
+    expect(chunk.toString('hex')).toBe('2a');
+    expect(chunk.buffer.byteLength).toBeLessThan(1024);
+  });
+
   it('answers a window overrun with GoAway(protocol error) and fails', async () => {
     const { session, peer, errors } = setup({ role: 'server' });
     const accepted = once(session, 'stream');

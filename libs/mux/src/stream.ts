@@ -97,8 +97,11 @@ export class Stream extends Duplex {
     // Counted per piece, not per header, so a window update sent mid-frame cannot grant
     // room for bytes that are still on their way.
     this.#recvWindow -= chunk.length;
-    this.#queue.push(chunk);
-    this.#queuedBytes += chunk.length;
+    // A small piece of a large transport read would keep the whole read alive while queued:
+    // copy it, so memory held is what the window counts.
+    const owned = chunk.length * 4 < chunk.buffer.byteLength ? copyExact(chunk) : chunk;
+    this.#queue.push(owned);
+    this.#queuedBytes += owned.length;
     this.#flush();
   }
 
@@ -212,4 +215,11 @@ export class Stream extends Duplex {
     this.#recvWindow += delta;
     this.#host.writeFrame(FrameType.WindowUpdate, 0, this.id, delta);
   }
+}
+
+/** A copy in memory of its own (Buffer.from would share an 8 KiB pool slab). */
+function copyExact(chunk: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(chunk.length);
+  chunk.copy(copy);
+  return copy;
 }
