@@ -61,7 +61,12 @@ describe('kata-runtime CLI', () => {
   it('env prints TOML naming the loaded file and why; --json the same as JSON', async () => {
     const { code, out } = await cli(['env']);
     expect(code).toBe(0);
-    const env = parseToml(out) as { Runtime: { Config: { Path: string; Reason: string } }; Initrd: { Path: string } };
+    const env = parseToml(out) as {
+      Runtime: { Config: { Path: string; Reason: string } };
+      Initrd: { Path: string };
+      Hypervisor: { Version: string };
+    };
+    expect(env.Hypervisor.Version).toBe('QEMU emulator version 7.2.0 (fake)');
     expect(env.Runtime.Config).toMatchObject({ Path: fake?.configPath, Reason: 'environment variable KATA_CONF_FILE' });
     expect(env.Initrd.Path).toBe(`${fake?.dir}/initrd.img`);
     const json = JSON.parse((await cli(['--config', fake?.configPath ?? '', 'env', '--json'])).out);

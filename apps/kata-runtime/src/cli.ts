@@ -7,7 +7,7 @@ import { pathExists } from './check/host-checks';
 import { runCheck, type HostProbe } from './check/run-check';
 import { CliError } from './cli-error';
 import { DEFAULT_STATE_ROOT } from './exec/shim-state-locator';
-import { effectiveEnv, hostFacts } from './env/effective-env';
+import { effectiveEnv, hostFacts, qemuVersion } from './env/effective-env';
 import { loadCliConfig } from './load-cli-config';
 import { formatVersion, versionInfo } from './version-info';
 
@@ -64,7 +64,7 @@ export function createProgram(deps: CliDeps): { program: Command; exitCode: () =
     .action((opts: { json?: boolean }) => {
       const config = loadCliConfig(configFile(), deps.env, deps.runtimePath);
       const host = hostFacts(pathExists(deps.host.kvmDevice), pathExists(deps.host.vhostVsockDevice));
-      const env = effectiveEnv(config, versionInfo(), deps.runtimePath, host);
+      const env = effectiveEnv(config, versionInfo(), deps.runtimePath, host, qemuVersion(config.hypervisor.path));
       deps.out(opts.json ? `${JSON.stringify(env, null, 2)}\n` : toToml(env) + '\n');
     });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { arch, cpus, freemem, release, totalmem } from 'node:os';
 import type { KataConfig } from '@kata-ts/config';
@@ -16,7 +17,13 @@ export interface HostFacts {
 }
 
 /** `kata-runtime env`: Kata's kata-env layout (Meta, Runtime, Hypervisor, Kernel, Initrd|Image, Agent, Host). */
-export function effectiveEnv(config: KataConfig, version: VersionInfo, runtimePath: string, host: HostFacts): Record<string, unknown> {
+export function effectiveEnv(
+  config: KataConfig,
+  version: VersionInfo,
+  runtimePath: string,
+  host: HostFacts,
+  hypervisorVersion: string,
+): Record<string, unknown> {
   const q = config.hypervisor;
   return {
     Meta: { Version: '1.0.26' },
@@ -34,6 +41,7 @@ export function effectiveEnv(config: KataConfig, version: VersionInfo, runtimePa
     Hypervisor: {
       Type: 'qemu',
       Path: q.path,
+      Version: hypervisorVersion,
       MachineType: q.machineType,
       Accelerator: q.accelerator,
       TcgTbSizeMiB: q.tcgTbSize,
@@ -69,7 +77,8 @@ export function hostFacts(kvmDevice: boolean, vhostVsockDevice: boolean): HostFa
   const cpuList = cpus();
   return {
     kernel: release(),
-    architecture: arch(),
+    // Kata (Go) names architectures as GOARCH does.
+    architecture: arch() === 'x64' ? 'amd64' : arch(),
     cpuModel: cpuList[0]?.model ?? 'unknown',
     cpus: cpuList.length,
     memTotalKiB: Math.round(totalmem() / 1024),
@@ -87,5 +96,14 @@ function osRelease(): { name: string; version: string } {
     return { name: field('NAME'), version: field('VERSION_ID') };
   } catch {
     return { name: 'unknown', version: 'unknown' };
+  }
+}
+
+/** The first line of `<qemu> -version`, or why there is none. */
+export function qemuVersion(path: string): string {
+  try {
+    return execFileSync(path, ['-version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]?.trim() ?? '';
+  } catch (err) {
+    return `unknown (${(err as Error).message.split('\n')[0]})`;
   }
 }
