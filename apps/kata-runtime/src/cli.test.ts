@@ -91,6 +91,6 @@ describe('kata-runtime CLI', () => {
       },
     });
     expect(code).toBe(0);
-    expect(calls).toEqual([['sb1', { configFile: '/c.toml', stateDir: '/run/kata-ts/sandboxes' }]]);
+    expect(calls).toEqual([['sb1', { configFile: '/c.toml', runDir: '/run/kata-ts' }]]);
   });
 });

@@ -6,7 +6,7 @@ import { formatCheckReport } from './check/format-check-report';
 import { pathExists } from './check/host-checks';
 import { runCheck, type HostProbe } from './check/run-check';
 import { CliError } from './cli-error';
-import { DEFAULT_STATE_ROOT } from './exec/shim-state-locator';
+import { defaultRunDir } from './exec/shim-state-locator';
 import { effectiveEnv, hostFacts, qemuVersion } from './env/effective-env';
 import { loadCliConfig } from './load-cli-config';
 import { formatVersion, versionInfo } from './version-info';
@@ -19,7 +19,7 @@ export interface CliDeps {
   runtimePath: string;
   /** The host `check` inspects (containerdAddress is overridden by --containerd-address). */
   host: HostProbe;
-  exec: (sandboxId: string, options: { configFile: string | undefined; stateDir: string }) => Promise<number>;
+  exec: (sandboxId: string, options: { configFile: string | undefined; runDir: string }) => Promise<number>;
 }
 
 /** The `kata-runtime` command tree; actions set `exitCode` rather than exiting, so tests can drive it. */
@@ -72,9 +72,9 @@ export function createProgram(deps: CliDeps): { program: Command; exitCode: () =
     .command('exec')
     .argument('<sandbox-id>', 'the sandbox (pod) whose VM to enter')
     .description("open the guest's debug console (needs [agent.kata] debug_console_enabled = true)")
-    .addOption(new Option('--state-dir <dir>', "the shim's per-sandbox state directories").default(DEFAULT_STATE_ROOT))
-    .action(async (sandboxId: string, opts: { stateDir: string }) => {
-      exitCode = await deps.exec(sandboxId, { configFile: configFile(), stateDir: opts.stateDir });
+    .addOption(new Option('--run-dir <dir>', "the shim's run directory (sandboxes/<id>/ under it)").default(defaultRunDir(deps.env)))
+    .action(async (sandboxId: string, opts: { runDir: string }) => {
+      exitCode = await deps.exec(sandboxId, { configFile: configFile(), runDir: opts.runDir });
     });
 
   return { program, exitCode: () => exitCode };

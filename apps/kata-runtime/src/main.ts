@@ -16,9 +16,9 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   runtimePath,
   host: { ...DEFAULT_HOST, probeKvm: untriedKvmProbe },
-  exec: (sandboxId, { configFile, stateDir }) =>
+  exec: (sandboxId, { configFile, runDir }) =>
     runExec(sandboxId, {
-      locate: shimStateLocator(stateDir),
+      locate: shimStateLocator(runDir),
       // --config wins; else the file the sandbox's shim loaded; else the standard lookup.
       loadConfig: (recorded) =>
         !configFile && recorded ? loadConfigFile(recorded, 'recorded by the sandbox shim', false) : loadCliConfig(configFile, process.env, runtimePath),

@@ -1,34 +1,44 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../cli-error';
 import type { SandboxLocation, SandboxLocator } from './sandbox-locator';
 
-/** Where the shim keeps one directory per running sandbox. */
-export const DEFAULT_STATE_ROOT = '/run/kata-ts/sandboxes';
-const STATE_FILE = 'sandbox.json';
+/** The shim's run directory: `$KATA_TS_RUN_DIR`, else /run/kata-ts (apps/shim run-paths.ts). */
+export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KATA_TS_RUN_DIR || '/run/kata-ts';
+}
 
 /**
- * Reads `<root>/<sandbox-id>/sandbox.json`, which the shim writes when the sandbox's VM is up:
- * `{ "agentUri": "hvsock://.../proxy.sock:1024", "configPath": "/opt/kata/.../configuration.toml" }`.
+ * Finds a sandbox in the shim's layout, `<run-dir>/sandboxes/<id>/`: its `state.json` may name
+ * `agentUri` and `configPath`; without them the agent is behind kata-proxy's `proxy.sock` there.
  */
-export function shimStateLocator(root: string = DEFAULT_STATE_ROOT): SandboxLocator {
+export function shimStateLocator(runDir: string): SandboxLocator {
+  const root = join(runDir, 'sandboxes');
   return async (sandboxId) => {
     if (!/^[\w.-]+$/.test(sandboxId)) throw new CliError('SANDBOX_NOT_FOUND', `invalid sandbox id ${JSON.stringify(sandboxId)}`);
-    const file = join(root, sandboxId, STATE_FILE);
-    let state: Partial<SandboxLocation>;
-    try {
-      state = JSON.parse(readFileSync(file, 'utf8')) as Partial<SandboxLocation>;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError('SANDBOX_NOT_FOUND', `${file}: ${(err as Error).message}`);
+    const dir = join(root, sandboxId);
+    if (!existsSync(dir)) {
       const running = listSandboxes(root);
       throw new CliError(
         'SANDBOX_NOT_FOUND',
-        `no running sandbox ${sandboxId} (${running.length ? `running: ${running.join(', ')}` : `none running under ${root}`})`,
+        `no running sandbox ${sandboxId} (${running.length ? `running: ${running.join(', ')}` : `none under ${root}`})`,
       );
     }
-    if (typeof state.agentUri !== 'string') throw new CliError('SANDBOX_NOT_FOUND', `${file} has no agentUri`);
-    return { agentUri: state.agentUri, configPath: typeof state.configPath === 'string' ? state.configPath : undefined };
+    const state = readState(join(dir, 'state.json'));
+    const proxySocket = join(dir, 'proxy.sock');
+    const agentUri = typeof state.agentUri === 'string' ? state.agentUri : existsSync(proxySocket) ? `hvsock://${proxySocket}:1024` : undefined;
+    if (!agentUri) throw new CliError('SANDBOX_NOT_FOUND', `sandbox ${sandboxId} has no agent channel (no agentUri in state.json, no ${proxySocket})`);
+    return { agentUri, configPath: typeof state.configPath === 'string' ? state.configPath : undefined };
   };
+}
+
+function readState(file: string): Partial<Record<keyof SandboxLocation, unknown>> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<keyof SandboxLocation, unknown>>;
+  } catch {
+    // A sandbox still starting has no state.json yet: the proxy socket is enough.
+    return {};
+  }
 }
 
 function listSandboxes(root: string): string[] {
