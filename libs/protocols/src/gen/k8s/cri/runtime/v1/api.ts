@@ -18,6 +18,8 @@ export const protobufFileName = "k8s/cri/runtime/v1/api.proto";
  * message names and field numbers, restricted to the calls kata-ts's CRI client and end-to-end tests
  * use. Fields left out are skipped on decode (proto3 unknown fields), so a newer server still
  * interoperates. Windows-only messages, stats, metrics, events and streaming list calls are omitted.
+ * Nanosecond timestamps (created_at, started_at, finished_at, timestamp) exceed 2^53, so they are
+ * `[jstype = JS_STRING]`: decimal strings in TypeScript, the same varints on the wire.
  */
 
 export enum Protocol {
@@ -218,7 +220,7 @@ export interface PodSandboxStatus {
   id: string;
   metadata?: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: string;
   network?: PodSandboxNetworkStatus | undefined;
   linux?: LinuxPodSandboxStatus | undefined;
   labels: { [key: string]: string };
@@ -272,7 +274,7 @@ export interface PodSandbox {
   id: string;
   metadata?: PodSandboxMetadata | undefined;
   state: PodSandboxState;
-  createdAt: number;
+  createdAt: string;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
   runtimeHandler: string;
@@ -469,7 +471,7 @@ export interface Container {
   image?: ImageSpec | undefined;
   imageRef: string;
   state: ContainerState;
-  createdAt: number;
+  createdAt: string;
   labels: { [key: string]: string };
   annotations: { [key: string]: string };
 }
@@ -497,9 +499,9 @@ export interface ContainerStatus {
   id: string;
   metadata?: ContainerMetadata | undefined;
   state: ContainerState;
-  createdAt: number;
-  startedAt: number;
-  finishedAt: number;
+  createdAt: string;
+  startedAt: string;
+  finishedAt: string;
   exitCode: number;
   image?: ImageSpec | undefined;
   imageRef: string;
@@ -604,20 +606,20 @@ export interface FilesystemIdentifier {
 }
 
 export interface FilesystemUsage {
-  timestamp: number;
+  timestamp: string;
   fsId?: FilesystemIdentifier | undefined;
   usedBytes?: UInt64Value | undefined;
   inodesUsed?: UInt64Value | undefined;
 }
 
 export interface CpuUsage {
-  timestamp: number;
+  timestamp: string;
   usageCoreNanoSeconds?: UInt64Value | undefined;
   usageNanoCores?: UInt64Value | undefined;
 }
 
 export interface MemoryUsage {
-  timestamp: number;
+  timestamp: string;
   workingSetBytes?: UInt64Value | undefined;
   availableBytes?: UInt64Value | undefined;
   usageBytes?: UInt64Value | undefined;
@@ -2888,7 +2890,7 @@ function createBasePodSandboxStatus(): PodSandboxStatus {
     id: "",
     metadata: undefined,
     state: 0,
-    createdAt: 0,
+    createdAt: "0",
     network: undefined,
     linux: undefined,
     labels: {},
@@ -2910,7 +2912,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus, "runtime.v1.PodSandb
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== "0") {
       writer.uint32(32).int64(message.createdAt);
     }
     if (message.network !== undefined) {
@@ -2973,7 +2975,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus, "runtime.v1.PodSandb
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64().toString();
             continue;
           }
           case 5: {
@@ -3044,7 +3046,7 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus, "runtime.v1.PodSandb
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = object.createdAt ?? "0";
     message.network = (object.network !== undefined && object.network !== null)
       ? PodSandboxNetworkStatus.fromPartial(object.network)
       : undefined;
@@ -3685,7 +3687,7 @@ export const ListPodSandboxRequest: MessageFns<ListPodSandboxRequest, "runtime.v
 messageTypeRegistry.set(ListPodSandboxRequest.$type, ListPodSandboxRequest);
 
 function createBasePodSandbox(): PodSandbox {
-  return { id: "", metadata: undefined, state: 0, createdAt: 0, labels: {}, annotations: {}, runtimeHandler: "" };
+  return { id: "", metadata: undefined, state: 0, createdAt: "0", labels: {}, annotations: {}, runtimeHandler: "" };
 }
 
 export const PodSandbox: MessageFns<PodSandbox, "runtime.v1.PodSandbox"> = {
@@ -3701,7 +3703,7 @@ export const PodSandbox: MessageFns<PodSandbox, "runtime.v1.PodSandbox"> = {
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== "0") {
       writer.uint32(32).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -3758,7 +3760,7 @@ export const PodSandbox: MessageFns<PodSandbox, "runtime.v1.PodSandbox"> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64().toString();
             continue;
           }
           case 5: {
@@ -3813,7 +3815,7 @@ export const PodSandbox: MessageFns<PodSandbox, "runtime.v1.PodSandbox"> = {
       ? PodSandboxMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = object.createdAt ?? "0";
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -6505,7 +6507,7 @@ function createBaseContainer(): Container {
     image: undefined,
     imageRef: "",
     state: 0,
-    createdAt: 0,
+    createdAt: "0",
     labels: {},
     annotations: {},
   };
@@ -6533,7 +6535,7 @@ export const Container: MessageFns<Container, "runtime.v1.Container"> = {
     if (message.state !== 0) {
       writer.uint32(48).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== "0") {
       writer.uint32(56).int64(message.createdAt);
     }
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
@@ -6611,7 +6613,7 @@ export const Container: MessageFns<Container, "runtime.v1.Container"> = {
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64().toString();
             continue;
           }
           case 8: {
@@ -6663,7 +6665,7 @@ export const Container: MessageFns<Container, "runtime.v1.Container"> = {
       : undefined;
     message.imageRef = object.imageRef ?? "";
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
+    message.createdAt = object.createdAt ?? "0";
     message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -6968,9 +6970,9 @@ function createBaseContainerStatus(): ContainerStatus {
     id: "",
     metadata: undefined,
     state: 0,
-    createdAt: 0,
-    startedAt: 0,
-    finishedAt: 0,
+    createdAt: "0",
+    startedAt: "0",
+    finishedAt: "0",
     exitCode: 0,
     image: undefined,
     imageRef: "",
@@ -6997,13 +6999,13 @@ export const ContainerStatus: MessageFns<ContainerStatus, "runtime.v1.ContainerS
     if (message.state !== 0) {
       writer.uint32(24).int32(message.state);
     }
-    if (message.createdAt !== 0) {
+    if (message.createdAt !== "0") {
       writer.uint32(32).int64(message.createdAt);
     }
-    if (message.startedAt !== 0) {
+    if (message.startedAt !== "0") {
       writer.uint32(40).int64(message.startedAt);
     }
-    if (message.finishedAt !== 0) {
+    if (message.finishedAt !== "0") {
       writer.uint32(48).int64(message.finishedAt);
     }
     if (message.exitCode !== 0) {
@@ -7081,7 +7083,7 @@ export const ContainerStatus: MessageFns<ContainerStatus, "runtime.v1.ContainerS
               break;
             }
 
-            message.createdAt = longToNumber(reader.int64());
+            message.createdAt = reader.int64().toString();
             continue;
           }
           case 5: {
@@ -7089,7 +7091,7 @@ export const ContainerStatus: MessageFns<ContainerStatus, "runtime.v1.ContainerS
               break;
             }
 
-            message.startedAt = longToNumber(reader.int64());
+            message.startedAt = reader.int64().toString();
             continue;
           }
           case 6: {
@@ -7097,7 +7099,7 @@ export const ContainerStatus: MessageFns<ContainerStatus, "runtime.v1.ContainerS
               break;
             }
 
-            message.finishedAt = longToNumber(reader.int64());
+            message.finishedAt = reader.int64().toString();
             continue;
           }
           case 7: {
@@ -7208,9 +7210,9 @@ export const ContainerStatus: MessageFns<ContainerStatus, "runtime.v1.ContainerS
       ? ContainerMetadata.fromPartial(object.metadata)
       : undefined;
     message.state = object.state ?? 0;
-    message.createdAt = object.createdAt ?? 0;
-    message.startedAt = object.startedAt ?? 0;
-    message.finishedAt = object.finishedAt ?? 0;
+    message.createdAt = object.createdAt ?? "0";
+    message.startedAt = object.startedAt ?? "0";
+    message.finishedAt = object.finishedAt ?? "0";
     message.exitCode = object.exitCode ?? 0;
     message.image = (object.image !== undefined && object.image !== null)
       ? ImageSpec.fromPartial(object.image)
@@ -8579,14 +8581,14 @@ export const FilesystemIdentifier: MessageFns<FilesystemIdentifier, "runtime.v1.
 messageTypeRegistry.set(FilesystemIdentifier.$type, FilesystemIdentifier);
 
 function createBaseFilesystemUsage(): FilesystemUsage {
-  return { timestamp: 0, fsId: undefined, usedBytes: undefined, inodesUsed: undefined };
+  return { timestamp: "0", fsId: undefined, usedBytes: undefined, inodesUsed: undefined };
 }
 
 export const FilesystemUsage: MessageFns<FilesystemUsage, "runtime.v1.FilesystemUsage"> = {
   $type: "runtime.v1.FilesystemUsage" as const,
 
   encode(message: FilesystemUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== "0") {
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.fsId !== undefined) {
@@ -8619,7 +8621,7 @@ export const FilesystemUsage: MessageFns<FilesystemUsage, "runtime.v1.Filesystem
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64().toString();
             continue;
           }
           case 2: {
@@ -8663,7 +8665,7 @@ export const FilesystemUsage: MessageFns<FilesystemUsage, "runtime.v1.Filesystem
   },
   fromPartial<I extends Exact<DeepPartial<FilesystemUsage>, I>>(object: I): FilesystemUsage {
     const message = createBaseFilesystemUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = object.timestamp ?? "0";
     message.fsId = (object.fsId !== undefined && object.fsId !== null)
       ? FilesystemIdentifier.fromPartial(object.fsId)
       : undefined;
@@ -8680,14 +8682,14 @@ export const FilesystemUsage: MessageFns<FilesystemUsage, "runtime.v1.Filesystem
 messageTypeRegistry.set(FilesystemUsage.$type, FilesystemUsage);
 
 function createBaseCpuUsage(): CpuUsage {
-  return { timestamp: 0, usageCoreNanoSeconds: undefined, usageNanoCores: undefined };
+  return { timestamp: "0", usageCoreNanoSeconds: undefined, usageNanoCores: undefined };
 }
 
 export const CpuUsage: MessageFns<CpuUsage, "runtime.v1.CpuUsage"> = {
   $type: "runtime.v1.CpuUsage" as const,
 
   encode(message: CpuUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== "0") {
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.usageCoreNanoSeconds !== undefined) {
@@ -8717,7 +8719,7 @@ export const CpuUsage: MessageFns<CpuUsage, "runtime.v1.CpuUsage"> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64().toString();
             continue;
           }
           case 2: {
@@ -8753,7 +8755,7 @@ export const CpuUsage: MessageFns<CpuUsage, "runtime.v1.CpuUsage"> = {
   },
   fromPartial<I extends Exact<DeepPartial<CpuUsage>, I>>(object: I): CpuUsage {
     const message = createBaseCpuUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = object.timestamp ?? "0";
     message.usageCoreNanoSeconds = (object.usageCoreNanoSeconds !== undefined && object.usageCoreNanoSeconds !== null)
       ? UInt64Value.fromPartial(object.usageCoreNanoSeconds)
       : undefined;
@@ -8768,7 +8770,7 @@ messageTypeRegistry.set(CpuUsage.$type, CpuUsage);
 
 function createBaseMemoryUsage(): MemoryUsage {
   return {
-    timestamp: 0,
+    timestamp: "0",
     workingSetBytes: undefined,
     availableBytes: undefined,
     usageBytes: undefined,
@@ -8782,7 +8784,7 @@ export const MemoryUsage: MessageFns<MemoryUsage, "runtime.v1.MemoryUsage"> = {
   $type: "runtime.v1.MemoryUsage" as const,
 
   encode(message: MemoryUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== "0") {
       writer.uint32(8).int64(message.timestamp);
     }
     if (message.workingSetBytes !== undefined) {
@@ -8824,7 +8826,7 @@ export const MemoryUsage: MessageFns<MemoryUsage, "runtime.v1.MemoryUsage"> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64().toString();
             continue;
           }
           case 2: {
@@ -8892,7 +8894,7 @@ export const MemoryUsage: MessageFns<MemoryUsage, "runtime.v1.MemoryUsage"> = {
   },
   fromPartial<I extends Exact<DeepPartial<MemoryUsage>, I>>(object: I): MemoryUsage {
     const message = createBaseMemoryUsage();
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = object.timestamp ?? "0";
     message.workingSetBytes = (object.workingSetBytes !== undefined && object.workingSetBytes !== null)
       ? UInt64Value.fromPartial(object.workingSetBytes)
       : undefined;
