@@ -50,12 +50,19 @@ function containerdConfig(dir: string, options: StartContainerdOptions): string 
     `  level = ${JSON.stringify(options.logLevel ?? 'debug')}`,
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = ${JSON.stringify(join(dir, 'opt'))}`,
+    // CRI sets oom_score_adj -998 on pause containers; a harness (or a nested machine) may not lower
+    // it below its own value, so clamp to containerd's (used only when `cri` is on).
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    '  restrict_oom_score_adj = true',
     `[${kata}]`,
     '  runtime_type = "io.containerd.kata.v2"',
     '  privileged_without_host_devices = true',
     '  pod_annotations = ["io.katacontainers.*"]',
     `[${kata}.options]`,
     `  ConfigPath = ${JSON.stringify(options.kataConfigPath ?? '')}`,
+    // Naming any runtime replaces the CRI plugin's default runtimes map: keep its default handler.
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '  runtime_type = "io.containerd.runc.v2"',
     '',
   ].join('\n');
 }
