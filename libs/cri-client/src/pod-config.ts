@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { cri } from '@kata-ts/protocols';
+
+export interface PodOptions {
+  name: string;
+  /** Kubernetes namespace of the pod (default `default`). */
+  namespace?: string;
+  uid?: string;
+  /** Share the node's network namespace (default true): no CNI plugin runs for such pods. */
+  hostNetwork?: boolean;
+  /** Where the CRI plugin writes container logs (ContainerConfig.log_path is relative to it). */
+  logDirectory?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A PodSandboxConfig as the kubelet would build it for a simple pod. */
+export function podSandboxConfig(options: PodOptions): cri.PodSandboxConfig {
+  const namespace = options.namespace ?? 'default';
+  return cri.PodSandboxConfig.fromPartial({
+    metadata: { name: options.name, namespace, uid: options.uid ?? randomUUID(), attempt: 0 },
+    logDirectory: options.logDirectory ?? '',
+    labels: options.labels ?? {},
+    annotations: options.annotations ?? {},
+    linux: {
+      securityContext: {
+        namespaceOptions: { network: options.hostNetwork === false ? cri.NamespaceMode.POD : cri.NamespaceMode.NODE },
+      },
+    },
+  });
+}
+
+/** Rebuilds the parts of a pod's config that CreateContainer reads, from its PodSandboxStatus. */
+export function podSandboxConfigFromStatus(status: cri.PodSandboxStatus): cri.PodSandboxConfig {
+  return cri.PodSandboxConfig.fromPartial({
+    metadata: status.metadata,
+    labels: status.labels,
+    annotations: status.annotations,
+    linux: { securityContext: { namespaceOptions: status.linux?.namespaces?.options } },
+  });
+}
+
+export interface ContainerOptions {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  /** Relative to the pod's log directory, e.g. `app.log`. */
+  logPath?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export function containerConfig(options: ContainerOptions): cri.ContainerConfig {
+  return cri.ContainerConfig.fromPartial({
+    metadata: { name: options.name, attempt: 0 },
+    image: { image: options.image },
+    command: options.command ?? [],
+    args: options.args ?? [],
+    envs: Object.entries(options.env ?? {}).map(([key, value]) => ({ key, value })),
+    logPath: options.logPath ?? '',
+    labels: options.labels ?? {},
+    annotations: options.annotations ?? {},
+  });
+}
