@@ -8,7 +8,7 @@ import { MuxError } from './mux-error';
 import { FrameWriter } from './frame-writer';
 import { PingTracker } from './ping-tracker';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './session-options';
-import { Stream, type StreamHost } from './stream';
+import { createStream, type Stream, type StreamControl, type StreamHost } from './stream';
 
 export interface SessionEvents {
   /** A stream the peer opened; it is ACKed when emitted. */
@@ -39,11 +39,11 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #log: Logger;
   readonly #decoder: FrameDecoder;
   readonly #host: StreamHost;
-  readonly #streams = new Map<number, Stream>();
+  readonly #streams = new Map<number, StreamControl>();
   readonly #pings = new PingTracker();
-  #backlog: Stream[] = [];
+  #backlog: StreamControl[] = [];
   /** The stream receiving the payload of the Data frame being decoded. */
-  #target: Stream | undefined;
+  #target: StreamControl | undefined;
   readonly #input: Buffer[] = [];
   #decoding = false;
   #nextId: number;
@@ -103,10 +103,10 @@ export class Session extends EventEmitter<SessionEvents> {
     const id = this.#nextId;
     if (id >= MAX_STREAM_ID - 1) throw new MuxError('ERR_MUX_STREAMS_EXHAUSTED', 'no stream ids left');
     this.#nextId += 2;
-    const stream = new Stream(this.#host, id);
-    this.#streams.set(id, stream);
-    stream.sendOpen(Flag.SYN);
-    return stream;
+    const control = createStream(this.#host, id);
+    this.#streams.set(id, control);
+    control.sendOpen(Flag.SYN);
+    return control.stream;
   }
 
   /** Round-trip time in milliseconds; rejects with ERR_MUX_TIMEOUT after pingTimeoutMs. */
@@ -138,8 +138,8 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!this.#closing) {
       this.#closing = new Promise((resolve) => this.once('close', resolve));
       this.goAway(GoAwayCode.Normal);
-      for (const stream of [...this.#backlog]) stream.destroy();
-      for (const stream of [...this.#streams.values()]) stream.end();
+      for (const control of [...this.#backlog]) control.stream.destroy();
+      for (const control of [...this.#streams.values()]) control.stream.end();
       this.#maybeFinishClose();
     }
     return this.#closing;
@@ -190,20 +190,20 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#target = undefined;
     if (header.type === FrameType.Ping) return this.#onPing(header);
     if (header.type === FrameType.GoAway) return this.#onGoAway(header.length);
-    const stream = header.flags & Flag.SYN ? this.#incoming(header.streamId) : this.#streams.get(header.streamId);
-    if (!stream) {
+    const control = header.flags & Flag.SYN ? this.#incoming(header.streamId) : this.#streams.get(header.streamId);
+    if (!control) {
       if (!(header.flags & Flag.SYN)) this.#onUnknownStream(header);
       return;
     }
-    if (header.flags & Flag.RST) return stream.onReset();
+    if (header.flags & Flag.RST) return control.onReset();
     if (header.type === FrameType.WindowUpdate) {
-      stream.onWindowUpdate(header.length);
-      if (header.flags & Flag.FIN) stream.onRemoteFin();
+      control.onWindowUpdate(header.length);
+      if (header.flags & Flag.FIN) control.onRemoteFin();
       return;
     }
     if (header.length > 0) {
-      stream.expectData(header.length);
-      this.#target = stream;
+      control.expectData(header.length);
+      this.#target = control;
     }
   }
 
@@ -216,7 +216,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A SYN: registers the stream, or refuses it with RST (going away, backlog full). */
-  #incoming(id: number): Stream | undefined {
+  #incoming(id: number): StreamControl | undefined {
     const remoteParity = this.role === 'client' ? 0 : 1;
     if (id === 0 || id % 2 !== remoteParity) {
       throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id}, which is not one of its ids`);
@@ -227,31 +227,31 @@ export class Session extends EventEmitter<SessionEvents> {
       this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
-    const stream = new Stream(this.#host, id);
-    this.#streams.set(id, stream);
+    const control = createStream(this.#host, id);
+    this.#streams.set(id, control);
     if (this.#backlog.length === 0 && this.listenerCount('stream') > 0) {
-      this.#accept(stream);
+      this.#accept(control);
     } else if (this.#backlog.length < this.#options.acceptBacklog) {
-      this.#backlog.push(stream);
+      this.#backlog.push(control);
     } else {
       this.#log.warn({ stream: id }, 'yamux accept backlog full: refusing stream');
       this.#streams.delete(id);
       this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
-    return stream;
+    return control;
   }
 
-  #accept(stream: Stream): void {
-    stream.sendOpen(Flag.ACK);
-    this.emit('stream', stream);
+  #accept(control: StreamControl): void {
+    control.sendOpen(Flag.ACK);
+    this.emit('stream', control.stream);
   }
 
   #drainBacklog(): void {
     try {
       while (!this.#destroyed && this.#backlog.length > 0 && this.listenerCount('stream') > 0) {
-        const stream = this.#backlog.shift() as Stream;
-        if (!stream.destroyed) this.#accept(stream);
+        const control = this.#backlog.shift() as StreamControl;
+        if (!control.stream.destroyed) this.#accept(control);
       }
     } catch (err) {
       this.#fail(err);
@@ -298,9 +298,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #forget(stream: Stream): void {
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
-    if (this.#target === stream) this.#target = undefined;
-    const queued = this.#backlog.indexOf(stream);
+    if (this.#streams.get(stream.id)?.stream === stream) this.#streams.delete(stream.id);
+    if (this.#target?.stream === stream) this.#target = undefined;
+    const queued = this.#backlog.findIndex((control) => control.stream === stream);
     if (queued >= 0) this.#backlog.splice(queued, 1);
     this.#maybeFinishClose();
   }
@@ -352,7 +352,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const closed = new MuxError('ERR_MUX_SESSION_CLOSED', message, error ? { cause: error } : undefined);
     this.#pings.rejectAll(closed);
     this.#backlog = [];
-    for (const stream of [...this.#streams.values()]) stream.abort(closed);
+    for (const control of [...this.#streams.values()]) control.abort(closed);
     this.#streams.clear();
     process.nextTick(() => {
       if (error) this.emit('error', error);

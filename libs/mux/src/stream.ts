@@ -15,6 +15,28 @@ export interface StreamHost {
   forget(stream: Stream): void;
 }
 
+/** The session's handle on a stream: what arrives from the wire for it. Not exported publicly. */
+export interface StreamControl {
+  readonly stream: Stream;
+  /** Sends SYN (open) or ACK (accept), announcing a window above the initial one. */
+  sendOpen(flag: typeof Flag.SYN | typeof Flag.ACK): void;
+  onWindowUpdate(delta: number): void;
+  /** A Data header announcing `length` payload bytes; throws MuxError if it breaks the protocol. */
+  expectData(length: number): void;
+  onData(chunk: Buffer): void;
+  onRemoteFin(): void;
+  onReset(): void;
+  /** Ends the stream for a reason outside the consumer's control (the session is gone). */
+  abort(error: MuxError): void;
+}
+
+const kControl = Symbol('StreamControl');
+
+/** Makes a stream and the session's handle on it. */
+export function createStream(host: StreamHost, id: number): StreamControl {
+  return Stream[kControl](host, id);
+}
+
 /**
  * Largest Data frame we send. Smaller than the window so that streams sharing a busy transport
  * interleave instead of one stream writing a whole window at a time.
@@ -27,7 +49,6 @@ const MAX_FRAME_PAYLOAD = 64 * 1024;
  * only as the consumer takes data, so a slow reader stalls its own stream and nothing else.
  * Invariant: bufferedBytes + receive window <= maxStreamWindow, so a stream never holds more
  * unread bytes than its window. end() sends FIN (half-close); destroy() sends RST.
- * Made by Session (open() or the 'stream' event); do not construct directly.
  */
 export class Stream extends Duplex {
   readonly id: number;
@@ -45,10 +66,25 @@ export class Stream extends Duplex {
   #awaitingWindow: (() => void) | undefined;
   #closeReason: MuxError | undefined;
 
-  constructor(host: StreamHost, id: number) {
+  /** Use Session.open() or the session's 'stream' event. */
+  private constructor(host: StreamHost, id: number) {
     super({ allowHalfOpen: true });
     this.#host = host;
     this.id = id;
+  }
+
+  static [kControl](host: StreamHost, id: number): StreamControl {
+    const s = new Stream(host, id);
+    return {
+      stream: s,
+      sendOpen: (flag) => s.#sendOpen(flag),
+      onWindowUpdate: (delta) => s.#onWindowUpdate(delta),
+      expectData: (length) => s.#expectData(length),
+      onData: (chunk) => s.#onData(chunk),
+      onRemoteFin: () => s.#onRemoteFin(),
+      onReset: () => s.#onReset(),
+      abort: (error) => s.#abort(error),
+    };
   }
 
   /** Why the peer or the session ended this stream (RST, session closed), if they did. */
@@ -61,15 +97,15 @@ export class Stream extends Duplex {
     return this.#queuedBytes + this.readableLength;
   }
 
-  /** @internal Sends SYN (open) or ACK (accept), announcing a window above the initial one. */
-  sendOpen(flag: typeof Flag.SYN | typeof Flag.ACK): void {
+  /** Sends SYN (open) or ACK (accept), announcing a window above the initial one. */
+  #sendOpen(flag: typeof Flag.SYN | typeof Flag.ACK): void {
     const delta = this.#host.maxStreamWindow - this.bufferedBytes - this.#recvWindow;
     this.#recvWindow += delta;
     this.#host.writeFrame(FrameType.WindowUpdate, flag, this.id, delta);
   }
 
-  /** @internal The peer granted `delta` more bytes. */
-  onWindowUpdate(delta: number): void {
+  /** The peer granted `delta` more bytes. */
+  #onWindowUpdate(delta: number): void {
     this.#sendWindow += delta;
     const resume = this.#awaitingWindow;
     if (resume && this.#sendWindow > 0) {
@@ -78,8 +114,8 @@ export class Stream extends Duplex {
     }
   }
 
-  /** @internal A Data header announcing `length` payload bytes; throws if it breaks the protocol. */
-  expectData(length: number): void {
+  /** A Data header announcing `length` payload bytes; throws if it breaks the protocol. */
+  #expectData(length: number): void {
     if (this.#remoteFin) {
       throw new MuxError('ERR_MUX_PROTOCOL', `stream ${this.id}: data after FIN`);
     }
@@ -91,8 +127,8 @@ export class Stream extends Duplex {
     }
   }
 
-  /** @internal A piece of payload announced by expectData(). */
-  onData(chunk: Buffer): void {
+  /** A piece of payload announced by #expectData(). */
+  #onData(chunk: Buffer): void {
     if (this.destroyed) return;
     // Counted per piece, not per header, so a window update sent mid-frame cannot grant
     // room for bytes that are still on their way.
@@ -105,8 +141,8 @@ export class Stream extends Duplex {
     this.#flush();
   }
 
-  /** @internal The peer half-closed. */
-  onRemoteFin(): void {
+  /** The peer half-closed. */
+  #onRemoteFin(): void {
     if (this.destroyed) return;
     if (this.#remoteFin) throw new MuxError('ERR_MUX_PROTOCOL', `stream ${this.id}: duplicate FIN`);
     this.#remoteFin = true;
@@ -114,19 +150,19 @@ export class Stream extends Duplex {
     if (this.#localFin) this.#host.forget(this);
   }
 
-  /** @internal The peer reset (or refused) the stream. */
-  onReset(): void {
+  /** The peer reset (or refused) the stream. */
+  #onReset(): void {
     this.#reset = true;
     this.#host.forget(this);
-    this.abort(new MuxError('ERR_MUX_STREAM_RESET', `stream ${this.id} reset by peer`));
+    this.#abort(new MuxError('ERR_MUX_STREAM_RESET', `stream ${this.id} reset by peer`));
   }
 
   /**
-   * @internal Destroys the stream for a reason outside the consumer's control (RST, session
+   * Destroys the stream for a reason outside the consumer's control (RST, session
    * end). The error is emitted only to 'error' listeners (pipeline, for-await and finished()
    * add one): an unobserved stream of a dying session must not crash the process.
    */
-  abort(error: MuxError): void {
+  #abort(error: MuxError): void {
     this.#closeReason = error;
     this.destroy(this.listenerCount('error') > 0 ? error : undefined);
   }
