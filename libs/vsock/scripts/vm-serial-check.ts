@@ -30,6 +30,7 @@ const work = mkdtempSync(join(tmpdir(), 'vm-serial-'));
 const children: ChildProcess[] = [];
 const t0 = performance.now();
 const t = () => `${((performance.now() - t0) / 1000).toFixed(2)}s`;
+const say = (line: string) => process.stdout.write(`${line}\n`);
 process.on('exit', () => {
   children.forEach((c) => c.kill('SIGKILL'));
   rmSync(work, { recursive: true, force: true });
@@ -62,7 +63,7 @@ writeFileSync(
 );
 chmodSync(join(root, 'init'), 0o755);
 execFileSync('sh', ['-c', `cd ${root} && find . | cpio -o -H newc --quiet > ${work}/initrd.cpio`]);
-console.log(`${t()} initrd built`);
+say(`${t()} initrd built`);
 
 const chardev = join(work, 'agent.sock');
 const hvsock = join(work, 'kata.hvsock');
@@ -80,10 +81,10 @@ const qemu = spawn(
 );
 children.push(qemu);
 qemu.stdout!.on('data', (d: Buffer) => {
-  for (const line of d.toString().split('\n')) if (line.includes('MARK')) console.log(`${t()} guest: ${line.trim()}`);
+  for (const line of d.toString().split('\n')) if (line.includes('MARK')) say(`${t()} guest: ${line.trim()}`);
 });
 setTimeout(() => {
-  console.log('FAILED: no result within 180 s');
+  say('FAILED: no result within 180 s');
   process.exit(1);
 }, 180_000).unref();
 
@@ -99,7 +100,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 function check(what: string, ok: boolean): void {
-  console.log(`${t()} ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  say(`${t()} ${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) process.exitCode = 1;
 }
 
