@@ -2,12 +2,13 @@
  * kata-proxy (the built bundle, as a real process) between hybrid-vsock clients and a guest
  * stand-in (mux server + port routing on a unix socket in place of QEMU's chardev, in this
  * process): connect latency (CONNECT → OK, through the guest's port acknowledgement) and
- * one-connection throughput, each against a direct unix socket measured in the same run.
+ * one-connection throughput, each against a direct unix socket measured in the same run; and
+ * the proxy's resident memory (Kata 1.x's Go proxy: ~4 MB per pod).
  * Run: npx nx run proxy:build && npx tsx bench/proxy.bench.ts [--json]   (PROXY_BENCH_MIB=N)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,8 @@ const proxy = spawn(process.execPath, [bundle, '--channel', chardev, '--listen',
   stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
 });
 await once(proxy.stdio[3] as Readable, 'data');
+const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proxy.pid}/status`, 'utf8'))?.[1]) / 1024;
+const idleRss = rssMiB();
 
 async function connectDirect(): Promise<net.Socket> {
   const s = net.connect(direct);
@@ -123,6 +126,14 @@ try {
       samples: SAMPLES,
     },
   ];
+  figures.push({
+    id: 'proxy-rss',
+    label: 'kata-proxy resident memory, idle / after the runs above',
+    unit: 'MiB',
+    subject: { name: 'after traffic', value: rssMiB() },
+    reference: { name: 'idle', value: idleRss },
+    lowerIsBetter: true,
+  });
   printBenchResult({
     bench: 'proxy',
     figures,
