@@ -27,8 +27,7 @@ export class SerialChannel {
     this.device = device;
     this.#options = options;
     this.#log = options.logger ?? createLogger({ name: 'vsock', bindings: { channel: device } });
-    findVirtioPort(device); // fail now, at listen time, if there is no such port
-    this.#start();
+    this.#start(true);
   }
 
   /** Routes streams for `port` to `handler`. */
@@ -51,12 +50,14 @@ export class SerialChannel {
     this.#transport?.destroy();
   }
 
-  #start(): void {
+  /** Opens the port and runs a session on it; the first time (listen()), failure throws. */
+  #start(first = false): void {
     if (this.#closed) return;
     let transport: Socket;
     try {
       transport = openSerialPort(findVirtioPort(this.device));
     } catch (error) {
+      if (first) throw error;
       this.#options.onError?.(error as Error);
       return this.#scheduleReopen();
     }

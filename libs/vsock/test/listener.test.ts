@@ -105,8 +105,9 @@ describe('listen', () => {
     again.destroy();
   });
 
-  it('serial://: a missing port fails at listen time', async () => {
+  it('serial://: a missing port fails at listen time, by name or by path', async () => {
     await expect(listen('serial://no.such.channel:1024', echo('x'))).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    await expect(listen(`serial://${join(dir, 'vport7p7')}:1024`, echo('x'))).rejects.toMatchObject({ code: 'DEVICE_NOT_FOUND' });
   });
 
   it('refuses host-side and unknown URIs', async () => {
