@@ -1,0 +1,42 @@
+import type { AcceleratorKind } from './vm-config';
+
+/** The agent's port, on vsock and inside the mux on the serial channel. */
+export const AGENT_PORT = 1024;
+/** Name of the virtio-serial port the agent listens on (Kata's). */
+export const AGENT_CHANNEL_NAME = 'agent.channel.0';
+
+/**
+ * The kernel command line every kata-ts VM boots with: the shim and the boot check use this one
+ * list, so what is measured is what runs. Chosen for boot time under TCG, where every probe and
+ * self-test is emulated: no console chatter (`quiet`), no CPU-bug mitigations or crypto
+ * self-tests, no legacy keyboard probing, no LSMs, trust RDRAND so getrandom() never blocks
+ * Node, and reboot on panic (QEMU runs with -no-reboot, so a panicking guest exits).
+ */
+export function guestKernelParams(options: { debug?: boolean } = {}): string[] {
+  return [
+    'console=ttyS0',
+    options.debug ? 'agent.log=debug' : 'quiet',
+    'panic=-1',
+    'mitigations=off',
+    'random.trust_cpu=on',
+    'cryptomgr.notests',
+    'tsc=reliable',
+    'no_timer_check',
+    'i8042.noaux',
+    'i8042.nomux',
+    'i8042.nopnp',
+    'audit=0',
+    'apparmor=0',
+    'security=',
+    'cgroup_no_v1=all',
+    'systemd.unified_cgroup_hierarchy=1',
+  ];
+}
+
+/**
+ * The CPU model: the host's under KVM; under TCG `max`, whose emulated RDRAND seeds the guest's
+ * random pool at once (with the default qemu64 model Node's first getrandom() waits ~1 s).
+ */
+export function guestCpuModel(accelerator: AcceleratorKind): string {
+  return accelerator === 'kvm' ? 'host' : 'max';
+}

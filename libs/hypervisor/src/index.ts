@@ -1,0 +1,9 @@
+export type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from './hypervisor';
+export type { AcceleratorKind, MachineType, SharedDir, VmConfig } from './vm-config';
+export { HypervisorError, type HypervisorErrorCode } from './hypervisor-error';
+export { AGENT_CHANNEL_NAME, AGENT_PORT, guestCpuModel, guestKernelParams } from './guest-boot';
+export { probeKvm, selectAccelerator, type AcceleratorChoice, type KvmProbeOptions, type KvmVerdict } from './accelerator';
+export { createHypervisor } from './create-hypervisor';
+export { QemuHypervisor } from './qemu/qemu-hypervisor';
+export { QmpClient, type QmpEvent } from './qemu/qmp-client';
+export { DEFAULT_QEMU_PATH, DEFAULT_TCG_TRANSLATION_CACHE_MIB, qemuCommandLine } from './qemu/command-line';

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { guestKernelParams } from '../guest-boot';
+import { HypervisorError } from '../hypervisor-error';
+import type { VmConfig } from '../vm-config';
+import { qemuCommandLine } from './command-line';
+
+const base: VmConfig = {
+  id: 'sb1',
+  kernel: '/k/vmlinux.container',
+  initrd: '/k/initrd.img',
+  accelerator: 'tcg',
+  vcpus: 1,
+  memoryMiB: 512,
+  agentSocket: '/run/sb1/agent.sock',
+  qmpSocket: '/run/sb1/qmp.sock',
+};
+
+/** The value following each occurrence of `flag`. */
+function values(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+}
+
+describe('qemuCommandLine', () => {
+  it('boots kernel + initrd under capped TCG with the agent serial channel and QMP', () => {
+    const args = qemuCommandLine(base);
+    expect(values(args, '-accel')).toEqual(['tcg,tb-size=64']);
+    expect(values(args, '-cpu')).toEqual(['max']);
+    expect(values(args, '-machine')).toEqual(['pc']);
+    expect(values(args, '-m')).toEqual(['512']);
+    expect(values(args, '-smp')).toEqual(['1']);
+    expect(values(args, '-kernel')).toEqual(['/k/vmlinux.container']);
+    expect(values(args, '-initrd')).toEqual(['/k/initrd.img']);
+    expect(values(args, '-append')).toEqual([guestKernelParams().join(' ')]);
+    expect(values(args, '-qmp')).toEqual(['unix:/run/sb1/qmp.sock,server=on,wait=off']);
+    expect(values(args, '-chardev')).toEqual(['socket,id=agent,path=/run/sb1/agent.sock,server=on,wait=off']);
+    expect(values(args, '-device')).toEqual(['virtio-serial-pci,id=serial0', 'virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0']);
+    expect(args).toEqual(expect.arrayContaining(['-nographic', '-nodefaults', '-no-user-config', '-no-reboot']));
+    expect(args).not.toContain('-daemonize');
+    expect(values(args, '-serial')).toEqual(['null']);
+  });
+
+  it('uses KVM with the host CPU, vhost-vsock, 9p shares, a console log and extra kernel params', () => {
+    const args = qemuCommandLine({
+      ...base,
+      accelerator: 'kvm',
+      machineType: 'q35',
+      vcpus: 2,
+      vsock: { guestCid: 7 },
+      shares: [{ id: 'extra-9p-kataShared', hostPath: '/run/kata/sb1/shared', mountTag: 'kataShared' }],
+      consoleLog: '/run/sb1/console,log',
+      kernelParams: ['agent.log=debug'],
+    });
+    expect(values(args, '-accel')).toEqual(['kvm']);
+    expect(values(args, '-cpu')).toEqual(['host']);
+    expect(values(args, '-machine')).toEqual(['q35']);
+    expect(values(args, '-smp')).toEqual(['2']);
+    expect(values(args, '-device')).toContain('vhost-vsock-pci,id=vsock0,guest-cid=7');
+    expect(values(args, '-fsdev')).toEqual(['local,id=extra-9p-kataShared,path=/run/kata/sb1/shared,security_model=none']);
+    expect(values(args, '-device')).toContain('virtio-9p-pci,fsdev=extra-9p-kataShared,mount_tag=kataShared');
+    // Commas in values are doubled, QEMU's escape.
+    expect(values(args, '-serial')).toEqual(['file:/run/sb1/console,,log']);
+    expect(values(args, '-append')[0]).toMatch(/ agent\.log=debug$/);
+  });
+
+  it('rejects relative paths and impossible sizes', () => {
+    expect(() => qemuCommandLine({ ...base, kernel: 'vmlinux' })).toThrow(HypervisorError);
+    expect(() => qemuCommandLine({ ...base, vcpus: 0 })).toThrow(/vcpus/);
+    expect(() => qemuCommandLine({ ...base, memoryMiB: 64 })).toThrow(/memoryMiB/);
+  });
+});

@@ -1,0 +1,61 @@
+import { guestCpuModel, guestKernelParams, AGENT_CHANNEL_NAME } from '../guest-boot';
+import { HypervisorError } from '../hypervisor-error';
+import type { VmConfig } from '../vm-config';
+
+export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
+export const DEFAULT_TCG_TRANSLATION_CACHE_MIB = 64;
+
+/** QEMU's option syntax doubles commas inside values. */
+function escape(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+function requireAbsolute(name: string, path: string): void {
+  if (!path.startsWith('/')) throw new HypervisorError('BAD_CONFIG', `${name} must be an absolute path, got ${JSON.stringify(path)}`);
+}
+
+/**
+ * The QEMU argv (without the binary) for a sandbox VM. No -daemonize: the shim owns the process
+ * and learns of its exit directly. -no-reboot turns a guest reboot or panic into QEMU exiting.
+ */
+export function qemuCommandLine(config: VmConfig): string[] {
+  for (const [name, path] of [
+    ['kernel', config.kernel],
+    ['initrd', config.initrd],
+    ['agentSocket', config.agentSocket],
+    ['qmpSocket', config.qmpSocket],
+  ] as const)
+    requireAbsolute(name, path);
+  if (!Number.isInteger(config.vcpus) || config.vcpus < 1) throw new HypervisorError('BAD_CONFIG', `vcpus must be a positive integer, got ${config.vcpus}`);
+  if (!Number.isInteger(config.memoryMiB) || config.memoryMiB < 128) throw new HypervisorError('BAD_CONFIG', `memoryMiB must be an integer >= 128, got ${config.memoryMiB}`);
+
+  const accel =
+    config.accelerator === 'kvm' ? 'kvm' : `tcg,tb-size=${config.tcgTranslationCacheMiB ?? DEFAULT_TCG_TRANSLATION_CACHE_MIB}`;
+  const args = [
+    '-name', escape(config.id),
+    '-machine', config.machineType ?? 'pc',
+    '-accel', accel,
+    '-cpu', guestCpuModel(config.accelerator),
+    '-smp', String(config.vcpus),
+    '-m', String(config.memoryMiB),
+    '-nographic', '-nodefaults', '-no-user-config', '-no-reboot',
+    '-kernel', config.kernel,
+    '-initrd', config.initrd,
+    '-append', [...guestKernelParams(), ...(config.kernelParams ?? [])].join(' '),
+    '-qmp', `unix:${escape(config.qmpSocket)},server=on,wait=off`,
+    '-serial', config.consoleLog ? `file:${escape(config.consoleLog)}` : 'null',
+    '-chardev', `socket,id=agent,path=${escape(config.agentSocket)},server=on,wait=off`,
+    '-device', 'virtio-serial-pci,id=serial0',
+    '-device', `virtserialport,bus=serial0.0,chardev=agent,name=${AGENT_CHANNEL_NAME}`,
+  ];
+  if (config.vsock) args.push('-device', `vhost-vsock-pci,id=vsock0,guest-cid=${config.vsock.guestCid}`);
+  for (const share of config.shares ?? []) {
+    requireAbsolute(`share ${share.id}`, share.hostPath);
+    args.push(
+      '-fsdev', `local,id=${escape(share.id)},path=${escape(share.hostPath)},security_model=none${share.readonly ? ',readonly=on' : ''}`,
+      '-device', `virtio-9p-pci,fsdev=${escape(share.id)},mount_tag=${escape(share.mountTag)}`,
+    );
+  }
+  args.push(...(config.extraArgs ?? []));
+  return args;
+}

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@kata-ts/logging';
+import { AGENT_PORT } from '../guest-boot';
+import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
+import { HypervisorError } from '../hypervisor-error';
+import type { VmConfig } from '../vm-config';
+import { DEFAULT_QEMU_PATH, qemuCommandLine } from './command-line';
+import { QmpClient } from './qmp-client';
+
+const QMP_WAIT_MS = 10_000;
+
+/** QEMU as a child process of the shim, controlled over QMP. */
+export class QemuHypervisor implements Hypervisor {
+  #config: VmConfig | undefined;
+  #child: ChildProcess | undefined;
+  #qmp: QmpClient | undefined;
+  #exit: Promise<VmExit> | undefined;
+  #stderr = '';
+  readonly #log: Logger | undefined;
+
+  constructor(options: { logger?: Logger } = {}) {
+    this.#log = options.logger;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** The argv QEMU was started with (for logs and `kata-runtime env`). */
+  get commandLine(): string[] {
+    return this.#config ? [this.#config.qemuPath ?? DEFAULT_QEMU_PATH, ...qemuCommandLine(this.#config)] : [];
+  }
+
+  async start(config: VmConfig): Promise<void> {
+    if (this.#child) throw new HypervisorError('START_FAILED', `VM ${config.id} already started`);
+    const qemu = config.qemuPath ?? DEFAULT_QEMU_PATH;
+    const args = qemuCommandLine(config);
+    // Stale sockets from a crashed run would make QEMU fail to bind.
+    for (const path of [config.qmpSocket, config.agentSocket]) rmSync(path, { force: true });
+    this.#config = config;
+    this.#log?.info({ vm: config.id, qemu, args }, 'starting QEMU');
+    const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      this.#stderr = (this.#stderr + d).slice(-4096);
+    });
+    this.#exit = new Promise<VmExit>((resolve) => {
+      // A binary that never ran "exits" too, so wait() and stop() cannot hang on it.
+      child.once('error', () => child.pid === undefined && resolve({ code: null, signal: null }));
+      child.once('exit', (code, signal) => {
+        this.#log?.info({ vm: config.id, code, signal, stderr: this.#stderr.trim() || undefined }, 'QEMU exited');
+        this.#qmp?.close();
+        resolve({ code, signal });
+      });
+    });
+    const spawned = new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (cause) => reject(new HypervisorError('START_FAILED', `${qemu}: ${cause.message}`, { cause })));
+    });
+    await spawned;
+    try {
+      this.#qmp = await this.#connectQmp(config.qmpSocket);
+    } catch (err) {
+      child.kill('SIGKILL');
+      await this.#exit;
+      throw new HypervisorError('START_FAILED', `QEMU did not come up: ${this.#stderr.trim() || (err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** QEMU creates the QMP socket during start-up; retry until it accepts or QEMU dies. */
+  async #connectQmp(path: string): Promise<QmpClient> {
+    const deadline = Date.now() + QMP_WAIT_MS;
+    let exited = false;
+    void this.#exit?.then(() => (exited = true));
+    for (;;) {
+      if (exited) throw new HypervisorError('START_FAILED', 'QEMU exited during start-up');
+      if (existsSync(path)) {
+        try {
+          return await QmpClient.connect(path, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+        }
+      }
+      if (Date.now() > deadline) throw new HypervisorError('TIMEOUT', `no QMP socket at ${path} after ${QMP_WAIT_MS} ms`);
+      await sleep(10);
+    }
+  }
+
+  /** The QMP connection, for callers that need more than the lifecycle (hotplug, query-status). */
+  qmp(): QmpClient {
+    if (!this.#qmp || this.#qmp.closed) throw new HypervisorError('NOT_RUNNING', 'VM not running');
+    return this.#qmp;
+  }
+
+  async stop(options: { timeoutMs?: number } = {}): Promise<VmExit> {
+    const exit = this.#exit;
+    const child = this.#child;
+    if (!exit || !child) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    if (child.exitCode !== null || child.signalCode !== null) return exit;
+    // `quit` may close the socket before its reply arrives; the exit is what counts.
+    await this.#qmp?.execute('quit').catch(() => {});
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const timer = setTimeout(() => {
+      this.#log?.warn({ vm: this.#config?.id, timeoutMs }, 'QEMU ignored quit; killing it');
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    try {
+      return await exit;
+    } finally {
+      clearTimeout(timer);
+      this.#removeSockets();
+    }
+  }
+
+  wait(): Promise<VmExit> {
+    if (!this.#exit) return Promise.reject(new HypervisorError('NOT_RUNNING', 'VM never started'));
+    return this.#exit;
+  }
+
+  agentChannel(): AgentChannel {
+    const config = this.#config;
+    if (!config) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    if (config.vsock) return { kind: 'vsock', cid: config.vsock.guestCid, port: AGENT_PORT, uri: `vsock://${config.vsock.guestCid}:${AGENT_PORT}` };
+    return { kind: 'serial', socketPath: config.agentSocket, port: AGENT_PORT };
+  }
+
+  capabilities(): HypervisorCapabilities {
+    return { vsock: existsSync('/dev/vhost-vsock'), sharedDirs: true };
+  }
+
+  #removeSockets(): void {
+    if (!this.#config) return;
+    for (const path of [this.#config.qmpSocket, this.#config.agentSocket]) rmSync(path, { force: true });
+  }
+}

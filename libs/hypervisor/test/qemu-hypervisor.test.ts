@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHypervisor, HypervisorError, QemuHypervisor, type VmConfig } from '../src';
+
+// The full lifecycle with a real guest (start, agent over the channel, stop) is in
+// apps/image-builder/test/boot.test.ts; here: what fails before a guest exists.
+describe('QemuHypervisor start-up failures', () => {
+  let dir: string;
+  let vm: QemuHypervisor | undefined;
+  afterEach(async () => {
+    if (vm?.pid) await vm.stop({ timeoutMs: 1000 }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config(overrides: Partial<VmConfig> = {}): VmConfig {
+    dir = mkdtempSync(join(tmpdir(), 'qemu-hv-'));
+    writeFileSync(join(dir, 'kernel'), 'not a kernel');
+    writeFileSync(join(dir, 'initrd'), '');
+    return {
+      id: 'fail',
+      kernel: join(dir, 'kernel'),
+      initrd: join(dir, 'initrd'),
+      accelerator: 'tcg',
+      vcpus: 1,
+      memoryMiB: 256,
+      agentSocket: join(dir, 'agent.sock'),
+      qmpSocket: join(dir, 'qmp.sock'),
+      ...overrides,
+    };
+  }
+
+  it('reports QEMU\'s own error when it refuses the kernel', async () => {
+    vm = new QemuHypervisor();
+    const err = await vm.start(config()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HypervisorError);
+    expect(err).toMatchObject({ code: 'START_FAILED', message: expect.stringMatching(/kernel|PVH/i) });
+    expect((await vm.wait()).code).not.toBe(0);
+  });
+
+  it('reports a missing QEMU binary', async () => {
+    vm = new QemuHypervisor();
+    await expect(vm.start(config({ qemuPath: '/nonexistent/qemu' }))).rejects.toMatchObject({ code: 'START_FAILED', message: expect.stringMatching(/ENOENT/) });
+  });
+
+  it('creates qemu by name and refuses others', () => {
+    dir = mkdtempSync(join(tmpdir(), 'qemu-hv-'));
+    expect(createHypervisor('qemu')).toBeInstanceOf(QemuHypervisor);
+    expect(() => createHypervisor('firecracker')).toThrow(/not supported/);
+  });
+});
