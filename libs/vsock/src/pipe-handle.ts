@@ -17,7 +17,11 @@ interface PipeWrap {
   constants: { SOCKET: number; SERVER: number };
 }
 
-const pipeWrap = (process as unknown as { binding(name: 'pipe_wrap'): PipeWrap }).binding('pipe_wrap');
+let cachedPipeWrap: PipeWrap | undefined;
+/** Looked up on first use, so importing this library never depends on it. */
+function pipeWrap(): PipeWrap {
+  return (cachedPipeWrap ??= (process as unknown as { binding(name: 'pipe_wrap'): PipeWrap }).binding('pipe_wrap'));
+}
 
 function uvError(status: number, syscall: string): VsockError {
   const name = getSystemErrorName(status);
@@ -31,7 +35,8 @@ function uvError(status: number, syscall: string): VsockError {
  * (it is closed on failure too).
  */
 export function socketFromFd(fd: number): Socket {
-  const handle = new pipeWrap.Pipe(pipeWrap.constants.SOCKET);
+  const { Pipe, constants } = pipeWrap();
+  const handle = new Pipe(constants.SOCKET);
   const status = handle.open(fd);
   if (status < 0) {
     closeSync(fd);
@@ -56,7 +61,8 @@ export function listenOnFd(
   onConnection: (socket: Socket) => void,
   onError: (error: Error) => void,
 ): FdServer {
-  const handle = new pipeWrap.Pipe(pipeWrap.constants.SERVER);
+  const { Pipe, constants } = pipeWrap();
+  const handle = new Pipe(constants.SERVER);
   const opened = handle.open(fd);
   if (opened < 0) {
     closeSync(fd);
