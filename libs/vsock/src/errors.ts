@@ -50,10 +50,11 @@ export class VsockError<C extends string = VsockErrorCode> extends Error {
 export class HybridVsockError extends VsockError<HybridVsockErrorCode> {
   override name = 'HybridVsockError';
   readonly socketPath: string;
-  readonly port: number;
+  /** The guest port asked for; undefined when the request itself was unreadable (server side). */
+  readonly port: number | undefined;
 
-  constructor(code: HybridVsockErrorCode, socketPath: string, port: number, detail: string, options?: { cause?: unknown }) {
-    super(code, `hybrid vsock ${socketPath} port ${port}: ${detail}`, options);
+  constructor(code: HybridVsockErrorCode, socketPath: string, port: number | undefined, detail: string, options?: { cause?: unknown }) {
+    super(code, `hybrid vsock ${socketPath}${port === undefined ? '' : ` port ${port}`}: ${detail}`, options);
     this.socketPath = socketPath;
     this.port = port;
   }

@@ -15,14 +15,14 @@ export async function readHybridVsockRequest(socket: Socket, listenPath: string,
   try {
     request = await readLine(socket, MAX_REQUEST, timeout);
   } catch (cause) {
-    if (timeout.aborted) throw new HybridVsockError('HANDSHAKE_TIMEOUT', listenPath, 0, `no CONNECT line within ${timeoutMs} ms`);
-    throw new HybridVsockError('BAD_REQUEST', listenPath, 0, `reading CONNECT: ${(cause as Error).message}`, { cause });
+    if (timeout.aborted) throw new HybridVsockError('HANDSHAKE_TIMEOUT', listenPath, undefined, `no CONNECT line within ${timeoutMs} ms`);
+    throw new HybridVsockError('BAD_REQUEST', listenPath, undefined, `reading CONNECT: ${(cause as Error).message}`, { cause });
   }
   const match = request === null ? null : /^CONNECT (\d{1,10})$/.exec(request);
   const port = match ? Number(match[1]) : NaN;
   if (!(port <= 0xffffffff)) {
     const shown = request === null ? 'end of stream' : JSON.stringify(request);
-    throw new HybridVsockError('BAD_REQUEST', listenPath, 0, `expected "CONNECT <port>", got ${shown}`);
+    throw new HybridVsockError('BAD_REQUEST', listenPath, undefined, `expected "CONNECT <port>", got ${shown}`);
   }
   return port;
 }
