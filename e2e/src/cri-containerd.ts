@@ -13,6 +13,8 @@ export interface CriContainerdOptions {
   shimBinDir?: string;
   /** options.ConfigPath of the `kata` runtime handler. */
   kataConfigPath?: string;
+  /** Extra environment for containerd and the shims it starts (e.g. KATA_TS_RUN_DIR). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CriContainerd {
@@ -39,7 +41,7 @@ export async function startCriContainerd(options: CriContainerdOptions = {}): Pr
   let containerd: PrivateContainerd | undefined;
   let client: CriClient | undefined;
   try {
-    containerd = await startContainerd({ dir, cri: true, shimBinDir: options.shimBinDir, kataConfigPath: options.kataConfigPath });
+    containerd = await startContainerd({ dir, cri: true, shimBinDir: options.shimBinDir, kataConfigPath: options.kataConfigPath, env: options.env });
     const address = containerd.address;
     const env = containerd.env;
     const ctr = (args: string[]) => runCommand('ctr', ['--address', address, '-n', CRI_NAMESPACE, ...args], { env });
