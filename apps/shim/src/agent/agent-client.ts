@@ -1,0 +1,54 @@
+import type { agent } from '@kata-ts/protocols';
+import type { OciLinuxResources, OciProcess, OciSpec } from '../translate/oci-spec';
+
+/** A filesystem the agent mounts in the guest (Kata's Storage). */
+export interface GuestStorage {
+  driver: string;
+  source: string;
+  fstype: string;
+  options: string[];
+  mountPoint: string;
+}
+
+export interface SandboxRequest {
+  sandboxId: string;
+  hostname: string;
+  dns: string[];
+  sandboxPidns: boolean;
+  kernelModules: string[];
+  storages: GuestStorage[];
+}
+
+/**
+ * What the shim asks of the agent in the guest. Domain arguments in, plain values out: the
+ * ttrpc implementation converts to Kata's protobufs, and tests can supply their own.
+ */
+export interface AgentClient {
+  /** Health check; rejects if the agent does not answer within timeoutMs. */
+  check(timeoutMs: number): Promise<void>;
+  createSandbox(request: SandboxRequest): Promise<void>;
+  destroySandbox(timeoutMs: number): Promise<void>;
+  createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void>;
+  startContainer(containerId: string): Promise<void>;
+  removeContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  execProcess(containerId: string, execId: string, process: OciProcess): Promise<void>;
+  signalProcess(containerId: string, execId: string, signal: number): Promise<void>;
+  /** Resolves with the exit status once the process has exited. */
+  waitProcess(containerId: string, execId: string): Promise<number>;
+  /** Some output, at most `len` bytes; rejects at end of stream. */
+  readStdout(containerId: string, execId: string, len: number): Promise<Buffer>;
+  readStderr(containerId: string, execId: string, len: number): Promise<Buffer>;
+  /** Returns how many bytes were taken. */
+  writeStdin(containerId: string, execId: string, data: Buffer): Promise<number>;
+  closeStdin(containerId: string, execId: string): Promise<void>;
+  ttyWinResize(containerId: string, execId: string, rows: number, columns: number): Promise<void>;
+  pauseContainer(containerId: string): Promise<void>;
+  resumeContainer(containerId: string): Promise<void>;
+  updateContainer(containerId: string, resources: OciLinuxResources): Promise<void>;
+  statsContainer(containerId: string): Promise<agent.StatsContainerResponse>;
+  /** Guest pids of the container's processes. */
+  listProcesses(containerId: string): Promise<number[]>;
+  /** Blocks until a container of the sandbox hits OOM; returns its id. */
+  getOOMEvent(): Promise<string>;
+  close(): void;
+}

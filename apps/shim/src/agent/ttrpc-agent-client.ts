@@ -1,0 +1,122 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@kata-ts/logging';
+import { agent, health } from '@kata-ts/protocols';
+import { Client, createClient, type TypedClient } from '@kata-ts/ttrpc';
+import { processToProto, resourcesToProto, specToProto } from '../translate/oci-to-proto';
+import type { OciLinuxResources, OciProcess, OciSpec } from '../translate/oci-spec';
+import type { AgentClient, SandboxRequest } from './agent-client';
+
+/** Calls that must answer promptly; the blocking ones (wait, read, OOM) have no deadline. */
+const CALL_TIMEOUT_MS = 30_000;
+
+/** The Kata agent API (grpc.AgentService + grpc.Health) over one ttrpc connection. */
+export class TtrpcAgentClient implements AgentClient {
+  readonly #client: Client;
+  readonly #agent: TypedClient<typeof agent.AgentServiceDefinition>;
+  readonly #health: TypedClient<typeof health.HealthDefinition>;
+
+  constructor(stream: Duplex, log: Logger) {
+    this.#client = new Client(stream, { logger: log });
+    this.#agent = createClient(agent.AgentServiceDefinition, this.#client);
+    this.#health = createClient(health.HealthDefinition, this.#client);
+  }
+
+  async check(timeoutMs: number): Promise<void> {
+    await this.#health.check({ service: '' }, { timeoutMs });
+  }
+
+  async createSandbox(r: SandboxRequest): Promise<void> {
+    await this.#agent.createSandbox(
+      agent.CreateSandboxRequest.fromPartial({
+        sandboxId: r.sandboxId,
+        hostname: r.hostname,
+        dns: r.dns,
+        sandboxPidns: r.sandboxPidns,
+        storages: r.storages,
+        kernelModules: r.kernelModules.map((m) => {
+          const [name = '', ...parameters] = m.split(/\s+/);
+          return { name, parameters };
+        }),
+      }),
+      { timeoutMs: CALL_TIMEOUT_MS },
+    );
+  }
+
+  async destroySandbox(timeoutMs: number): Promise<void> {
+    await this.#agent.destroySandbox({}, { timeoutMs });
+  }
+
+  async createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void> {
+    await this.#agent.createContainer(agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec) }), { timeoutMs });
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    await this.#agent.startContainer({ containerId }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async removeContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    await this.#agent.removeContainer({ containerId, timeout: timeoutSeconds }, { timeoutMs: (timeoutSeconds + 10) * 1000 });
+  }
+
+  async execProcess(containerId: string, execId: string, process: OciProcess): Promise<void> {
+    await this.#agent.execProcess(agent.ExecProcessRequest.fromPartial({ containerId, execId, process: processToProto(process) }), { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async signalProcess(containerId: string, execId: string, signal: number): Promise<void> {
+    await this.#agent.signalProcess({ containerId, execId, signal }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async waitProcess(containerId: string, execId: string): Promise<number> {
+    return (await this.#agent.waitProcess({ containerId, execId })).status;
+  }
+
+  async readStdout(containerId: string, execId: string, len: number): Promise<Buffer> {
+    return (await this.#agent.readStdout({ containerId, execId, len })).data;
+  }
+
+  async readStderr(containerId: string, execId: string, len: number): Promise<Buffer> {
+    return (await this.#agent.readStderr({ containerId, execId, len })).data;
+  }
+
+  async writeStdin(containerId: string, execId: string, data: Buffer): Promise<number> {
+    return (await this.#agent.writeStdin({ containerId, execId, data }, { timeoutMs: CALL_TIMEOUT_MS })).len;
+  }
+
+  async closeStdin(containerId: string, execId: string): Promise<void> {
+    await this.#agent.closeStdin({ containerId, execId }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async ttyWinResize(containerId: string, execId: string, row: number, column: number): Promise<void> {
+    await this.#agent.ttyWinResize({ containerId, execId, row, column }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async pauseContainer(containerId: string): Promise<void> {
+    await this.#agent.pauseContainer({ containerId }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async resumeContainer(containerId: string): Promise<void> {
+    await this.#agent.resumeContainer({ containerId }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async updateContainer(containerId: string, resources: OciLinuxResources): Promise<void> {
+    await this.#agent.updateContainer({ containerId, resources: resourcesToProto(resources) }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  statsContainer(containerId: string): Promise<agent.StatsContainerResponse> {
+    return this.#agent.statsContainer({ containerId }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async listProcesses(containerId: string): Promise<number[]> {
+    const r = await this.#agent.listProcesses({ containerId, format: 'json', args: [] }, { timeoutMs: CALL_TIMEOUT_MS });
+    const pids = JSON.parse(r.processList.toString('utf8') || '[]') as unknown;
+    return Array.isArray(pids) ? pids.filter((p): p is number => typeof p === 'number') : [];
+  }
+
+  async getOOMEvent(): Promise<string> {
+    return (await this.#agent.getOOMEvent({})).containerId;
+  }
+
+  close(): void {
+    void this.#client.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError } from './errors';
+import type { OciSpec } from './translate/oci-spec';
+
+export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
+export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
+
+/** The bundle's config.json (written by containerd before `start`). */
+export function readBundleSpec(bundle: string): OciSpec {
+  const path = join(bundle, 'config.json');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as OciSpec;
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read the OCI spec ${path}: ${(err as Error).message}`);
+  }
+}
+
+export interface PodIdentity {
+  /** The sandbox (pod) this container belongs to: its own id unless CRI says it joins a pod. */
+  sandboxId: string;
+  /** True for the container that creates the sandbox (CRI sandbox, or a lone `ctr run`). */
+  isSandbox: boolean;
+}
+
+/**
+ * Kata groups every container of a pod into the pod's shim and VM by the CRI annotations:
+ * `container-type=container` with `sandbox-id=<pod>` joins that pod; anything else (the pod's
+ * sandbox container, or `ctr run` without annotations) starts a sandbox of its own.
+ */
+export function podIdentity(id: string, spec: OciSpec): PodIdentity {
+  const annotations = spec.annotations ?? {};
+  const sandboxId = annotations[SANDBOX_ID_ANNOTATION];
+  if (annotations[CONTAINER_TYPE_ANNOTATION] === 'container' && sandboxId) return { sandboxId, isSandbox: false };
+  return { sandboxId: id, isSandbox: true };
+}
+
+export function writeBundleAddress(bundle: string, address: string): void {
+  writeFileSync(join(bundle, 'address'), address);
+}

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { task } from '@kata-ts/protocols';
+import { podIdentity, readBundleSpec } from '../bundle';
+import { sandboxPaths } from '../run-paths';
+import { unmountContainerRootfs } from '../sandbox/container-rootfs';
+import { unmountAll } from '../sandbox/mount-table';
+import { readSandboxState } from '../sandbox/sandbox-state';
+import { toTimestamp } from '../timestamp';
+import type { ShimArgs } from './shim-args';
+
+/** 128 + SIGKILL: what containerd's shims report for a task cleaned up after its shim died. */
+export const DELETED_EXIT_STATUS = 137;
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Kills `pid` only if it still is the process we recorded (pids get reused). */
+async function killIfIt(pid: number, needle: string): Promise<void> {
+  if (!pid || !cmdline(pid).includes(needle)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && cmdline(pid); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * `delete`: containerd runs this when it cannot reach the shim (it died, or after a restart).
+ * Stops what the dead shim left (VM, proxy), unmounts the rootfs, removes the sandbox state and
+ * returns the raw DeleteResponse containerd reads from stdout.
+ */
+export async function deleteCommand(args: ShimArgs): Promise<Buffer> {
+  const bundle = args.bundle || process.cwd();
+  let sandboxId = args.id;
+  let isSandbox = true;
+  if (existsSync(join(bundle, 'config.json'))) ({ sandboxId, isSandbox } = podIdentity(args.id, readBundleSpec(bundle)));
+  const paths = sandboxPaths(sandboxId);
+  if (isSandbox) {
+    const state = readSandboxState(paths.state);
+    if (state) {
+      await killIfIt(state.shimPid, 'containerd-shim-kata-v2');
+      await killIfIt(state.vmPid, 'qemu');
+      await killIfIt(state.proxyPid, 'kata-proxy');
+    }
+    await unmountAll(paths.shared);
+    rmSync(paths.dir, { recursive: true, force: true });
+  } else {
+    await unmountContainerRootfs('', paths.shared, args.id);
+  }
+  await unmountAll(join(bundle, 'rootfs'));
+  const response = { pid: 0, exitStatus: DELETED_EXIT_STATUS, exitedAt: toTimestamp(new Date()) };
+  return Buffer.from(task.DeleteResponse.encode(response).finish());
+}

@@ -1,0 +1,260 @@
+import { applyAnnotations, loadConfig, type KataConfig } from '@kata-ts/config';
+import type { Logger } from '@kata-ts/logging';
+import { events, types, type google } from '@kata-ts/protocols';
+import { podIdentity, readBundleSpec } from './bundle';
+import { Container } from './container';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from './errors';
+import type { EventPublisher } from './events/event-publisher';
+import { ExecProcess } from './process/exec-process';
+import { InitProcess } from './process/init-process';
+import { SANDBOX_DIED_STATUS, type ExitInfo, type ProcessHost, type TaskProcess } from './process/task-process';
+import { sandboxPaths } from './run-paths';
+import { Sandbox } from './sandbox/sandbox';
+import type { VmLauncher } from './sandbox/vm';
+import type { StdioPaths } from './stdio/process-io';
+import { toTimestamp } from './timestamp';
+import type { OciLinuxResources, OciProcess } from './translate/oci-spec';
+import { statsToMetrics } from './translate/stats-to-metrics';
+
+/** How long the init's TaskExit waits for its execs' exits (containerd expects init last). */
+const EXEC_EXIT_GRACE_MS = 5_000;
+
+export interface PodOptions {
+  namespace: string;
+  events: EventPublisher;
+  launchVm: VmLauncher;
+  log: Logger;
+  /** ConfigPath from `start`'s stdin, used when CreateTaskRequest carries no options. */
+  startConfigPath?: string;
+  binaryPath?: string;
+}
+
+export interface CreateRequest extends StdioPaths {
+  id: string;
+  bundle: string;
+  rootfs: types.Mount[];
+  configPath?: string;
+}
+
+export interface ProcessState {
+  pid: number;
+  status: types.Status;
+  exit: ExitInfo | undefined;
+  stdio: StdioPaths;
+  bundle: string;
+}
+
+/**
+ * The pod this shim serves: one sandbox (VM) and its containers. The single owner of the
+ * container map and of event publication; the Task service only translates into these calls.
+ */
+export class Pod {
+  readonly #containers = new Map<string, Container>();
+  #sandbox: Sandbox | undefined;
+  #sandboxId: string | undefined;
+
+  constructor(private readonly o: PodOptions) {}
+
+  get sandbox(): Sandbox | undefined {
+    return this.#sandbox;
+  }
+
+  get containerCount(): number {
+    return this.#containers.size;
+  }
+
+  container(id: string): Container {
+    const c = this.#containers.get(id);
+    if (!c) throw new NotFoundError(`container ${id}`);
+    return c;
+  }
+
+  async create(r: CreateRequest): Promise<number> {
+    if (this.#containers.has(r.id)) throw new AlreadyExistsError(`container ${r.id}`);
+    const spec = readBundleSpec(r.bundle);
+    const identity = podIdentity(r.id, spec);
+    const log = this.o.log.child({ sandbox: identity.sandboxId, container: r.id });
+    let config: KataConfig | undefined;
+    if (identity.isSandbox) {
+      if (this.#sandboxId) throw new FailedPreconditionError(`this shim already serves sandbox ${this.#sandboxId}; ${r.id} asks for another`);
+      config = loadConfig({ configPath: r.configPath || this.o.startConfigPath, binaryPath: this.o.binaryPath });
+      const annotated = applyAnnotations(config, spec.annotations);
+      if (annotated.ignored.length) log.warn({ ignored: annotated.ignored }, 'annotations not allowed by enable_annotations');
+      config = annotated.config;
+      log.info({ config: config.source }, 'configuration');
+      this.#sandboxId = identity.sandboxId;
+      try {
+        this.#sandbox = await Sandbox.create({
+          id: identity.sandboxId,
+          config,
+          paths: sandboxPaths(identity.sandboxId),
+          spec,
+          launchVm: this.o.launchVm,
+          log,
+          onDied: (reason) => void this.#sandboxDied(reason),
+        });
+      } catch (err) {
+        this.#sandboxId = undefined;
+        throw err;
+      }
+    } else if (identity.sandboxId !== this.#sandboxId || !this.#sandbox) {
+      throw new FailedPreconditionError(`sandbox ${identity.sandboxId} of container ${r.id} is not served by this shim`);
+    }
+    const sandbox = this.#sandbox!;
+    try {
+      const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs);
+      const timeoutMs = (config?.runtime.createContainerTimeout ?? 60) * 1000;
+      const init = await InitProcess.create(r.id, { ...spec, root: { ...spec.root, path: guestRoot } }, r, this.#host(log), timeoutMs);
+      this.#containers.set(r.id, new Container(r.id, r.bundle, init, identity.isSandbox));
+    } catch (err) {
+      await sandbox.unmountRootfs(r.id);
+      if (identity.isSandbox) await this.#stopSandbox();
+      throw err;
+    }
+    this.o.events.publish('/tasks/create', events.TaskCreate, {
+      containerId: r.id,
+      bundle: r.bundle,
+      rootfs: r.rootfs,
+      io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
+      checkpoint: '',
+      pid: sandbox.pid,
+    });
+    return sandbox.pid;
+  }
+
+  async start(id: string, execId: string): Promise<number> {
+    const c = this.container(id);
+    const proc = c.process(execId);
+    await proc.start(() => {
+      if (execId) this.o.events.publish('/tasks/exec-started', events.TaskExecStarted, { containerId: id, execId, pid: proc.pid });
+      else this.o.events.publish('/tasks/start', events.TaskStart, { containerId: id, pid: proc.pid });
+    });
+    return proc.pid;
+  }
+
+  async exec(id: string, execId: string, spec: OciProcess, stdio: StdioPaths): Promise<void> {
+    const c = this.container(id);
+    if (c.init.status !== 'running') throw new FailedPreconditionError(`cannot exec in container ${id}: it is ${c.init.status}`);
+    const log = this.o.log.child({ sandbox: this.#sandboxId, container: id, exec: execId });
+    c.addExec(new ExecProcess(id, execId, spec, stdio, this.#host(log)));
+    this.o.events.publish('/tasks/exec-added', events.TaskExecAdded, { containerId: id, execId });
+  }
+
+  async delete(id: string, execId: string): Promise<{ pid: number; exit: ExitInfo }> {
+    const c = this.container(id);
+    const proc = c.process(execId);
+    const exit = await proc.delete();
+    const pid = proc.pid;
+    if (execId) {
+      c.removeExec(execId);
+      return { pid, exit };
+    }
+    await this.#sandbox?.unmountRootfs(id);
+    this.#containers.delete(id);
+    if (c.isSandbox) await this.#stopSandbox();
+    this.o.events.publish('/tasks/delete', events.TaskDelete, {
+      containerId: id,
+      pid,
+      exitStatus: exit.status,
+      exitedAt: toTimestamp(exit.at),
+      id,
+    });
+    return { pid, exit };
+  }
+
+  state(id: string, execId: string): ProcessState {
+    const c = this.container(id);
+    const p = c.process(execId);
+    const status = { created: types.Status.CREATED, running: types.Status.RUNNING, paused: types.Status.PAUSED, stopped: types.Status.STOPPED, deleted: types.Status.UNKNOWN }[p.status];
+    return { pid: p.pid, status, exit: p.exit, stdio: p.stdio, bundle: c.bundle };
+  }
+
+  async kill(id: string, execId: string, signal: number, all: boolean): Promise<void> {
+    // Kata: a kill of the init process signals every process of the container.
+    await this.container(id).process(execId).kill(signal, all || !execId);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.container(id).init.pause();
+    this.o.events.publish('/tasks/paused', events.TaskPaused, { containerId: id });
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.container(id).init.resume();
+    this.o.events.publish('/tasks/resumed', events.TaskResumed, { containerId: id });
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const c = this.container(id);
+    if (c.init.status === 'stopped') return [];
+    return this.#requireSandbox().agent.listProcesses(id);
+  }
+
+  async stats(id: string): Promise<google.Any> {
+    this.container(id);
+    return statsToMetrics(await this.#requireSandbox().agent.statsContainer(id));
+  }
+
+  async update(id: string, resources: OciLinuxResources): Promise<void> {
+    const c = this.container(id);
+    if (c.init.status === 'stopped') throw new FailedPreconditionError(`cannot update container ${id}: it is stopped`);
+    await this.#requireSandbox().agent.updateContainer(id, resources);
+  }
+
+  /** Stops the sandbox (if any is left) and drains the event queue; the caller then exits. */
+  async shutdown(): Promise<void> {
+    await this.#stopSandbox();
+    await this.o.events.flush();
+  }
+
+  #requireSandbox(): Sandbox {
+    if (!this.#sandbox) throw new FailedPreconditionError('the sandbox is not running');
+    return this.#sandbox;
+  }
+
+  async #stopSandbox(): Promise<void> {
+    const sandbox = this.#sandbox;
+    this.#sandbox = undefined;
+    this.#sandboxId = undefined;
+    await sandbox?.stop();
+  }
+
+  /** The VM or the proxy went away: every process has exited (255), and the sandbox is torn down. */
+  async #sandboxDied(reason: string): Promise<void> {
+    this.o.log.error({ reason }, 'sandbox died: reporting every process as exited');
+    const sandbox = this.#sandbox;
+    await Promise.all([...this.#containers.values()].flatMap((c) => c.processes).map((p) => p.markExited(SANDBOX_DIED_STATUS)));
+    await sandbox?.stop();
+  }
+
+  #host(log: Logger): ProcessHost {
+    return {
+      agent: this.#requireSandbox().agent,
+      log,
+      namespace: this.o.namespace,
+      pid: () => this.#sandbox?.pid ?? 0,
+      onExit: (p) => void this.#publishExit(p),
+    };
+  }
+
+  /** TaskExit of an init process goes out after its execs' exits (bounded), as containerd expects. */
+  async #publishExit(p: TaskProcess): Promise<void> {
+    const exit = p.exit!;
+    if (!p.execId) {
+      const c = this.#containers.get(p.containerId);
+      const execExits = (c?.execs ?? []).filter((e) => e.status !== 'stopped').map((e) => e.wait());
+      if (execExits.length) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(execExits), new Promise((r) => (timer = setTimeout(r, EXEC_EXIT_GRACE_MS)))]);
+        clearTimeout(timer);
+      }
+    }
+    this.o.events.publish('/tasks/exit', events.TaskExit, {
+      containerId: p.containerId,
+      id: p.execId || p.containerId,
+      pid: p.pid,
+      exitStatus: exit.status,
+      exitedAt: toTimestamp(exit.at),
+    });
+  }
+}

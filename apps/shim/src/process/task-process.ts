@@ -1,0 +1,169 @@
+import type { Logger } from '@kata-ts/logging';
+import type { AgentClient } from '../agent/agent-client';
+import { IoCopier } from '../stdio/io-copier';
+import { ProcessIo, type StdioPaths } from '../stdio/process-io';
+import { AsyncLock } from './async-lock';
+import { STATES, type ProcessOperation, type ProcessState, type ProcessStatus } from './process-states';
+
+/** Exit status reported when the sandbox (VM, proxy or agent) dies under a process. */
+export const SANDBOX_DIED_STATUS = 255;
+/** How long to wait for output to drain after an exit before reporting it anyway. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface ProcessHost {
+  agent: AgentClient;
+  log: Logger;
+  namespace: string;
+  /** The pid containerd is told: the hypervisor's, as Kata does (guest pids mean nothing on the host). */
+  pid(): number;
+  /** Called once per process, after its output reached EOF; publishes TaskExit. */
+  onExit(process: TaskProcess): void;
+}
+
+export interface ExitInfo {
+  status: number;
+  at: Date;
+}
+
+/**
+ * One process of a task (the init process or an exec): its state machine, stdio and exit.
+ * Public methods take the process lock, ask the state whether the operation is legal, do the
+ * work, then move to the next state.
+ */
+export abstract class TaskProcess {
+  readonly #lock = new AsyncLock();
+  #state: ProcessState = STATES.created;
+  #io: ProcessIo | undefined;
+  #copier: IoCopier | undefined;
+  #exit: ExitInfo | undefined;
+  readonly #exited: Promise<ExitInfo>;
+  #resolveExited!: (exit: ExitInfo) => void;
+
+  protected constructor(
+    readonly containerId: string,
+    /** containerd's exec id; '' for the init process. */
+    readonly execId: string,
+    /** The id the agent knows the process by. */
+    readonly agentExecId: string,
+    readonly stdio: StdioPaths,
+    protected readonly host: ProcessHost,
+  ) {
+    this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
+  }
+
+  get status(): ProcessStatus {
+    return this.#state.status;
+  }
+
+  get pid(): number {
+    return this.host.pid();
+  }
+
+  get exit(): ExitInfo | undefined {
+    return this.#exit;
+  }
+
+  protected get what(): string {
+    return this.execId ? `exec ${this.execId} of ${this.containerId}` : `task ${this.containerId}`;
+  }
+
+  /** Resolves when the process has exited and its output is drained. */
+  wait(): Promise<ExitInfo> {
+    return this.#exited;
+  }
+
+  /**
+   * Starts the process. `onStarted` runs before the exit watch begins, so TaskStart is always
+   * queued before this process's TaskExit, however fast it exits.
+   */
+  start(onStarted: () => void): Promise<void> {
+    return this.#locked('start', async () => {
+      await this.doStart();
+      onStarted();
+      void this.#watch();
+    });
+  }
+
+  kill(signal: number, all: boolean): Promise<void> {
+    return this.#locked('kill', async () => {
+      if (this.status === 'stopped') return;
+      await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
+    });
+  }
+
+  resize(width: number, height: number): Promise<void> {
+    return this.#locked('resize', async () => {
+      if (this.stdio.terminal && this.status !== 'stopped') {
+        await this.host.agent.ttyWinResize(this.containerId, this.agentExecId, height, width);
+      }
+    });
+  }
+
+  closeIO(): Promise<void> {
+    return this.#locked('closeIO', async () => {
+      await this.#copier?.closeStdin();
+    });
+  }
+
+  delete(): Promise<ExitInfo> {
+    return this.#locked('delete', async () => {
+      await this.doDelete();
+      await this.#io?.close();
+      return this.#exit ?? { status: 0, at: new Date(0) };
+    });
+  }
+
+  /** Container-level transitions (pause/resume) that the init process's state must allow. */
+  protected transitionTo(op: ProcessOperation, work: () => Promise<void>): Promise<void> {
+    return this.#locked(op, work);
+  }
+
+  /** Opens containerd's stdio and starts copying; call once the agent knows the process. */
+  protected async attachIo(): Promise<void> {
+    this.#io = await ProcessIo.open(this.stdio, { containerId: this.containerId, namespace: this.host.namespace });
+    this.#copier = new IoCopier(this.host.agent, this.containerId, this.agentExecId, this.#io, this.host.log);
+  }
+
+  protected abstract doStart(): Promise<void>;
+  protected abstract doDelete(): Promise<void>;
+
+  async #watch(): Promise<void> {
+    let status: number;
+    try {
+      status = await this.host.agent.waitProcess(this.containerId, this.agentExecId);
+    } catch (err) {
+      this.host.log.warn({ err: (err as Error).message, exec: this.execId }, 'wait failed: the sandbox is gone');
+      status = SANDBOX_DIED_STATUS;
+    }
+    await this.markExited(status);
+  }
+
+  /** Records the exit once, after the output drained; also used when the sandbox dies. */
+  async markExited(status: number): Promise<void> {
+    if (this.#exit || this.status === 'deleted') return;
+    const at = new Date();
+    if (this.#copier) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#copier.outputDone, new Promise((r) => (timer = setTimeout(r, DRAIN_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      this.#copier.stop();
+    }
+    await this.#io?.close();
+    if (this.#exit) return;
+    this.#exit = { status, at };
+    this.#state = STATES.stopped;
+    this.host.log.info({ exec: this.execId, status }, 'process exited');
+    this.#resolveExited(this.#exit);
+    this.host.onExit(this);
+  }
+
+  #locked<T>(op: ProcessOperation, work: () => Promise<T>): Promise<T> {
+    return this.#lock.run(async () => {
+      const next = this.#state.transition(op, this.what);
+      const result = await work();
+      // An exit may have landed while the work ran; it wins over e.g. 'running'.
+      if (!this.#exit || next === 'deleted') this.#state = STATES[next];
+      return result;
+    });
+  }
+}

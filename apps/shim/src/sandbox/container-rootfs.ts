@@ -1,0 +1,45 @@
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { types } from '@kata-ts/protocols';
+import { InvalidArgumentError } from '../errors';
+import { mount, unmountAll } from './mount-table';
+
+/** Where the agent finds a container's root: the 9p share is mounted here in the guest. */
+export const GUEST_SHARED_DIR = '/run/kata-containers/shared/containers';
+
+/**
+ * A container's rootfs: containerd's mounts (overlay from the snapshotter, or a bind) on
+ * `<bundle>/rootfs`, then bound into the sandbox's shared dir as `<shared>/<id>/rootfs`, which
+ * QEMU exports with virtio-9p. Returns the guest path of the root.
+ */
+export async function mountContainerRootfs(bundle: string, shared: string, containerId: string, mounts: types.Mount[]): Promise<string> {
+  const bundleRootfs = join(bundle, 'rootfs');
+  const sharedRootfs = join(shared, containerId, 'rootfs');
+  mkdirSync(bundleRootfs, { recursive: true });
+  mkdirSync(sharedRootfs, { recursive: true });
+  try {
+    for (const m of mounts) {
+      if (!m.type) throw new InvalidArgumentError(`rootfs mount of ${m.source}: no type`);
+      await mount(m.type, m.source, bundleRootfs, m.options);
+    }
+    await mount('bind', bundleRootfs, sharedRootfs, ['rbind']);
+  } catch (err) {
+    await unmountContainerRootfs(bundle, shared, containerId);
+    throw err;
+  }
+  return `${GUEST_SHARED_DIR}/${containerId}/rootfs`;
+}
+
+/** Undoes mountContainerRootfs; safe to call more than once and after a partial mount. */
+export async function unmountContainerRootfs(bundle: string, shared: string, containerId: string): Promise<void> {
+  await unmountAll(join(shared, containerId));
+  // rmdir, never rm -r: if an unmount failed, a recursive delete would wipe the image's snapshot.
+  for (const dir of [join(shared, containerId, 'rootfs'), join(shared, containerId)]) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // absent, or still a mount point (left for `delete` / the leak check to report)
+    }
+  }
+  if (bundle) await unmountAll(join(bundle, 'rootfs'));
+}

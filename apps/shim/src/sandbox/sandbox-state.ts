@@ -1,0 +1,23 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** What `delete` (run after the shim died) needs to find and clean up a sandbox. */
+export interface SandboxState {
+  sandboxId: string;
+  shimPid: number;
+  vmPid: number;
+  proxyPid: number;
+  /** Containers with rootfs mounts: id → bundle. */
+  containers: Record<string, string>;
+}
+
+export function writeSandboxState(path: string, state: SandboxState): void {
+  writeFileSync(path, JSON.stringify(state));
+}
+
+export function readSandboxState(path: string): SandboxState | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SandboxState;
+  } catch {
+    return undefined;
+  }
+}

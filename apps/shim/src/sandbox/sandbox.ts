@@ -1,0 +1,207 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import type { KataConfig } from '@kata-ts/config';
+import type { Logger } from '@kata-ts/logging';
+import type { types } from '@kata-ts/protocols';
+import { createDialer } from '@kata-ts/vsock';
+import type { AgentClient } from '../agent/agent-client';
+import { TtrpcAgentClient } from '../agent/ttrpc-agent-client';
+import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
+import type { SandboxPaths } from '../run-paths';
+import type { OciSpec } from '../translate/oci-spec';
+import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
+import { unmountAll } from './mount-table';
+import { ProxyProcess } from './proxy-process';
+import { writeSandboxState } from './sandbox-state';
+import { sandboxSize } from './sandbox-size';
+import type { Vm, VmLauncher } from './vm';
+
+export const AGENT_VSOCK_PORT = 1024;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface SandboxOptions {
+  id: string;
+  config: KataConfig;
+  paths: SandboxPaths;
+  /** The sandbox container's spec: sizes (limits) and hostname. */
+  spec: OciSpec;
+  launchVm: VmLauncher;
+  log: Logger;
+  /** Called once if the VM or the proxy goes away while the sandbox is up. */
+  onDied(reason: string): void;
+}
+
+/**
+ * One pod's VM: QEMU, kata-proxy on its agent channel, and the agent client. Owns the shared
+ * directory (exported with virtio-9p) and every mount in it. Create boots and waits for the
+ * agent (bounded by agent.dial_timeout); stop tears everything down, whatever state it is in.
+ */
+export class Sandbox {
+  readonly #containers = new Map<string, string>();
+  #stopping: Promise<void> | undefined;
+  #onDied: ((reason: string) => void) | undefined;
+
+  private constructor(
+    readonly id: string,
+    readonly paths: SandboxPaths,
+    readonly agent: AgentClient,
+    readonly vm: Vm,
+    readonly proxy: ProxyProcess,
+    readonly log: Logger,
+  ) {}
+
+  get pid(): number {
+    return this.vm.pid;
+  }
+
+  static async create(o: SandboxOptions): Promise<Sandbox> {
+    const { paths, config, log } = o;
+    rmSync(paths.dir, { recursive: true, force: true });
+    mkdirSync(paths.shared, { recursive: true });
+    const size = sandboxSize(config.hypervisor, o.spec);
+    const dialTimeoutMs = config.agent.dialTimeout * 1000;
+    let vm: Vm | undefined;
+    let proxy: ProxyProcess | undefined;
+    let agent: AgentClient | undefined;
+    const deadline = Date.now() + dialTimeoutMs;
+    try {
+      vm = await o.launchVm({
+        sandboxId: o.id,
+        hypervisor: config.hypervisor,
+        ...size,
+        kernelParams: config.hypervisor.kernelParams,
+        sharedDir: paths.shared,
+        channelSocket: paths.channel,
+        qmpSocket: paths.qmp,
+        logFile: paths.qemuLog,
+        debug: config.hypervisor.enableDebug || config.runtime.enableDebug,
+        log,
+      });
+      log.info({ vmPid: vm.pid, accelerator: vm.accelerator, ...size }, 'VM started');
+      const vmGone = vm.exited.then(() => {
+        throw new SandboxUnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
+      });
+      vmGone.catch(() => undefined); // only raced during boot; the VM exiting later is normal
+      proxy = await Promise.race([
+        ProxyProcess.start({
+          path: config.proxy.path,
+          sandboxId: o.id,
+          channelSocket: paths.channel,
+          listenSocket: paths.proxy,
+          logFile: paths.proxyLog,
+          timeoutMs: Math.max(1, deadline - Date.now()),
+        }),
+        vmGone,
+      ]);
+      agent = await Promise.race([connectAgent(paths.proxy, deadline, log), vmGone]);
+      await agent.createSandbox({
+        sandboxId: o.id,
+        hostname: o.spec.hostname ?? '',
+        dns: [],
+        sandboxPidns: false,
+        kernelModules: config.agent.kernelModules,
+        storages: [
+          {
+            driver: '9p',
+            source: 'kataShared',
+            fstype: '9p',
+            options: ['trans=virtio', 'version=9p2000.L', 'cache=mmap', 'msize=262144'],
+            mountPoint: GUEST_SHARED_DIR,
+          },
+        ],
+      });
+    } catch (err) {
+      agent?.close();
+      await proxy?.stop();
+      await vm?.stop(STOP_TIMEOUT_MS);
+      await unmountAll(paths.shared);
+      rmSync(paths.dir, { recursive: true, force: true });
+      throw err;
+    }
+    const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, log);
+    sandbox.#saveState();
+    void vm.exited.then(() => sandbox.#died('the VM (QEMU) exited'));
+    void proxy.exited.then(() => sandbox.#died('kata-proxy exited'));
+    sandbox.#onDied = o.onDied;
+    return sandbox;
+  }
+
+  #died(reason: string): void {
+    if (this.#stopping) return;
+    this.log.error({ reason }, 'sandbox died');
+    const onDied = this.#onDied;
+    this.#onDied = undefined;
+    onDied?.(reason);
+  }
+
+  /** Mounts a container's rootfs into the share; returns its guest path. */
+  async mountRootfs(containerId: string, bundle: string, mounts: types.Mount[]): Promise<string> {
+    const guestPath = await mountContainerRootfs(bundle, this.paths.shared, containerId, mounts);
+    this.#containers.set(containerId, bundle);
+    this.#saveState();
+    return guestPath;
+  }
+
+  async unmountRootfs(containerId: string): Promise<void> {
+    const bundle = this.#containers.get(containerId);
+    if (bundle === undefined) return;
+    await unmountContainerRootfs(bundle, this.paths.shared, containerId);
+    this.#containers.delete(containerId);
+    this.#saveState();
+  }
+
+  /** Tears the sandbox down: agent, VM (quit, then kill), proxy, mounts, state. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.agent.destroySandbox(2_000).catch(() => undefined);
+    this.agent.close();
+    await this.vm.stop(STOP_TIMEOUT_MS);
+    await this.proxy.stop();
+    for (const id of [...this.#containers.keys()]) await this.unmountRootfs(id);
+    await unmountAll(this.paths.shared);
+    rmSync(this.paths.dir, { recursive: true, force: true });
+    this.log.info('sandbox stopped');
+  }
+
+  #saveState(): void {
+    if (!existsSync(this.paths.dir)) return;
+    writeSandboxState(this.paths.state, {
+      sandboxId: this.id,
+      shimPid: process.pid,
+      vmPid: this.vm.pid,
+      proxyPid: this.proxy.pid,
+      containers: Object.fromEntries(this.#containers),
+    });
+  }
+}
+
+async function connectAgent(proxySocket: string, deadline: number, log: Logger): Promise<AgentClient> {
+  const uri = `hvsock://${proxySocket}:${AGENT_VSOCK_PORT}`;
+  const timeoutMs = Math.max(1, deadline - Date.now());
+  let stream;
+  try {
+    stream = await createDialer(uri, { timeoutMs }).dial({ timeoutMs });
+  } catch (err) {
+    throw new SandboxTimeoutError(`the agent did not answer on ${uri} within agent.kata.dial_timeout: ${(err as Error).message}`, err);
+  }
+  const agent = new TtrpcAgentClient(stream, log);
+  try {
+    await agent.check(Math.max(1_000, deadline - Date.now()));
+  } catch (err) {
+    agent.close();
+    throw new SandboxTimeoutError(`the agent did not pass its health check: ${(err as Error).message}`, err);
+  }
+  log.info({ uri }, 'agent ready');
+  return agent;
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join(' | ') || '(QEMU log empty)';
+  } catch {
+    return '(no QEMU log)';
+  }
+}

@@ -1,0 +1,32 @@
+import type { Logger } from '@kata-ts/logging';
+import type { QemuConfig } from '@kata-ts/config';
+
+export interface VmSpec {
+  sandboxId: string;
+  hypervisor: QemuConfig;
+  vcpus: number;
+  memoryMiB: number;
+  kernelParams: string;
+  /** Host directory exported with virtio-9p, mount_tag kataShared. */
+  sharedDir: string;
+  /** Unix socket QEMU serves for the agent's virtio-serial port (agent.channel.0). */
+  channelSocket: string;
+  qmpSocket: string;
+  /** QEMU's own stderr and the guest console. */
+  logFile: string;
+  debug: boolean;
+  log: Logger;
+}
+
+/** A running VM, as the sandbox needs it; a small hypervisor interface other VMMs could implement. */
+export interface Vm {
+  readonly pid: number;
+  /** How the accelerator was chosen (KVM or TCG), for the logs. */
+  readonly accelerator: string;
+  /** Resolves when the VM process has exited, for any reason. */
+  readonly exited: Promise<void>;
+  /** Asks the VM to quit; kills it after `timeoutMs`. Idempotent. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export type VmLauncher = (spec: VmSpec) => Promise<Vm>;
