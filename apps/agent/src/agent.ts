@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '@kata-ts/logging';
+import { agent, health } from '@kata-ts/protocols';
 import { Server } from '@kata-ts/ttrpc';
+import type { Listener } from '@kata-ts/vsock';
 import { agentService } from './rpc/agent-service';
 import { healthService } from './rpc/health-service';
 import type { AgentConfig } from './sandbox/agent-config';
 import { Sandbox } from './sandbox/sandbox';
 import { listenOn } from './transport/listen';
-import { agent, health } from '@kata-ts/protocols';
 
 export interface RunningAgent {
   sandbox: Sandbox;
@@ -21,12 +22,14 @@ export async function startAgent(config: AgentConfig, uris: string[], log: Logge
   const server = new Server({ logger: log.child({ subsystem: 'ttrpc' }) });
   server.register(agent.AgentServiceDefinition, agentService(sandbox, log.child({ subsystem: 'rpc' })));
   server.register(health.HealthDefinition, healthService());
-  for (const uri of uris) await listenOn(server, uri, log);
+  const listeners: Listener[] = [];
+  for (const uri of uris) listeners.push(await listenOn(server, uri, log));
   let stopping: Promise<void> | undefined;
   return {
     sandbox,
     stop: () =>
       (stopping ??= (async () => {
+        await Promise.all(listeners.map((l) => l.close()));
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 2000).unref())]);
         await sandbox.destroy();
       })()),

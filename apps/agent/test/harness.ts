@@ -84,7 +84,7 @@ export interface TestAgent {
  * host whose cgroup2 mount has controllers (crun refuses those), it runs in a private mount
  * namespace without /sys/fs/cgroup/unified; crun then uses the v1 controllers.
  */
-export async function startTestAgent(): Promise<TestAgent> {
+export async function startTestAgent(options: { listen?: string[] } = {}): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-it-'));
   const shared = join(dir, 'shared');
   const root = join(dir, 'state');
@@ -92,7 +92,7 @@ export async function startTestAgent(): Promise<TestAgent> {
   const base = join(dir, 'busybox');
   buildRootfs(base);
   mkdirSync(shared);
-  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), '--listen', `unix://${socket}`, '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
+  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), '--listen', `unix://${socket}`, ...(options.listen ?? []), '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
   const script = 'if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then umount /sys/fs/cgroup/unified; fi; exec "$@"';
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...agentCmd], {
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,19 +1,16 @@
-import { existsSync, rmSync } from 'node:fs';
 import type { Logger } from '@kata-ts/logging';
 import type { Server } from '@kata-ts/ttrpc';
-import { parseAgentUri } from '@kata-ts/vsock';
-import { InvalidArgumentError } from '../errors';
+import { listen, type Listener } from '@kata-ts/vsock';
 
-/** Serves the ttrpc server on one agent URI (unix://, vsock://, serial://). */
-export async function listenOn(server: Server, uri: string, log: Logger): Promise<void> {
-  const parsed = parseAgentUri(uri);
-  switch (parsed.scheme) {
-    case 'unix':
-      if (existsSync(parsed.path)) rmSync(parsed.path);
-      await server.listen(parsed.path);
-      break;
-    default:
-      throw new InvalidArgumentError(`--listen ${uri}: ${parsed.scheme}:// is not supported by this build`);
-  }
+/**
+ * Serves the ttrpc server on one agent URI: `unix:///path`, `vsock://-1:1024`, or
+ * `serial://agent.channel.0:1024` (virtio-serial + mux, one ttrpc connection per stream).
+ */
+export async function listenOn(server: Server, uri: string, log: Logger): Promise<Listener> {
+  const listener = await listen(uri, (stream) => void server.serve(stream), {
+    onError: (err) => log.warn({ err, uri }, 'listener error'),
+    logger: log.child({ subsystem: 'channel' }),
+  });
   log.info({ uri }, 'listening');
+  return listener;
 }
