@@ -96,7 +96,7 @@ function bootUnderKvm(qemuPath: string, kernel: string, timeoutMs: number): Prom
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2048)));
     child.on('error', (err) => finish({ usable: false, reason: `${qemuPath}: ${err.message}` }));
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       const detail = stderr.trim().split('\n').slice(-2).join(' ') || `exit ${signal ?? code}`;
       finish({ usable: false, reason: `the guest under KVM died before finishing its boot (${detail})` });
     });

@@ -25,8 +25,20 @@ describe('QmpClient against a real QEMU', () => {
     return socket;
   }
 
+  /** The socket file appears at bind(), a moment before QEMU listens: retry refusals. */
+  async function connectWhenListening(socket: string): Promise<QmpClient> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await QmpClient.connect(socket);
+      } catch (err) {
+        if (attempt > 200) throw err;
+        await sleep(10);
+      }
+    }
+  }
+
   it('negotiates, runs commands, reports errors and events, and sees QEMU quit', async () => {
-    client = await QmpClient.connect(await startQemu());
+    client = await connectWhenListening(await startQemu());
     const status = await client.execute<{ status: string; running: boolean }>('query-status');
     expect(status.status).toBeTypeOf('string');
     const version = await client.execute<{ qemu: { major: number } }>('query-version');
@@ -45,7 +57,7 @@ describe('QmpClient against a real QEMU', () => {
   });
 
   it('fails pending commands when the connection drops', async () => {
-    client = await QmpClient.connect(await startQemu());
+    client = await connectWhenListening(await startQemu());
     const pending = client.execute('query-status');
     qemu!.kill('SIGKILL');
     // Either the reply won the race or the drop failed it; never a hang.
