@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { loadConfigFile } from '@kata-ts/config';
+import { probeKvm } from '@kata-ts/hypervisor';
 import { createDialer } from '@kata-ts/vsock';
-import { untriedKvmProbe } from './check/untried-kvm-probe';
 import { DEFAULT_HOST, runCli } from './cli';
 import { runExec } from './exec/run-exec';
 import { shimStateLocator } from './exec/shim-state-locator';
@@ -15,7 +15,7 @@ const code = await runCli(process.argv.slice(2), {
   err: write(process.stderr),
   env: process.env,
   runtimePath,
-  host: { ...DEFAULT_HOST, probeKvm: untriedKvmProbe },
+  host: { ...DEFAULT_HOST, probeKvm: (target) => probeKvm({ ...target, kvmDevice: DEFAULT_HOST.kvmDevice }) },
   exec: (sandboxId, { configFile, runDir }) =>
     runExec(sandboxId, {
       locate: shimStateLocator(runDir),

@@ -1,9 +1,6 @@
-/** Whether a guest really runs under KVM on this host (a present /dev/kvm may not work: nested PVM). */
-export interface KvmVerdict {
-  usable: boolean;
-  /** Why: what was tried and what happened. */
-  reason: string;
-}
+import type { KvmVerdict } from '@kata-ts/hypervisor';
+
+export type { KvmVerdict };
 
 export interface KvmProbeTarget {
   qemuPath: string;
@@ -11,5 +8,5 @@ export interface KvmProbeTarget {
   initrd: string;
 }
 
-/** The hypervisor library's run-time probe (it boots a guest and caches the verdict per host boot). */
+/** Whether a guest really runs under KVM here (@kata-ts/hypervisor's probeKvm boots one; cached per host boot). */
 export type KvmProbe = (target: KvmProbeTarget) => Promise<KvmVerdict>;
