@@ -1,5 +1,5 @@
-// Builds dist/: kata-agent.mjs (esbuild bundle), kata-agent-monitor (native helper), and the
-// native addons the bundle loads (libs/vsock's vsock.node) beside it.
+// Builds dist/: kata-agent.mjs (esbuild bundle), kata-agent-monitor and kata-agent-sys (native
+// helpers), and the native addon the bundle loads (libs/vsock's vsock.node) beside it.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,9 +23,9 @@ await build({
 
 // Static, so it runs in any guest image whatever its libc.
 const cc = process.env.CC ?? 'gcc';
-execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, 'kata-agent-monitor'), join(app, 'native/kata-agent-monitor.c')], {
-  stdio: 'inherit',
-});
+for (const helper of ['kata-agent-monitor', 'kata-agent-sys']) {
+  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(app, `native/${helper}.c`)], { stdio: 'inherit' });
+}
 
 const addon = join(app, '../../libs/vsock/build/Release/vsock.node');
 if (existsSync(addon)) copyFileSync(addon, join(dist, 'vsock.node'));

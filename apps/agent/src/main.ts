@@ -17,6 +17,7 @@ const program = new Command('kata-agent')
   .option('--shared-dir <dir>', 'where container rootfs live (<dir>/<id>/rootfs)', GUEST_SHARED_DIR)
   .option('--crun <path>', 'crun binary', existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun')
   .option('--monitor <path>', 'kata-agent-monitor binary', join(here, 'kata-agent-monitor'))
+  .option('--sys-helper <path>', 'kata-agent-sys binary', join(here, 'kata-agent-sys'))
   .option('--log <path>', 'log file (default: stderr)')
   .option('--log-level <level>', 'pino level', process.env.KATA_TS_LOG_LEVEL ?? 'info');
 
@@ -27,6 +28,7 @@ const opts = program.parse().opts<{
   sharedDir: string;
   crun: string;
   monitor: string;
+  sysHelper: string;
   log?: string;
   logLevel: string;
 }>();
@@ -39,7 +41,7 @@ if (uris.length === 0) {
 }
 
 const running = await startAgent(
-  { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
+  { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
   uris,
   log,
 );

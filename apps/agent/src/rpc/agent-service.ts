@@ -81,7 +81,7 @@ export function agentService(sandbox: Sandbox, log: Logger): Service {
     },
     listProcesses: async (r: agent.ListProcessesRequest) => {
       const pids = await sandbox.container(r.containerId).pids();
-      return { processList: await listProcesses(pids, r.format, r.args) };
+      return { processList: listProcesses(pids, r.format) };
     },
     writeStdin: async (r: agent.WriteStreamRequest) => ({ len: await sandbox.container(r.containerId).process(r.execId).writeStdin(r.data) }),
     readStdout: async (r: agent.ReadStreamRequest, ctx: CallContext) => {

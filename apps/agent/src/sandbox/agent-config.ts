@@ -6,6 +6,8 @@ export interface AgentConfig {
   crun: string;
   /** kata-agent-monitor binary. */
   monitor: string;
+  /** kata-agent-sys binary (mount, umount, settime, ifup). */
+  sysHelper: string;
   /** Where container rootfs live: `<sharedDir>/<container-id>/rootfs`. */
   sharedDir: string;
   /** Running inside the VM: may set the clock, bring up loopback, load modules. */

@@ -7,7 +7,8 @@ import { planSpec } from '../container/spec-plan';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { OciSpec } from '../oci/spec';
 import { Crun } from '../runtime/crun';
-import { isMountPoint, mountStorage, run, unmount, validateStorage, type StorageRequest } from '../storage/mounter';
+import { isMountPoint, mountStorage, validateStorage, type StorageRequest } from '../storage/mounter';
+import { SysHelper } from '../storage/sys-helper';
 import type { AgentConfig } from './agent-config';
 import { OomWatcher } from './oom-watcher';
 
@@ -50,12 +51,14 @@ export class Sandbox {
   readonly crun: Crun;
   readonly cgroups = new CgroupStats();
   readonly oom: OomWatcher;
+  readonly sys: SysHelper;
 
   constructor(
     readonly config: AgentConfig,
     readonly log: Logger,
   ) {
     this.crun = new Crun({ binary: config.crun, root: join(config.stateRoot, 'crun') });
+    this.sys = new SysHelper(config.sysHelper);
     this.oom = new OomWatcher(this.cgroups, () => this.#containers.values());
     mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
   }
@@ -86,7 +89,7 @@ export class Sandbox {
     }
     for (const s of req.storages) await this.#addStorage(s);
     if (this.config.guest) {
-      await run('ip', ['link', 'set', 'lo', 'up']).catch((error: unknown) => this.log.warn({ error }, 'loopback up'));
+      await this.sys.interfaceUp('lo').catch((err: unknown) => this.log.warn({ err }, 'loopback up'));
     }
     this.#files = files;
     this.#created = true;
@@ -190,7 +193,7 @@ export class Sandbox {
     if (!Number.isFinite(seconds) || seconds <= 0 || microseconds < 0 || microseconds >= 1e6) {
       throw new InvalidArgumentError(`sec/usec: ${seconds}.${microseconds} is not a valid time`);
     }
-    await run('date', ['-u', '-s', `@${Math.floor(seconds)}`]);
+    await this.sys.setTime(seconds, microseconds);
   }
 
   #liveOwnerPid(owner: Container | undefined, what: string): number | undefined {
@@ -215,7 +218,7 @@ export class Sandbox {
       // Mounted by the guest init (e.g. kataShared): use it, never unmount it.
       this.#storages.set(s.mountPoint, Number.POSITIVE_INFINITY);
     } else {
-      await mountStorage(s);
+      await mountStorage(this.sys, s);
       this.#storages.set(s.mountPoint, 1);
     }
     return s.mountPoint;
@@ -230,7 +233,7 @@ export class Sandbox {
     }
     if (users > 1 && !all) return void this.#storages.set(mountPoint, users - 1);
     this.#storages.delete(mountPoint);
-    await unmount(mountPoint);
+    await this.sys.unmount(mountPoint);
   }
 }
 

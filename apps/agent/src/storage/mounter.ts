@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { CommandError, InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '../errors';
+import type { SysHelper } from './sys-helper';
 
 /** A filesystem the shim asks the agent to mount (Kata's Storage message). */
 export interface StorageRequest {
@@ -30,31 +30,12 @@ export function validateStorage(s: StorageRequest, field: string): void {
   if (!s.source) throw new InvalidArgumentError(`${field}.source: missing`);
 }
 
-/** Node has no mount(2): the agent runs mount(8) (util-linux on hosts, busybox in the guest). */
-export async function mountStorage(s: StorageRequest): Promise<void> {
+/** Mounts a storage (9p share, tmpfs, bind, block fs) at its mount point, creating it. */
+export async function mountStorage(sys: SysHelper, s: StorageRequest): Promise<void> {
   mkdirSync(s.mountPoint, { recursive: true });
   const bind = s.driver === 'bind' || s.fstype === 'bind';
-  const options = bind ? ['bind', ...s.options.filter((o) => o !== 'bind')] : s.options;
-  const args = [...(bind ? [] : ['-t', s.fstype]), ...(options.length ? ['-o', options.join(',')] : []), s.source, s.mountPoint];
-  await run('mount', args);
-}
-
-export async function unmount(path: string): Promise<void> {
-  try {
-    await run('umount', [path]);
-  } catch {
-    // Busy (a process still has a file open): detach now, the kernel frees it later.
-    await run('umount', ['-l', path]);
-  }
-}
-
-export function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, (error, stdout, stderr) => {
-      if (error) reject(new CommandError(`${command} ${args.join(' ')}`, typeof error.code === 'number' ? error.code : null, stderr || error.message));
-      else resolve(stdout);
-    });
-  });
+  const options = bind && !s.options.some((o) => o === 'bind' || o === 'rbind') ? ['rbind', ...s.options] : s.options;
+  await sys.mount(bind ? 'none' : s.fstype, s.source, s.mountPoint, options);
 }
 
 function unescapeMountPath(path: string): string {

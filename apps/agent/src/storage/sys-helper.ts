@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { CommandError } from '../errors';
+
+/**
+ * kata-agent-sys (native/): mount(2), umount2(2), settimeofday(2) and SIOCSIFFLAGS, which Node
+ * lacks and the guest has no mount(8)/ip(8)/date(1) for.
+ */
+export class SysHelper {
+  constructor(readonly binary: string) {}
+
+  mount(fstype: string, source: string, target: string, options: string[]): Promise<void> {
+    return this.#run(['mount', fstype || 'none', source, target, options.join(',')]);
+  }
+
+  /** Lazy (detached) when busy: the kernel frees it once the last user goes. */
+  unmount(target: string): Promise<void> {
+    return this.#run(['umount', target]);
+  }
+
+  setTime(seconds: number, microseconds: number): Promise<void> {
+    return this.#run(['settime', String(Math.floor(seconds)), String(Math.floor(microseconds))]);
+  }
+
+  interfaceUp(name: string): Promise<void> {
+    return this.#run(['ifup', name]);
+  }
+
+  #run(args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile(this.binary, args, (error, _stdout, stderr) => {
+        if (!error) return resolve();
+        reject(new CommandError(`kata-agent-sys ${args[0]}`, typeof error.code === 'number' ? error.code : null, stderr || error.message));
+      });
+    });
+  }
+}
