@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants, mkdirSync, openSync } from 'node:fs';
+import { constants, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -33,8 +33,7 @@ function fifoWriter(path: string): Writable {
 
 function fileWriter(path: string): Writable {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
-  return new net.Socket({ fd, readable: false, writable: true });
+  return createWriteStream(path, { flags: 'a', mode: 0o644 });
 }
 
 /**

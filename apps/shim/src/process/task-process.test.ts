@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@kata-ts/logging';
+import { FakeAgent } from '../../test/fake-agent';
+import { ExecProcess } from './exec-process';
+import { InitProcess } from './init-process';
+import { SANDBOX_DIED_STATUS, type ProcessHost, type TaskProcess } from './task-process';
+
+let dir: string;
+let agent: FakeAgent;
+let events: string[];
+let host: ProcessHost;
+const log = createLogger({ name: 'test', level: 'silent' });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shim-proc-'));
+  agent = new FakeAgent();
+  events = [];
+  host = { agent, log, namespace: 'default', pid: () => 4242, onExit: (p: TaskProcess) => events.push(`exit ${p.execId || p.containerId} ${p.exit?.status}`) };
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const fileStdio = () => ({ stdin: '', stdout: `file://${join(dir, 'out.log')}`, stderr: `file://${join(dir, 'out.log')}`, terminal: false });
+
+describe('InitProcess state machine', () => {
+  it('created → running → stopped → deleted, TaskStart before TaskExit even for an instant exit', async () => {
+    const init = await InitProcess.create('c1', {}, fileStdio(), host, 1000);
+    expect(init.status).toBe('created');
+    agent.emit('c1', '', 'hello\n');
+    agent.exitProcess('c1', '', 3); // exits "before" start returns
+    await init.start(() => events.push('start'));
+    const exit = await init.wait();
+    expect(exit.status).toBe(3);
+    expect(events).toEqual(['start', 'exit c1 3']);
+    expect(init.status).toBe('stopped');
+    expect(readFileSync(join(dir, 'out.log'), 'utf8')).toBe('hello\n');
+    await init.kill(15, false); // a kill after exit is a no-op, as in Kata
+    const deleted = await init.delete();
+    expect(deleted.status).toBe(3);
+    expect(init.status).toBe('deleted');
+    await expect(init.start(() => undefined)).rejects.toThrow(/not found/);
+    expect(agent.calls).toContain('removeContainer c1');
+  });
+
+  it('refuses illegal operations with the state in the message and changes nothing', async () => {
+    const init = await InitProcess.create('c2', {}, fileStdio(), host, 1000);
+    await expect(init.pause()).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: 'cannot pause task c2: process is created' });
+    await init.start(() => undefined);
+    await expect(init.start(() => undefined)).rejects.toThrow(/cannot start task c2: process is running/);
+    await expect(init.delete()).rejects.toThrow(/cannot delete task c2: process is running/);
+    await init.pause();
+    expect(init.status).toBe('paused');
+    await expect(init.resize(80, 24)).rejects.toThrow(/process is paused/);
+    await init.resume();
+    await init.kill(9, true);
+    expect((await init.wait()).status).toBe(137);
+    expect(agent.calls).toEqual(expect.arrayContaining(['pauseContainer c2', 'resumeContainer c2', 'signalProcess c2  9']));
+  });
+
+  it('reports 255 when the sandbox dies under a running process', async () => {
+    const init = await InitProcess.create('c3', {}, fileStdio(), host, 1000);
+    await init.start(() => undefined);
+    agent.close();
+    expect((await init.wait()).status).toBe(SANDBOX_DIED_STATUS);
+  });
+});
+
+describe('ExecProcess', () => {
+  it('starts in the agent on Start, forwards stdin from a FIFO and its close', async () => {
+    const stdin = join(dir, 'stdin');
+    execFileSync('mkfifo', [stdin]);
+    const exec = new ExecProcess('c1', 'e1', { cwd: '/', user: { uid: 0, gid: 0 }, args: ['cat'] }, { stdin, stdout: '', stderr: '', terminal: false }, host);
+    expect(agent.calls).toEqual([]);
+    // Our writer end, as ctr holds it.
+    const writer = new Promise<void>((resolve) => {
+      import('node:fs').then(({ createWriteStream }) => {
+        const w = createWriteStream(stdin);
+        w.end('typed input', resolve);
+      });
+    });
+    await exec.start(() => undefined);
+    await writer;
+    for (let i = 0; i < 100 && !agent.proc('c1', 'e1').stdinClosed; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Buffer.concat(agent.proc('c1', 'e1').stdin).toString()).toBe('typed input');
+    expect(agent.calls).toEqual(['execProcess c1 e1', 'closeStdin c1 e1']);
+    agent.exitProcess('c1', 'e1', 0);
+    expect((await exec.wait()).status).toBe(0);
+  });
+});

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs a built kata-ts into a prefix laid out like Kata's static release (/opt/kata):
+#   DIR/bin/containerd-shim-kata-v2        DIR/bin/kata-runtime (when built)
+#   DIR/libexec/kata-ts/kata-proxy
+#   DIR/share/defaults/kata-containers/configuration.toml (+ configuration-qemu.toml), absolute paths into DIR
+#   DIR/share/kata-containers/vmlinuz.container  kata-containers-initrd.img
+#   DIR/containerd/config.d/kata-deploy.toml  (drop-in for containerd's `imports`)
+# The apps are bundled single files run by the system's node, so nothing points back into the
+# source tree. Builds what is missing (shim, proxy, kata-runtime) with nx; the guest image comes
+# from tools/build-guest-image (build/guest/).
+# Usage: tools/install.sh --prefix DIR [--guest DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+prefix="" guest="$ROOT/build/guest"
+while (($#)); do
+  case "$1" in
+    --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
+    --prefix=*) prefix="${1#*=}"; shift ;;
+    --guest) guest="${2:?--guest needs a directory}"; shift 2 ;;
+    --guest=*) guest="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$prefix" ] || { echo "install.sh: --prefix DIR is required" >&2; exit 2; }
+mkdir -p "$prefix"
+prefix=$(cd "$prefix" && pwd)
+
+shim="$ROOT/apps/shim/dist/containerd-shim-kata-v2.mjs"
+proxy="$ROOT/apps/proxy/dist/kata-proxy.mjs"
+runtime="$ROOT/apps/kata-runtime/dist/kata-runtime.mjs"
+if [ ! -f "$shim" ] || [ ! -f "$proxy" ]; then
+  NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true npx nx run-many -t build -p shim proxy --outputStyle=stream >&2
+fi
+for f in "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img"; do
+  [ -f "$f" ] || { echo "install.sh: $f is missing: run tools/build-guest-image first" >&2; exit 1; }
+done
+
+node_bin=$(command -v node)
+defaults="$prefix/share/defaults/kata-containers"
+install -d "$prefix/bin" "$prefix/libexec/kata-ts" "$defaults" "$prefix/share/kata-containers" "$prefix/containerd/config.d"
+
+# The bundles carry `#!/usr/bin/env node`; containerd's PATH may lack node, so each command is a
+# wrapper that names the node that built it.
+install_app() { # bundle, target
+  install -m 0644 "$1" "$2.mjs"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$node_bin" "$2.mjs" >"$2"
+  chmod 0755 "$2"
+}
+install_app "$shim" "$prefix/bin/containerd-shim-kata-v2"
+install_app "$proxy" "$prefix/libexec/kata-ts/kata-proxy"
+if [ -f "$runtime" ]; then install_app "$runtime" "$prefix/bin/kata-runtime"; fi
+
+install -m 0644 "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$prefix/share/kata-containers/"
+
+escaped=$(printf '%s' "$prefix" | sed 's/[&|\\]/\\&/g')
+sed "s|@PREFIX@|$escaped|g" "$ROOT/libs/config/templates/configuration-qemu.toml.in" >"$defaults/configuration-qemu.toml"
+ln -sf configuration-qemu.toml "$defaults/configuration.toml"
+
+cat >"$prefix/containerd/config.d/kata-deploy.toml" <<TOML
+# containerd drop-in: add this file to \`imports\` in /etc/containerd/config.toml.
+version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]
+  runtime_type = "io.containerd.kata.v2"
+  runtime_path = "$prefix/bin/containerd-shim-kata-v2"
+  privileged_without_host_devices = true
+  pod_annotations = ["io.katacontainers.*"]
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata.options]
+  ConfigPath = "$defaults/configuration-qemu.toml"
+TOML
+
+echo "kata-ts installed in $prefix" >&2
