@@ -21,6 +21,10 @@ const configPath = join(prefix, 'share/defaults/kata-containers/configuration.to
 process.env.KATA_TS_CACHE_DIR ??= join(repo, '.work/cache');
 const nxEnv = { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' };
 
+// npm's complaint about a user's npmrc says nothing about the demo.
+const NOISE = /^npm warn Unknown (env|user) config/;
+const quiet = (log: (line: string) => void) => (line: string) => NOISE.test(line) || log(line);
+
 const progress = new Progress(7);
 let containerd: PrivateContainerd | undefined;
 const stopContainerd = async (): Promise<void> => {
@@ -38,13 +42,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   mkdirSync(work, { recursive: true });
   await progress.step('build every project (nx run-many -t build; cached after the first run)', (log) =>
-    runCommand('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], { cwd: repo, env: nxEnv, onLine: log }),
+    runCommand('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], { cwd: repo, env: nxEnv, onLine: quiet(log) }),
   );
   await progress.step('build the guest kernel + initrd (tools/build-guest-image; cached)', (log) =>
-    runCommand(join(repo, 'tools/build-guest-image'), [], { cwd: repo, env: nxEnv, onLine: log }),
+    runCommand(join(repo, 'tools/build-guest-image'), [], { cwd: repo, env: nxEnv, onLine: quiet(log) }),
   );
   await progress.step(`install to ${prefix} (tools/install.sh)`, (log) =>
-    runCommand(join(repo, 'tools/install.sh'), ['--prefix', prefix], { cwd: repo, onLine: log }),
+    runCommand(join(repo, 'tools/install.sh'), ['--prefix', prefix], { cwd: repo, onLine: quiet(log) }),
   );
   const ctrd = await progress.step(`start a private containerd (root, state and socket under ${work}/containerd)`, async (log) => {
     const started = await startContainerd({ dir: join(work, 'containerd'), shimBinDir: join(prefix, 'bin'), kataConfigPath: configPath, logLevel: 'info' });
