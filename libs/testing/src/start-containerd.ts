@@ -22,6 +22,8 @@ export interface StartContainerdOptions {
 
 export interface PrivateContainerd {
   dir: string;
+  /** containerd's own pid (allowed by leak checks while it runs). */
+  pid: number;
   /** The grpc socket (`ctr --address`); the shims' TTRPC_ADDRESS is this + `.ttrpc`. */
   address: string;
   logPath: string;
@@ -136,5 +138,5 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     }
     await new Promise((res) => setTimeout(res, 100));
   }
-  return { dir, address, logPath, env, ctr, logTail, stop };
+  return { dir, pid: child.pid!, address, logPath, env, ctr, logTail, stop };
 }
