@@ -31,7 +31,11 @@ export async function runExec(sandboxId: string, deps: ExecDeps): Promise<number
   try {
     conn = await deps.dial(uri);
   } catch (err) {
-    throw new CliError('CONSOLE_UNREACHABLE', `cannot reach the debug console of sandbox ${sandboxId} at ${uri}: ${(err as Error).message}`);
+    // The CLI's configuration may differ from the one the sandbox was started with.
+    throw new CliError(
+      'CONSOLE_UNREACHABLE',
+      `cannot reach the debug console of sandbox ${sandboxId} at ${uri} (was the sandbox started with debug_console_enabled = true?): ${(err as Error).message}`,
+    );
   }
   await attachConsole(conn, deps.stdin, deps.stdout);
   return 0;
