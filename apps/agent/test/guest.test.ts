@@ -1,0 +1,119 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agent, health } from '@kata-ts/protocols';
+import { createClient, type TypedClient } from '@kata-ts/ttrpc';
+import type { OciSpec } from '../src/oci/spec';
+import { busyboxSpec, buildRootfs, readAll, toProto } from './harness';
+import { bootGuest, hasGuestImage, type GuestVm } from './guest-vm';
+
+const SHARE = '/run/kata-containers/shared/containers';
+
+/** The core cases again, inside the real guest VM (cgroup v2, 9p share, serial channel). */
+describe.skipIf(!hasGuestImage || process.getuid?.() !== 0)('kata-agent inside the guest VM', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-vm-'));
+  const share = join(dir, 'share');
+  let guest: GuestVm;
+  let rpc: TypedClient<typeof agent.AgentServiceDefinition>;
+
+  const run = async (id: string, args: string[], edit: (s: OciSpec) => void = () => {}, sandboxPidns = false) => {
+    mkdirSync(join(share, id));
+    execFileSync('cp', ['-a', join(dir, 'busybox/rootfs'), join(share, id, 'rootfs')]);
+    const spec = busyboxSpec(args);
+    edit(spec);
+    await rpc.createContainer(agent.CreateContainerRequest.fromPartial({ containerId: id, execId: id, OCI: toProto(spec), sandboxPidns }));
+    await rpc.startContainer({ containerId: id });
+  };
+  const stdout = (id: string, execId = id) => readAll((len) => rpc.readStdout({ containerId: id, execId, len }));
+  const wait = async (id: string, execId = id) => (await rpc.waitProcess({ containerId: id, execId })).status;
+
+  beforeAll(async () => {
+    mkdirSync(share);
+    buildRootfs(join(dir, 'busybox'));
+    guest = await bootGuest(dir, share);
+    rpc = createClient(agent.AgentServiceDefinition, guest.client);
+    await rpc.createSandbox(
+      agent.CreateSandboxRequest.fromPartial({
+        sandboxId: 'vmsb',
+        hostname: 'guestpod',
+        dns: ['nameserver 10.0.2.3'],
+        storages: [{ driver: '9p', source: 'kataShared', fstype: '9p', options: ['trans=virtio', 'version=9p2000.L', 'cache=mmap', 'msize=262144'], mountPoint: SHARE }],
+      }),
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await guest?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('serves health over the serial channel and runs a container from the 9p share', async () => {
+    expect((await createClient(health.HealthDefinition, guest.client).check({ service: '' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
+    await rpc.setGuestDateTime({ Sec: Math.floor(Date.now() / 1000), Usec: 0 });
+    await run('hello', ['sh', '-c', 'echo hi; hostname; cat /etc/resolv.conf; exit 3']);
+    expect((await stdout('hello')).toString()).toBe('hi\nguestpod\nnameserver 10.0.2.3\n');
+    expect(await wait('hello')).toBe(3);
+    await rpc.removeContainer({ containerId: 'hello', timeout: 10 });
+  }, 60_000);
+
+  it('round-trips stdin, carries 10 MB of stdout, reports signals as 128+n', async () => {
+    await run('cat', ['cat']);
+    const out = stdout('cat');
+    await rpc.writeStdin({ containerId: 'cat', execId: 'cat', data: Buffer.from('ping\n') });
+    await rpc.closeStdin({ containerId: 'cat', execId: 'cat' });
+    expect((await out).toString()).toBe('ping\n');
+    await run('big', ['seq', '1', '1400000']);
+    const big = await stdout('big');
+    expect(big.length).toBe(10_088_896);
+    expect(big.subarray(-16).toString()).toBe('1399999\n1400000\n');
+    await run('sleeper', ['sleep', '1000']);
+    await rpc.signalProcess({ containerId: 'sleeper', execId: '', signal: 9 });
+    expect(await wait('sleeper')).toBe(137);
+    for (const id of ['cat', 'big', 'sleeper']) await rpc.removeContainer({ containerId: id, timeout: 10 });
+  }, 120_000);
+
+  it('gives a tty and shares a pid namespace between two containers', async () => {
+    await run('tty', ['sh', '-c', 'tty; stty size'], (s) => {
+      s.process!.terminal = true;
+      s.process!.consoleSize = { height: 25, width: 90 };
+    });
+    expect((await stdout('tty')).toString()).toBe('/dev/pts/0\r\n25 90\r\n');
+    await run('pod-a', ['sleep', '1001'], () => {}, true);
+    await run('pod-b', ['ps', '-o', 'pid,args'], () => {}, true);
+    expect((await stdout('pod-b')).toString()).toMatch(/^\s*1 sleep 1001$/m);
+    for (const id of ['tty', 'pod-b', 'pod-a']) await rpc.removeContainer({ containerId: id, timeout: 10 });
+  }, 60_000);
+
+  it('enforces a cgroup v2 memory limit, reports the OOM kill, stats, pause/resume', async () => {
+    const oom = rpc.getOOMEvent({});
+    await run('oom', ['tail', '/dev/zero'], (s) => (s.linux!.resources = { memory: { limit: 24 << 20 } }));
+    expect(await wait('oom')).toBe(137);
+    expect((await oom).containerId).toBe('oom');
+    await rpc.removeContainer({ containerId: 'oom', timeout: 10 });
+
+    await run('limited', ['sh', '-c', 'while true; do echo tick; sleep 0.1; done'], (s) => (s.linux!.resources = { memory: { limit: 48 << 20 }, pids: { limit: 20 } }));
+    const stats = (await rpc.statsContainer({ containerId: 'limited' })).cgroupStats!;
+    expect(stats.memoryStats?.usage?.limit).toBe(String(48 << 20));
+    expect(stats.pidsStats?.limit).toBe('20');
+    expect(stats.cpuStats?.cpuUsage?.totalUsage).toBeGreaterThan(0);
+    await rpc.pauseContainer({ containerId: 'limited' });
+    await rpc.readStdout({ containerId: 'limited', execId: 'limited', len: 1 << 20 });
+    const quiet = await Promise.race([rpc.readStdout({ containerId: 'limited', execId: 'limited', len: 1 << 20 }).then(() => 'data'), new Promise((r) => setTimeout(() => r('quiet'), 1500))]);
+    expect(quiet).toBe('quiet');
+    await rpc.resumeContainer({ containerId: 'limited' });
+    expect(Buffer.from((await rpc.readStdout({ containerId: 'limited', execId: 'limited', len: 1 << 20 })).data).toString()).toMatch(/tick/);
+    await rpc.removeContainer({ containerId: 'limited', timeout: 10 });
+
+    // Removal leaves no cgroup: look at the guest's cgroup2 tree from a container.
+    await run('cgcheck', ['find', '/sys/fs/cgroup/kata/vmsb', '-mindepth', '1', '-maxdepth', '1', '-type', 'd'], (s) => s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: ['ro', 'nosuid', 'nodev', 'noexec'] }));
+    expect((await stdout('cgcheck')).toString().trim().split('\n')).toEqual(['/sys/fs/cgroup/kata/vmsb/cgcheck']);
+    await rpc.removeContainer({ containerId: 'cgcheck', timeout: 10 });
+  }, 120_000);
+
+  it('destroys the sandbox', async () => {
+    await rpc.destroySandbox({});
+    expect(readFileSync(join(dir, 'console.log'), 'utf8')).not.toMatch(/Kernel panic/);
+  }, 30_000);
+});
