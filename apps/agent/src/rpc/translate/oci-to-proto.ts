@@ -23,7 +23,31 @@ export function specToProto(s: OciSpec): oci.Spec {
       MaskedPaths: l.maskedPaths ?? [],
       ReadonlyPaths: l.readonlyPaths ?? [],
       RootfsPropagation: l.rootfsPropagation ?? '',
+      UIDMappings: (l.uidMappings ?? []).map((m) => ({ ContainerID: m.containerID, HostID: m.hostID, Size: m.size })),
+      GIDMappings: (l.gidMappings ?? []).map((m) => ({ ContainerID: m.containerID, HostID: m.hostID, Size: m.size })),
+      Seccomp: l.seccomp && seccompToProto(l.seccomp as unknown as Seccomp),
     },
+  });
+}
+
+interface Seccomp {
+  defaultAction: string;
+  architectures?: string[];
+  flags?: string[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
+}
+
+function seccompToProto(s: Seccomp): oci.LinuxSeccomp {
+  return oci.LinuxSeccomp.fromPartial({
+    DefaultAction: s.defaultAction,
+    Architectures: s.architectures ?? [],
+    Flags: s.flags ?? [],
+    Syscalls: (s.syscalls ?? []).map((c) => ({
+      Names: c.names,
+      Action: c.action,
+      ErrnoRet: c.errnoRet === undefined ? undefined : { $case: 'errnoret' as const, value: c.errnoRet },
+      Args: (c.args ?? []).map((a) => ({ Index: a.index, Value: String(a.value), ValueTwo: String(a.valueTwo ?? 0), Op: a.op })),
+    })),
   });
 }
 

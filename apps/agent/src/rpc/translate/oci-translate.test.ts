@@ -29,6 +29,15 @@ const spec: OciSpec = {
       pids: { limit: 20 },
     },
     cgroupsPath: '/default/box',
+    seccomp: {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [
+        { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, value: 448, op: 'SCMP_CMP_EQ' }] },
+      ],
+    },
+    uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
     maskedPaths: ['/proc/kcore'],
     readonlyPaths: ['/proc/sys'],
   },
