@@ -93,7 +93,8 @@ export abstract class TaskProcess {
 
   resize(width: number, height: number): Promise<void> {
     return this.#locked('resize', async () => {
-      if (this.stdio.terminal && this.status !== 'stopped') {
+      // A 0x0 size (ctr on a terminal that has none) would only squash the guest's pty.
+      if (this.stdio.terminal && this.status !== 'stopped' && width > 0 && height > 0) {
         await this.host.agent.ttyWinResize(this.containerId, this.agentExecId, height, width);
       }
     });
