@@ -1,0 +1,166 @@
+import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoLeaks, importBusyboxImage, runCommand, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
+import { installToTempPrefix, type Installed } from './kata-install';
+
+/*
+ * The whole path as a user has it: tools/install.sh into a temp prefix, Debian's containerd
+ * started privately, a locally built busybox image, `ctr run --runtime io.containerd.kata.v2`.
+ * Every container runs in its own QEMU VM (TCG here) with the guest kernel from build/guest.
+ */
+
+const GUEST_KERNEL = /^6\.1\.\d+-\d+-amd64$/;
+let kata: Installed;
+let dir: string;
+let runDir: string;
+let containerd: PrivateContainerd;
+let image: string;
+
+async function ctr(args: string[], options: { input?: string; timeoutMs?: number } = {}) {
+  return containerd.ctr(args, { timeoutMs: options.timeoutMs ?? 120_000, input: options.input });
+}
+const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
+
+/** ctr with a pseudo-terminal (for -t), through util-linux script(1); returns its exit code. */
+function ctrWithTty(args: string[]) {
+  const cmd = ['ctr', '--address', containerd.address, '-n', 'default', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return runCommand('script', ['-qec', cmd, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
+}
+
+async function taskStatus(id: string): Promise<string | undefined> {
+  const r = await ctr(['task', 'ls']);
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[0] === id)?.[2];
+}
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Shims exit just after answering Shutdown: give them a moment, then nothing may be left. */
+async function expectNoLeaks(): Promise<void> {
+  const check = () => assertNoLeaks({ dir, allowPids: [containerd.pid], emptyDirs: [join(runDir, 'sandboxes')] });
+  try {
+    await waitFor('the shim, VM and proxy to go away', () => {
+      try {
+        check();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 15_000);
+  } finally {
+    check();
+  }
+}
+
+function sandboxState(id: string): { vmPid: number; proxyPid: number; shimPid: number } {
+  return JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8'));
+}
+
+function writeConfig(name: string, edit: (text: string) => string): string {
+  const path = join(dir, 'configs', name, 'configuration.toml');
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, edit(readFileSync(kata.configPath, 'utf8')));
+  return path;
+}
+
+describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)', () => {
+  beforeAll(async () => {
+    kata = await installToTempPrefix();
+    dir = mkdtempSync(join(tmpdir(), 'kata-e2e-'));
+    runDir = join(dir, 'run');
+    containerd = await startContainerd({ dir, shimBinDir: kata.bin, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+    image = await importBusyboxImage(containerd);
+  }, 900_000);
+
+  afterEach(async () => {
+    await expectNoLeaks();
+  }, 30_000);
+
+  afterAll(async () => {
+    await containerd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(kata.prefix, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs in the guest kernel and passes the exit code through', async () => {
+    const r = await ctr([...kataRun(), '--rm', image, 'c1', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 3']);
+    expect(r.stderr).toBe('to-stderr\n');
+    expect(r.code).toBe(3);
+    expect(r.stdout.trim()).toMatch(GUEST_KERNEL);
+    expect(r.stdout.trim()).not.toBe(release());
+  }, 180_000);
+
+  it('runs -t with a terminal', async () => {
+    const r = await ctrWithTty([...kataRun(), '-t', '--rm', image, 'ct', 'sh', '-c', 'tty; uname -r; exit 4']);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.stdout).toMatch(/6\.1\.\d+-\d+-amd64/);
+    expect(r.code).toBe(4);
+  }, 180_000);
+
+  it('run -d, exec (tty and not), ps, pause/resume, metrics, kill, delete, container rm', async () => {
+    expect((await ctr([...kataRun(), '-d', image, 'c2', 'sleep', '600'])).code).toBe(0);
+    expect(await taskStatus('c2')).toBe('RUNNING');
+
+    const exec = await ctr(['task', 'exec', '--exec-id', 'e1', 'c2', 'sh', '-c', 'echo out; echo err >&2; exit 5']);
+    expect([exec.code, exec.stdout, exec.stderr]).toEqual([5, 'out\n', 'err\n']);
+    const piped = await ctr(['task', 'exec', '--exec-id', 'e2', 'c2', 'sh', '-c', 'cat; echo done'], { input: 'piped input\n' });
+    expect([piped.code, piped.stdout]).toEqual([0, 'piped input\ndone\n']);
+    const tty = await ctrWithTty(['task', 'exec', '-t', '--exec-id', 'e3', 'c2', 'sh', '-c', 'tty; exit 6']);
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(tty.code).toBe(6);
+
+    const ps = await ctr(['task', 'ps', 'c2']);
+    expect(ps.code).toBe(0);
+    expect(ps.stdout).toMatch(/PID/);
+    expect((await ctr(['task', 'pause', 'c2'])).code).toBe(0);
+    expect(await taskStatus('c2')).toBe('PAUSED');
+    expect((await ctr(['task', 'resume', 'c2'])).code).toBe(0);
+    expect(await taskStatus('c2')).toBe('RUNNING');
+    const metrics = await ctr(['task', 'metrics', 'c2']);
+    expect(metrics.stderr).toBe('');
+    expect(metrics.stdout).toMatch(/pids\.current|memory/);
+
+    expect((await ctr(['task', 'kill', '-s', 'KILL', 'c2'])).code).toBe(0);
+    await waitFor('c2 to stop', async () => (await taskStatus('c2')) === 'STOPPED');
+    const del = await ctr(['task', 'delete', 'c2']);
+    expect(del.code).toBe(0);
+    expect((await ctr(['container', 'rm', 'c2'])).code).toBe(0);
+  }, 300_000);
+
+  it.each([
+    ['QEMU', 'vmPid'],
+    ['kata-proxy', 'proxyPid'],
+  ] as const)('reports a task exit and cleans up when %s is killed under a running task', async (_what, key) => {
+    const id = `dead-${key}`;
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    process.kill(sandboxState(id)[key], 'SIGKILL');
+    await waitFor(`${id} to stop`, async () => (await taskStatus(id)) === 'STOPPED', 30_000);
+    expect((await ctr(['task', 'delete', id])).code).toBe(0);
+    expect((await ctr(['container', 'rm', id])).code).toBe(0);
+  }, 180_000);
+
+  it('fails clearly, in bounded time, for a bad config, a missing kernel and an agent that never answers', async () => {
+    const syntax = writeConfig('syntax', (t) => `${t}\n[hypervisor.qemu\n`);
+    const bad = await ctr([...kataRun(syntax), '--rm', image, 'bad1', 'true'], { timeoutMs: 60_000 });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(`${syntax}: TOML syntax error`);
+
+    const noKernel = writeConfig('nokernel', (t) => t.replace(/^kernel = .*$/m, 'kernel = "/nonexistent/vmlinuz"'));
+    const missing = await ctr([...kataRun(noKernel), '--rm', image, 'bad2', 'true'], { timeoutMs: 60_000 });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('hypervisor.qemu.kernel: /nonexistent/vmlinuz does not exist');
+
+    const hurried = writeConfig('hurried', (t) => t.replace(/^dial_timeout = .*$/m, 'dial_timeout = 1').replace(/^accelerator = .*$/m, 'accelerator = "tcg"'));
+    const silent = await ctr([...kataRun(hurried), '--rm', image, 'bad3', 'true'], { timeoutMs: 90_000 });
+    expect(silent.code).not.toBe(0);
+    expect(silent.stderr).toMatch(/agent did not answer|not ready after|DeadlineExceeded|deadline/i);
+    for (const id of ['bad1', 'bad2', 'bad3']) await ctr(['container', 'rm', id]);
+  }, 240_000);
+});
