@@ -1,0 +1,113 @@
+/**
+ * `ctr task exec` into a running container, kata-ts vs runc in the same run, through a private
+ * containerd: exec latency (`true`, until ctr returns) and stdout throughput (`dd` of zeros to
+ * stdout, read by ctr through the shim's FIFOs; the exec's own start-up, the median latency
+ * above, is subtracted). Needs root, a built tree and the guest image (tools/build-guest-image);
+ * installs to a temp prefix with tools/install.sh.
+ * Run: npx tsx bench/ctr-exec.bench.ts [--json]   (CTR_EXEC_BENCH_MIB=N changes the bytes per sample)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
+import { printBenchResult, type BenchFigure } from './bench-result';
+
+const SAMPLES = 5;
+const MIB = 1024 * 1024;
+const STDOUT_MIB = Number(process.env.CTR_EXEC_BENCH_MIB ?? 16);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const dir = mkdtempSync(join(tmpdir(), 'ctr-exec-bench-'));
+const prefix = join(dir, 'kata');
+const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
+let containerd: PrivateContainerd | undefined;
+const cleanup = async (): Promise<void> => {
+  for (const id of ['bench-runc', 'bench-kata']) {
+    await containerd?.ctr(['task', 'kill', '-s', 'KILL', id]);
+    await containerd?.ctr(['task', 'rm', '-f', id], { timeoutMs: 60_000 });
+    await containerd?.ctr(['container', 'rm', id]);
+  }
+  await containerd?.stop();
+  containerd = undefined;
+  rmSync(dir, { recursive: true, force: true });
+};
+// bench/report.ts stops an overrunning benchmark with SIGTERM: containerd runs in its own group.
+process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
+
+async function ctr(args: string[], timeoutMs = 120_000): Promise<string> {
+  const r = await containerd!.ctr(args, { timeoutMs });
+  if (r.code !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}\n${containerd!.logTail(20)}`);
+  return r.stdout;
+}
+
+/** Stdout bytes that did not arrive, per runtime: a loss is reported, never hidden. */
+const lost: string[] = [];
+
+/** Median ms of `ctr task exec` of `true`, and MiB/s of STDOUT_MIB through the exec's stdout. */
+async function measure(id: string): Promise<{ execMs: number; mibPerSec: number }> {
+  const exec: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await ctr(['task', 'exec', '--exec-id', `t${i}`, id, 'true']);
+    exec.push(performance.now() - t0);
+  }
+  const execMs = median(exec);
+  const rates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const out = await ctr(['task', 'exec', '--exec-id', `o${i}`, id, 'dd', 'if=/dev/zero', 'bs=65536', `count=${STDOUT_MIB * 16}`]);
+    const seconds = (performance.now() - t0 - execMs) / 1000;
+    if (out.length !== STDOUT_MIB * MIB) lost.push(`${id}: received ${out.length} of ${STDOUT_MIB * MIB} stdout bytes`);
+    rates.push(out.length / MIB / Math.max(seconds, 0.001));
+  }
+  return { execMs, mibPerSec: median(rates) };
+}
+
+try {
+  process.stderr.write('ctr-exec: installing to a temp prefix\n');
+  execFileSync(join(repo, 'tools/install.sh'), ['--prefix', prefix], { stdio: ['ignore', 'ignore', 'inherit'] });
+  containerd = await startContainerd({ dir: join(dir, 'containerd'), shimBinDir: join(prefix, 'bin'), kataConfigPath: configPath, logLevel: 'info' });
+  const image = await importBusyboxImage(containerd);
+  await ctr(['run', '-d', image, 'bench-runc', 'sleep', '3600']);
+  process.stderr.write('ctr-exec: starting the kata-ts container (boots a VM)\n');
+  await ctr(['run', '-d', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath, image, 'bench-kata', 'sleep', '3600'], 300_000);
+  process.stderr.write('ctr-exec: measuring runc\n');
+  const runc = await measure('bench-runc');
+  process.stderr.write('ctr-exec: measuring kata-ts\n');
+  const kata = await measure('bench-kata');
+  const figures: BenchFigure[] = [
+    {
+      id: 'exec-latency',
+      label: '`ctr task exec ... true` latency',
+      unit: 'ms',
+      subject: { name: 'kata-ts', value: kata.execMs },
+      reference: { name: 'runc', value: runc.execMs },
+      lowerIsBetter: true,
+      samples: SAMPLES,
+    },
+    {
+      id: 'stdout-throughput',
+      label: `exec stdout throughput (${STDOUT_MIB} MiB)`,
+      unit: 'MiB/s',
+      subject: { name: 'kata-ts', value: kata.mibPerSec },
+      reference: { name: 'runc', value: runc.mibPerSec },
+      lowerIsBetter: false,
+      samples: 3,
+    },
+  ];
+  const accel = execFileSync(join(prefix, 'bin/kata-runtime'), ['check', '--json', '--containerd-address', containerd.address], { encoding: 'utf8' });
+  const { accelerator } = JSON.parse(accel) as { accelerator?: string };
+  printBenchResult({
+    bench: 'ctr-exec',
+    figures,
+    notes: [
+      ...(lost.length ? [`STDOUT LOST BYTES: ${lost.join('; ')}`] : []),
+      `private containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).split(' ')[2] ?? ''}; guest accelerator: ${accelerator ?? 'unknown'}; times include starting ctr`,
+    ],
+  });
+} finally {
+  await cleanup();
+}
