@@ -3,7 +3,7 @@
 #   DIR/bin/containerd-shim-kata-v2        DIR/bin/kata-runtime (when built)
 #   DIR/libexec/kata-ts/kata-proxy
 #   DIR/share/defaults/kata-containers/configuration.toml (+ configuration-qemu.toml), absolute paths into DIR
-#   DIR/share/kata-containers/vmlinuz.container  kata-containers-initrd.img
+#   DIR/share/kata-containers/vmlinux.container vmlinuz.container kata-containers-initrd.img
 #   DIR/containerd/config.d/kata-deploy.toml  (drop-in for containerd's `imports`)
 # The apps are bundled single files run by the system's node, so nothing points back into the
 # source tree. Builds what is missing (shim, proxy, kata-runtime) with nx; the guest image comes
@@ -34,7 +34,7 @@ runtime="$ROOT/apps/kata-runtime/dist/kata-runtime.mjs"
 if [ ! -f "$shim" ] || [ ! -f "$proxy" ]; then
   NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true npx nx run-many -t build -p shim proxy --outputStyle=stream >&2
 fi
-for f in "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img"; do
+for f in "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img"; do
   [ -f "$f" ] || { echo "install.sh: $f is missing: run tools/build-guest-image first" >&2; exit 1; }
 done
 
@@ -53,7 +53,7 @@ install_app "$shim" "$prefix/bin/containerd-shim-kata-v2"
 install_app "$proxy" "$prefix/libexec/kata-ts/kata-proxy"
 if [ -f "$runtime" ]; then install_app "$runtime" "$prefix/bin/kata-runtime"; fi
 
-install -m 0644 "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$prefix/share/kata-containers/"
+install -m 0644 "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$prefix/share/kata-containers/"
 
 escaped=$(printf '%s' "$prefix" | sed 's/[&|\\]/\\&/g')
 sed "s|@PREFIX@|$escaped|g" "$ROOT/libs/config/templates/configuration-qemu.toml.in" >"$defaults/configuration-qemu.toml"

@@ -16,7 +16,7 @@ function makePrefix(): string {
   mkdirSync(join(prefix, 'share/defaults/kata-containers'), { recursive: true });
   mkdirSync(join(prefix, 'libexec/kata-ts'), { recursive: true });
   mkdirSync(join(prefix, 'bin'), { recursive: true });
-  writeFileSync(join(prefix, 'share/kata-containers/vmlinuz.container'), 'k');
+  writeFileSync(join(prefix, 'share/kata-containers/vmlinux.container'), 'k');
   writeFileSync(join(prefix, 'share/kata-containers/kata-containers-initrd.img'), 'i');
   writeFileSync(join(prefix, 'libexec/kata-ts/kata-proxy'), '#!/bin/sh\n');
   chmodSync(join(prefix, 'libexec/kata-ts/kata-proxy'), 0o755);
@@ -44,12 +44,12 @@ describe('loadConfig', () => {
     expect(config.source.reason).toBe('defaults of the install prefix');
     expect(config.hypervisor).toMatchObject({
       path: '/usr/bin/qemu-system-x86_64',
-      kernel: join(prefix, 'share/kata-containers/vmlinuz.container'),
+      kernel: join(prefix, 'share/kata-containers/vmlinux.container'),
       sharedFs: 'virtio-9p',
       accelerator: 'auto',
       defaultVcpus: 1,
       defaultMemory: 2048,
-      machineType: 'q35',
+      machineType: 'pc',
     });
     expect(config.proxy.path).toBe(join(prefix, 'libexec/kata-ts/kata-proxy'));
     expect(config.agent.dialTimeout).toBe(45);
@@ -115,10 +115,10 @@ describe('loadConfig', () => {
 
   it('names a missing kernel', () => {
     const prefix = makePrefix();
-    rmSync(join(prefix, 'share/kata-containers/vmlinuz.container'));
+    rmSync(join(prefix, 'share/kata-containers/vmlinux.container'));
     const err = catchError(() => loadConfigFile(prefixDefaultConfig(join(prefix, 'bin/x'))));
     expect(err.key).toBe('hypervisor.qemu.kernel');
-    expect(err.message).toMatch(/vmlinuz.container does not exist/);
+    expect(err.message).toMatch(/vmlinux.container does not exist/);
   });
 
   it('explains that virtio-fs needs virtiofsd', () => {

@@ -1,0 +1,102 @@
+/**
+ * `ctr run --rm IMAGE ID true` through a private containerd: runc vs kata-ts (install from
+ * tools/install.sh into a temp prefix), the bare boot of the same kernel + initrd to agent ready
+ * (QEMU start → grpc.Health answers, no containerd, no shim), and the RSS of the shim, kata-proxy
+ * and QEMU while one kata-ts container runs. Needs root and the guest image (tools/build-guest-image).
+ * Run: npx tsx bench/ctr-run.bench.ts [--json]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectAccelerator } from '@kata-ts/hypervisor';
+import { bootGuest, waitForAgent } from '@kata-ts/image-builder/testing';
+import { loadConfigFile } from '@kata-ts/config';
+import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
+import { printBenchResult, type BenchFigure } from './bench-result';
+
+const SAMPLES = Number(process.env.CTR_RUN_BENCH_SAMPLES ?? 3);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const dir = mkdtempSync(join(tmpdir(), 'ctr-run-bench-'));
+const prefix = join(dir, 'kata');
+const runDir = join(dir, 'run');
+const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
+let containerd: PrivateContainerd | undefined;
+const cleanup = async (): Promise<void> => {
+  await containerd?.ctr(['task', 'kill', '-s', 'KILL', 'bench-rss']);
+  await containerd?.ctr(['task', 'rm', '-f', 'bench-rss'], { timeoutMs: 60_000 });
+  await containerd?.ctr(['container', 'rm', 'bench-rss']);
+  await containerd?.stop();
+  containerd = undefined;
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
+
+async function ctr(args: string[], timeoutMs = 180_000): Promise<void> {
+  const r = await containerd!.ctr(args, { timeoutMs });
+  if (r.code !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}\n${containerd!.logTail(20)}`);
+}
+
+async function timeRuns(name: string, runtimeArgs: string[], image: string): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i <= SAMPLES; i++) {
+    const t0 = performance.now();
+    await ctr(['run', ...runtimeArgs, '--rm', image, `${name}-${i}`, 'true']);
+    if (i > 0) ms.push(performance.now() - t0); // the first run warms caches (KVM verdict, page cache)
+  }
+  return median(ms);
+}
+
+const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+try {
+  process.stderr.write('ctr-run: installing kata-ts, starting containerd\n');
+  execFileSync(join(repo, 'tools/install.sh'), ['--prefix', prefix], { stdio: ['ignore', 'ignore', 'inherit'] });
+  containerd = await startContainerd({ dir, shimBinDir: join(prefix, 'bin'), env: { KATA_TS_RUN_DIR: runDir }, logLevel: 'info' });
+  const image = await importBusyboxImage(containerd);
+  const kataArgs = ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
+
+  process.stderr.write(`ctr-run: ${SAMPLES} runs each of runc and kata-ts\n`);
+  const runcMs = await timeRuns('runc', [], image);
+  const kataMs = await timeRuns('kata', kataArgs, image);
+
+  process.stderr.write('ctr-run: bare boot to agent ready\n');
+  const config = loadConfigFile(configPath);
+  const q = config.hypervisor;
+  const { accelerator, reason } = await selectAccelerator(q.accelerator, { qemuPath: q.path, kernel: q.kernel, cacheDir: runDir });
+  const boots: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const guest = await bootGuest({ kernel: q.kernel, initrd: q.initrd, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
+    try {
+      const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+      boots.push(performance.now() - guest.startedAt);
+      await agent.close();
+    } finally {
+      await guest.destroy();
+    }
+  }
+
+  process.stderr.write('ctr-run: RSS of a running kata-ts container\n');
+  await ctr(['run', ...kataArgs, '-d', image, 'bench-rss', 'sleep', '600']);
+  const state = JSON.parse(readFileSync(join(runDir, 'sandboxes/bench-rss/state.json'), 'utf8')) as { shimPid: number; proxyPid: number; vmPid: number };
+  const rss = { shim: rssMiB(state.shimPid), proxy: rssMiB(state.proxyPid), qemu: rssMiB(state.vmPid) };
+
+  const figures: BenchFigure[] = [
+    { id: 'ctr-run-true', label: '`ctr run --rm … true`', unit: 'ms', subject: { name: 'kata-ts', value: kataMs }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true, samples: SAMPLES },
+    { id: 'boot-to-agent-ready', label: 'VM start → agent ready', unit: 'ms', subject: { name: 'kata-ts', value: median(boots) }, lowerIsBetter: true, samples: SAMPLES },
+    { id: 'ctr-run-overhead', label: '`ctr run` beyond the bare boot', unit: 'ms', subject: { name: 'kata-ts', value: kataMs - median(boots) }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true },
+    { id: 'shim-rss', label: 'shim RSS', unit: 'MiB', subject: { name: 'containerd-shim-kata-v2', value: rss.shim }, lowerIsBetter: true },
+    { id: 'proxy-rss', label: 'kata-proxy RSS', unit: 'MiB', subject: { name: 'kata-proxy', value: rss.proxy }, lowerIsBetter: true },
+    { id: 'qemu-rss', label: 'QEMU RSS (guest incl.)', unit: 'MiB', subject: { name: 'qemu', value: rss.qemu }, lowerIsBetter: true },
+  ];
+  printBenchResult({
+    bench: 'ctr-run',
+    figures,
+    notes: [`accelerator: ${accelerator} (${reason})`, `guest: ${q.defaultVcpus} vCPU, ${q.defaultMemory} MiB, machine ${q.machineType}`],
+  });
+} finally {
+  await cleanup();
+}
