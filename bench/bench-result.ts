@@ -34,7 +34,9 @@ export function isBenchResult(value: unknown): value is BenchResult {
 /** `subject / reference`, as "3.20× runc"; how many times the reference the kata-ts figure is. */
 export function formatRatio(f: BenchFigure): string {
   if (!f.reference || f.reference.value === 0) return '';
-  return `${(f.subject.value / f.reference.value).toFixed(2)}× ${f.reference.name}`;
+  const r = f.subject.value / f.reference.value;
+  const shown = r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
+  return `${shown}× ${f.reference.name}`;
 }
 
 export function formatValue(value: number, unit: string): string {

@@ -3,11 +3,12 @@
  * containerd: exec latency (`true`, until ctr returns) and stdout throughput (`dd` of zeros to
  * stdout, read by ctr through the shim's FIFOs; the exec's own start-up, the median latency
  * above, is subtracted). Needs root, a built tree and the guest image (tools/build-guest-image);
- * installs to a temp prefix with tools/install.sh.
+ * installs to a temp prefix with tools/install.sh. Also the resident memory of the kata-ts shim
+ * (against runc's shim), kata-proxy and QEMU while the pod runs.
  * Run: npx tsx bench/ctr-exec.bench.ts [--json]   (CTR_EXEC_BENCH_MIB=N changes the bytes per sample)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,34 @@ async function ctr(args: string[], timeoutMs = 120_000): Promise<string> {
   const r = await containerd!.ctr(args, { timeoutMs });
   if (r.code !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}\n${containerd!.logTail(20)}`);
   return r.stdout;
+}
+
+/** Resident memory of a process, from /proc/<pid>/status. */
+function rssMiB(pid: number): number {
+  const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (!kib) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kib) / 1024;
+}
+
+/** The runc shim serving container `id` of our containerd (its argv names both). */
+function runcShimPid(id: string, address: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.endsWith('containerd-shim-runc-v2') && argv.includes(id) && argv.includes(address)) return Number(entry);
+  }
+  throw new Error(`no containerd-shim-runc-v2 for ${id}`);
+}
+
+/** The kata-ts sandbox's processes, as the shim records them in its run dir. */
+function kataPids(id: string): { shimPid: number; vmPid: number; proxyPid: number } {
+  const runDir = process.env.KATA_TS_RUN_DIR || '/run/kata-ts';
+  return JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8')) as { shimPid: number; vmPid: number; proxyPid: number };
 }
 
 /** Stdout bytes that did not arrive, per runtime: a loss is reported, never hidden. */
@@ -78,6 +107,8 @@ try {
   const runc = await measure('bench-runc');
   process.stderr.write('ctr-exec: measuring kata-ts\n');
   const kata = await measure('bench-kata');
+  const pids = kataPids('bench-kata');
+  const runcShimRss = rssMiB(runcShimPid('bench-runc', containerd.address));
   const figures: BenchFigure[] = [
     {
       id: 'exec-latency',
@@ -97,6 +128,16 @@ try {
       lowerIsBetter: false,
       samples: 3,
     },
+    {
+      id: 'shim-rss',
+      label: 'shim RSS, one running container',
+      unit: 'MiB',
+      subject: { name: 'containerd-shim-kata-v2', value: rssMiB(pids.shimPid) },
+      reference: { name: 'containerd-shim-runc-v2', value: runcShimRss },
+      lowerIsBetter: true,
+    },
+    { id: 'proxy-rss-pod', label: 'kata-proxy RSS, one running pod', unit: 'MiB', subject: { name: 'kata-proxy', value: rssMiB(pids.proxyPid) }, lowerIsBetter: true },
+    { id: 'qemu-rss-pod', label: 'QEMU RSS, one running pod', unit: 'MiB', subject: { name: 'qemu', value: rssMiB(pids.vmPid) }, lowerIsBetter: true },
   ];
   const accel = execFileSync(join(prefix, 'bin/kata-runtime'), ['check', '--json', '--containerd-address', containerd.address], { encoding: 'utf8' });
   const { accelerator } = JSON.parse(accel) as { accelerator?: string };

@@ -23,7 +23,7 @@ function flag(name: string): string | undefined {
 const only = flag('--only')?.split(',');
 const budgetMs = Number(flag('--budget-seconds') ?? 570) * 1000;
 // Slow, VM-booting benchmarks first, so a budget overrun costs the cheap ones.
-const ORDER = ['boot', 'ctr-run', 'agent', 'ttrpc', 'mux'];
+const ORDER = ['boot', 'ctr-run', 'ctr-exec', 'agent', 'proxy', 'ttrpc', 'mux'];
 const rank = (f: string): number => {
   const i = ORDER.indexOf(f.replace(/\.bench\.ts$/, ''));
   return i < 0 ? ORDER.length : i;
