@@ -1,0 +1,87 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { probeKvm, type AcceleratorKind } from '@kata-ts/hypervisor';
+import { buildGuestImage, findRepoRoot, stderrProgress, type BuildGuestImageResult } from '../src';
+import { bootGuest, exitingAgentDir, parseProbeReport, probeAgentDir, waitForAgent, waitForConsole, type BootedGuest } from '../src/testing';
+
+const repo = findRepoRoot();
+const agentDist = join(repo, 'apps', 'agent', 'dist');
+const cacheDir = join(repo, 'build', 'guest', '.cache');
+
+/**
+ * The boot check (issue 3): the real image, booted by @kata-ts/hypervisor exactly as the shim
+ * boots it, answers grpc.Health/Check through QEMU's chardev socket → mux → port 1024 → ttrpc.
+ */
+describe('guest image boot check', () => {
+  let image: BuildGuestImageResult;
+  let accelerator: AcceleratorKind;
+  let guest: BootedGuest | undefined;
+  const tempDirs: string[] = [];
+
+  beforeAll(async () => {
+    expect(existsSync(join(agentDist, 'kata-agent.mjs')), 'build the agent first: npx nx run agent:build').toBe(true);
+    image = await buildGuestImage({ progress: stderrProgress() });
+  }, 600_000);
+
+  afterEach(async () => {
+    await guest?.destroy();
+    guest = undefined;
+  });
+
+  afterAll(() => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('decides KVM or TCG by booting the real kernel under KVM', async () => {
+    const verdict = await probeKvm({ kernel: image.vmlinux });
+    console.log(`KVM verdict: ${verdict.usable ? 'usable' : 'not usable'}: ${verdict.reason}${verdict.cached ? ' (cached)' : ''}`);
+    if (verdict.usable) expect(verdict.reason).toMatch(/booted under KVM/);
+    else expect(verdict.reason).toMatch(/did not finish booting|died before finishing|not usable/);
+    accelerator = verdict.usable ? 'kvm' : 'tcg';
+  }, 60_000);
+
+  it('boots and the agent answers grpc.Health/Check over virtio-serial + mux + ttrpc', async () => {
+    guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
+    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    const readyMs = performance.now() - guest.startedAt;
+    await agent.close();
+    console.log(`QEMU start -> agent ready (${accelerator}): ${(readyMs / 1000).toFixed(2)} s`);
+
+    const modules = await waitForConsole(guest, /modules loaded: (\d+)/, 5000);
+    expect(modules).toBe(`modules loaded: ${image.manifest.modules.length}`);
+    expect(guest.console()).not.toMatch(/kata-init: .*(failed|: No such|: Exec format)/);
+
+    const exit = await guest.vm.stop({ timeoutMs: 5000 });
+    expect(exit.signal).toBeNull();
+  }, 180_000);
+
+  it('PID 1 mounts, enables cgroup controllers, links the port and reaps orphans', async () => {
+    const agentDir = probeAgentDir(agentDist);
+    tempDirs.push(agentDir);
+    const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
+    guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
+    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    await agent.close();
+    expect(await waitForConsole(guest, /^PROBE .*$/m, 60_000)).toBeDefined();
+    const report = parseProbeReport(guest.console())!;
+    console.log(`agent RSS in the guest: ${(report.agentRssKiB / 1024).toFixed(1)} MiB; ready at guest uptime ${report.agentReadyUptime} s`);
+
+    expect(report.orphanAdoptedByInit).toBe(true);
+    expect(report.zombiesOfInit).toBe(0);
+    expect(report.modules).toEqual(expect.arrayContaining(['virtio_console', '9p', '9pnet_virtio', 'overlay', 'vmw_vsock_virtio_transport']));
+    expect(report.subtreeControl.split(' ')).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'io', 'cpuset']));
+    expect(report.mounts).toEqual(expect.arrayContaining(['/proc proc', '/sys sysfs', '/dev devtmpfs', '/dev/pts devpts', '/sys/fs/cgroup cgroup2', '/run tmpfs']));
+    expect(report.virtioPortLink).toMatch(/^\.\.\/vport\d+p\d+$/);
+  }, 300_000);
+
+  it('PID 1 powers the VM off when the agent exits', async () => {
+    const agentDir = exitingAgentDir(3);
+    tempDirs.push(agentDir);
+    const exiting = await buildGuestImage({ outDir: join(repo, 'build', 'guest-exit'), cacheDir, agentDir });
+    guest = await bootGuest({ kernel: exiting.vmlinux, initrd: exiting.initrd, accelerator });
+    const exit = await guest.vm.wait();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(guest.console()).toMatch(/agent exited; powering off/);
+  }, 180_000);
+});
