@@ -14,7 +14,7 @@ import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@ka
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const argPrefix = process.argv.indexOf('--prefix');
-const prefix = resolve(argPrefix >= 0 ? (process.argv[argPrefix + 1] ?? '') : join(repo, '.work/kata'));
+const prefix = argPrefix >= 0 ? resolve(process.env.DEMO_CALLER_CWD ?? process.cwd(), process.argv[argPrefix + 1] ?? '') : join(repo, '.work/kata');
 const work = join(repo, '.work/demo');
 const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
 // buildBusyboxImage caches the image tar here, so a second run skips building it.
