@@ -4,7 +4,7 @@ import { probeKvm } from '@kata-ts/hypervisor';
 import { createDialer } from '@kata-ts/vsock';
 import { DEFAULT_HOST, runCli } from './cli';
 import { runExec } from './exec/run-exec';
-import { shimStateLocator } from './exec/shim-state-locator';
+import { defaultRunDir, shimStateLocator } from './exec/shim-state-locator';
 import { loadCliConfig } from './load-cli-config';
 
 const runtimePath = realpathSync(process.argv[1] ?? process.execPath);
@@ -15,7 +15,8 @@ const code = await runCli(process.argv.slice(2), {
   err: write(process.stderr),
   env: process.env,
   runtimePath,
-  host: { ...DEFAULT_HOST, probeKvm: (target) => probeKvm({ ...target, kvmDevice: DEFAULT_HOST.kvmDevice }) },
+  // The verdict is cached in the shim's run dir, so check and the shim share it.
+  host: { ...DEFAULT_HOST, probeKvm: (target) => probeKvm({ ...target, kvmDevice: DEFAULT_HOST.kvmDevice, cacheDir: defaultRunDir() }) },
   exec: (sandboxId, { configFile, runDir }) =>
     runExec(sandboxId, {
       locate: shimStateLocator(runDir),

@@ -38,7 +38,9 @@ describe('kata-runtime check on this host (built bundle)', () => {
 
   async function check(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await execFileAsync('node', [bundle, '--config', config, 'check', ...args]);
+      // KATA_TS_RUN_DIR: the KVM verdict for this stand-in kernel is cached in the temp dir.
+      const env = { ...process.env, KATA_TS_RUN_DIR: dir };
+      const { stdout, stderr } = await execFileAsync('node', [bundle, '--config', config, 'check', ...args], { env });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
