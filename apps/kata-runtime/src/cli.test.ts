@@ -58,6 +58,19 @@ describe('kata-runtime CLI', () => {
     expect(err).not.toContain('System is capable');
   });
 
+  it('check reads CONTAINERD_ADDRESS as ctr does', async () => {
+    const prev = process.env.CONTAINERD_ADDRESS;
+    process.env.CONTAINERD_ADDRESS = '/nonexistent/from-env.sock';
+    try {
+      const { code, err } = await cli(['check']);
+      expect(code).toBe(1);
+      expect(err).toContain('/nonexistent/from-env.sock does not answer');
+    } finally {
+      if (prev === undefined) delete process.env.CONTAINERD_ADDRESS;
+      else process.env.CONTAINERD_ADDRESS = prev;
+    }
+  });
+
   it('env prints TOML naming the loaded file and why; --json the same as JSON', async () => {
     const { code, out } = await cli(['env']);
     expect(code).toBe(0);

@@ -45,7 +45,7 @@ export function createProgram(deps: CliDeps): { program: Command; exitCode: () =
     .description('test whether the system can run kata-ts containers, saying exactly what is missing')
     .option('--json', 'print the result as JSON')
     .option('--verbose', 'list every check, not only fallbacks and problems')
-    .addOption(new Option('--containerd-address <path>', "containerd's socket").default(deps.host.containerdAddress))
+    .addOption(new Option('--containerd-address <path>', "containerd's socket").env('CONTAINERD_ADDRESS').default(deps.host.containerdAddress))
     .action(async (opts: { json?: boolean; verbose?: boolean; containerdAddress: string }) => {
       const config = tryLoad(() => loadCliConfig(configFile(), deps.env, deps.runtimePath));
       const report: CheckReport = await runCheck({ host: { ...deps.host, containerdAddress: opts.containerdAddress }, config });
