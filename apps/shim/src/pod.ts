@@ -97,6 +97,7 @@ export class Pod {
         this.#sandboxId = undefined;
         throw err;
       }
+      void this.#forwardOomEvents(this.#sandbox);
     } else if (identity.sandboxId !== this.#sandboxId || !this.#sandbox) {
       throw new FailedPreconditionError(`sandbox ${identity.sandboxId} of container ${r.id} is not served by this shim`);
     }
@@ -225,6 +226,21 @@ export class Pod {
     const sandbox = this.#sandbox;
     await Promise.all([...this.#containers.values()].flatMap((c) => c.processes).map((p) => p.markExited(SANDBOX_DIED_STATUS)));
     await sandbox?.stop();
+  }
+
+  /** Kata's OOM loop: the agent's GetOOMEvent blocks until a container hits its memory limit. */
+  async #forwardOomEvents(sandbox: Sandbox): Promise<void> {
+    while (this.#sandbox === sandbox) {
+      let containerId: string;
+      try {
+        containerId = await sandbox.agent.getOOMEvent();
+      } catch (err) {
+        if (this.#sandbox === sandbox) this.o.log.debug({ err: (err as Error).message }, 'OOM event loop ended');
+        return;
+      }
+      this.o.log.warn({ container: containerId }, 'container hit its memory limit (OOM)');
+      this.o.events.publish('/tasks/oom', events.TaskOOM, { containerId });
+    }
   }
 
   #host(log: Logger): ProcessHost {

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,21 @@ async function expectNoLeaks(): Promise<void> {
   }
 }
 
+/** `ctr events` running in the background: the topics containerd received, per container. */
+function watchEvents(): { topics(id: string): string[]; stop(): void } {
+  const child: ChildProcess = spawn('ctr', ['--address', containerd.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  return {
+    topics: (id) =>
+      out
+        .split('\n')
+        .filter((l) => l.includes(`"container_id":"${id}"`))
+        .map((l) => l.split(' ').find((w) => w.startsWith('/tasks/')) ?? ''),
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
 function sandboxState(id: string): { vmPid: number; proxyPid: number; shimPid: number } {
   return JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8'));
 }
@@ -89,12 +105,36 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     rmSync(kata.prefix, { recursive: true, force: true });
   }, 60_000);
 
-  it('runs in the guest kernel and passes the exit code through', async () => {
-    const r = await ctr([...kataRun(), '--rm', image, 'c1', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 3']);
-    expect(r.stderr).toBe('to-stderr\n');
-    expect(r.code).toBe(3);
-    expect(r.stdout.trim()).toMatch(GUEST_KERNEL);
-    expect(r.stdout.trim()).not.toBe(release());
+  it('runs in the guest kernel, passes the exit code through, publishes create → start → exit → delete', async () => {
+    const events = watchEvents();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await ctr([...kataRun(), '--rm', image, 'c1', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 3']);
+      expect(r.stderr).toBe('to-stderr\n');
+      expect(r.code).toBe(3);
+      expect(r.stdout.trim()).toMatch(GUEST_KERNEL);
+      expect(r.stdout.trim()).not.toBe(release());
+      await waitFor('the delete event', () => events.topics('c1').includes('/tasks/delete'), 10_000);
+      expect(events.topics('c1')).toEqual(['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+    } finally {
+      events.stop();
+    }
+  }, 180_000);
+
+  it('sizes the VM from the limits, enforces them in the guest, and reports an OOM kill', async () => {
+    const events = watchEvents();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const limit = 64 * 1024 * 1024;
+      // tail buffers its whole input: 300 MiB against a 64 MiB limit.
+      const script = 'nproc; head -c 300m /dev/zero | tail > /dev/null';
+      const r = await ctr([...kataRun(), '--rm', '--memory-limit', String(limit), '--cpus', '1', image, 'lim', 'sh', '-c', script]);
+      expect(r.stdout, r.stderr).toBe('2\n'); // default_vcpus 1 + the 1 CPU asked for
+      expect(r.code).toBe(137);
+      await waitFor('the OOM event', () => events.topics('lim').includes('/tasks/oom'), 10_000);
+    } finally {
+      events.stop();
+    }
   }, 180_000);
 
   it('runs -t with a terminal', async () => {
