@@ -104,8 +104,10 @@ export class Pod {
     const sandbox = this.#sandbox!;
     try {
       const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs);
+      const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
       const timeoutMs = (config?.runtime.createContainerTimeout ?? 60) * 1000;
-      const init = await InitProcess.create(r.id, { ...spec, root: { ...spec.root, path: guestRoot } }, r, this.#host(log), timeoutMs);
+      const guestSpec = { ...spec, root: { ...spec.root, path: guestRoot }, mounts };
+      const init = await InitProcess.create(r.id, guestSpec, r, this.#host(log), timeoutMs);
       this.#containers.set(r.id, new Container(r.id, r.bundle, init, identity.isSandbox));
     } catch (err) {
       await sandbox.unmountRootfs(r.id);

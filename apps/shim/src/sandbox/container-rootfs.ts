@@ -1,8 +1,8 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { types } from '@kata-ts/protocols';
 import { InvalidArgumentError } from '../errors';
-import { mount, unmountAll } from './mount-table';
+import { mount, mountsUnder, unmountAll } from './mount-table';
 
 /** Where the agent finds a container's root: the 9p share is mounted here in the guest. */
 export const GUEST_SHARED_DIR = '/run/kata-containers/shared/containers';
@@ -33,7 +33,8 @@ export async function mountContainerRootfs(bundle: string, shared: string, conta
 /** Undoes mountContainerRootfs; safe to call more than once and after a partial mount. */
 export async function unmountContainerRootfs(bundle: string, shared: string, containerId: string): Promise<void> {
   await unmountAll(join(shared, containerId));
-  // rmdir, never rm -r: if an unmount failed, a recursive delete would wipe the image's snapshot.
+  // Never rm -r through a mount: if an unmount failed, that would wipe the image's snapshot or a volume.
+  if (mountsUnder(join(shared, containerId)).length === 0) rmSync(join(shared, containerId, 'mounts'), { recursive: true, force: true });
   for (const dir of [join(shared, containerId, 'rootfs'), join(shared, containerId)]) {
     try {
       rmdirSync(dir);

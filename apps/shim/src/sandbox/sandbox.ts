@@ -7,12 +7,13 @@ import type { AgentClient } from '../agent/agent-client';
 import { TtrpcAgentClient } from '../agent/ttrpc-agent-client';
 import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
 import type { SandboxPaths } from '../run-paths';
-import type { OciSpec } from '../translate/oci-spec';
+import type { OciMount, OciSpec } from '../translate/oci-spec';
 import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
 import { writeSandboxState } from './sandbox-state';
 import { sandboxSize } from './sandbox-size';
+import { shareContainerMounts } from './share-mounts';
 import type { Vm, VmLauncher } from './vm';
 
 export const AGENT_VSOCK_PORT = 1024;
@@ -139,6 +140,11 @@ export class Sandbox {
     this.#containers.set(containerId, bundle);
     this.#saveState();
     return guestPath;
+  }
+
+  /** Binds the container's host mounts into the share; returns the mounts as the guest sees them. */
+  async shareMounts(containerId: string, mounts: OciMount[]): Promise<OciMount[]> {
+    return shareContainerMounts(this.paths.shared, containerId, mounts);
   }
 
   async unmountRootfs(containerId: string): Promise<void> {
