@@ -1,0 +1,108 @@
+// Pods with the RuntimeClass handler `kata`: containerd's CRI plugin → containerd-shim-kata-v2 (one
+// per pod) → QEMU → the guest agent, from an installed kata-ts prefix. A runc pod runs in the same
+// containerd as the reference.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cri } from '@kata-ts/cri-client';
+import { findHarnessProcesses, mountsUnder, unmountUnder, type HarnessProcess } from '@kata-ts/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
+import { installKata } from '../src/kata-install';
+import { assertPodGone, entries } from '../src/leaks';
+import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
+
+const hostKernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+const startMs: Record<string, number> = {};
+
+let work: string;
+/** The shim's KATA_TS_RUN_DIR: short, because sandbox sockets live under it with a 64-hex pod id. */
+let runDir: string;
+let env: CriContainerd | undefined;
+let pod: TwoContainerPod | undefined;
+
+/** The pod the first test created; later tests fail with this message instead of a TypeError. */
+function kataPod(): TwoContainerPod {
+  if (!pod) throw new Error('the kata pod was not created: see the first test’s error');
+  return pod;
+}
+
+const isShim = (p: HarnessProcess) => p.cmdline.includes('-namespace k8s.io');
+const isQemu = (p: HarnessProcess) => p.comm.startsWith('qemu-system');
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-install-'));
+  runDir = mkdtempSync('/run/kte-');
+  const install = await installKata(join(work, 'prefix'));
+  env = await startCriContainerd({ shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+}, 900_000);
+
+afterAll(async () => {
+  if (env && pod) await env.client.runtime.removePodSandbox({ podSandboxId: pod.podId }).catch(() => undefined);
+  await env?.stop();
+  unmountUnder(runDir);
+  rmSync(runDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+  if (Object.keys(startMs).length) {
+    console.log('\npod start (RunPodSandbox → first container started), one run:');
+    console.table(Object.entries(startMs).map(([handler, ms]) => ({ handler, ms: Math.round(ms) })));
+  }
+});
+
+describe('CRI pod with RuntimeClass handler kata', () => {
+  it('runs a sleeper and a uname container in ONE VM served by ONE shim', async () => {
+    pod = await runTwoContainerPod(env!.client, { name: 'kata-pod', runtimeHandler: 'kata', image: env!.busyboxImage, logDir: env!.logDir });
+    startMs.kata = pod.startMs;
+    const procs = findHarnessProcesses(env!.dir);
+    expect(procs.filter(isQemu)).toHaveLength(1);
+    expect(procs.filter(isShim)).toHaveLength(1);
+    expect((await env!.client.runtime.podSandboxStatus({ podSandboxId: pod.podId })).status).toMatchObject({
+      state: cri.PodSandboxState.SANDBOX_READY,
+      runtimeHandler: 'kata',
+    });
+  });
+
+  it('prints the guest kernel, not the host’s, and reports the exit code', async () => {
+    const uname = await waitExited(env!.client, kataPod().unameId);
+    expect(uname).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const guestKernel = containerStdout(uname).trim();
+    expect(guestKernel).toMatch(/^\d+\.\d+\.\d+/);
+    expect(guestKernel).not.toBe(hostKernel);
+    console.log(`kata pod: guest kernel ${guestKernel} (host ${hostKernel})`);
+    // Both containers share that kernel: same VM.
+    const exec = await env!.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['uname', '-r'], timeout: 60 });
+    expect(exec.stdout.toString().trim()).toBe(guestKernel);
+  });
+
+  it('ExecSync returns stdout, stderr and the exit code; the sleeper keeps running', async () => {
+    const exec = await env!.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeout: 60 });
+    expect({ stdout: exec.stdout.toString(), stderr: exec.stderr.toString(), exitCode: exec.exitCode }).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+    expect((await env!.client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+
+  it('StopPodSandbox + RemovePodSandbox leave no qemu, shim, proxy, mount or state behind', async () => {
+    const { podId, sleeperId } = kataPod();
+    await env!.client.runtime.stopPodSandbox({ podSandboxId: podId });
+    expect((await env!.client.runtime.containerStatus({ containerId: sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_EXITED);
+    await env!.client.runtime.removePodSandbox({ podSandboxId: podId });
+    pod = undefined;
+    await expect(env!.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    assertPodGone(env!.dir, [join(runDir, 'sandboxes')]);
+    expect(mountsUnder(runDir)).toEqual([]);
+    expect(entries(join(runDir, 'sandboxes'))).toEqual([]);
+  });
+
+  it('a runc pod in the same containerd (handler runc) as the reference', async () => {
+    const ref = await runTwoContainerPod(env!.client, { name: 'runc-ref', runtimeHandler: 'runc', image: env!.busyboxImage, logDir: env!.logDir });
+    startMs.runc = ref.startMs;
+    try {
+      expect(containerStdout(await waitExited(env!.client, ref.unameId)).trim()).toBe(hostKernel);
+      expect(findHarnessProcesses(env!.dir).filter(isQemu)).toEqual([]);
+    } finally {
+      await env!.client.runtime.stopPodSandbox({ podSandboxId: ref.podId });
+      await env!.client.runtime.removePodSandbox({ podSandboxId: ref.podId });
+    }
+    assertPodGone(env!.dir);
+  });
+});
