@@ -1,7 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
 import { processToProto } from '../src/rpc/translate/oci-to-proto';
-import { hasCrun, isRoot, runContainer, startTestAgent, stderrOf, stdoutOf, type TestAgent } from './harness';
+import { hasCrun, isRoot, runContainer, startTestAgent, statusOf, stderrOf, stdoutOf, type TestAgent } from './harness';
 
 const proc = (args: string[], terminal = false) =>
   processToProto({ args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, terminal });
@@ -97,6 +98,24 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: containers and pro
     await a.agent.execProcess(agent.ExecProcessRequest.fromPartial({ containerId: 'host', execId: 'e1', process: proc(['true']) }));
     expect((await a.agent.waitProcess({ containerId: 'host', execId: 'e1' })).status).toBe(0);
     await a.agent.removeContainer({ containerId: 'host', timeout: 10 });
+  });
+
+  it('forgets execs once waited and drained: no fds or records pile up', async () => {
+    await runContainer(a, 'probe', ['sleep', '1000']);
+    const fds = () => readdirSync(`/proc/${a.child.pid}/fd`).length;
+    const probe = async (i: number) => {
+      await a.agent.execProcess(agent.ExecProcessRequest.fromPartial({ containerId: 'probe', execId: `p${i}`, process: proc(['echo', 'ok']) }));
+      const [out, status] = await Promise.all([stdoutOf(a, 'probe', `p${i}`), a.agent.waitProcess({ containerId: 'probe', execId: `p${i}` })]);
+      await stderrOf(a, 'probe', `p${i}`);
+      expect([out.toString(), status.status]).toEqual(['ok\n', 0]);
+    };
+    await probe(0);
+    const before = fds();
+    for (let i = 1; i <= 20; i++) await probe(i);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fds()).toBeLessThanOrEqual(before + 2);
+    expect((await statusOf(a.agent.waitProcess({ containerId: 'probe', execId: 'p20' }))).code).toBe('NOT_FOUND');
+    await a.agent.removeContainer({ containerId: 'probe', timeout: 10 });
   });
 
   it('lets two containers share a pid namespace', async () => {

@@ -31,7 +31,6 @@ export interface ContainerEnv {
 export class Container {
   readonly execs = new Map<string, ContainerProcess>();
   #status: ContainerStatus = 'created';
-  readonly #ioDirs: string[] = [];
 
   private constructor(
     readonly id: string,
@@ -39,9 +38,7 @@ export class Container {
     readonly spec: OciSpec,
     readonly init: ContainerProcess,
     readonly env: ContainerEnv,
-    ioDir: string,
   ) {
-    this.#ioDirs.push(ioDir);
     void init.exited.then(() => (this.#status = 'stopped'));
   }
 
@@ -66,10 +63,10 @@ export class Container {
       rmSync(ioDir, { recursive: true, force: true });
       throw error;
     });
-    const init = new ContainerProcess(initExecId, true, terminal, monitored);
+    const init = new ContainerProcess(initExecId, true, terminal, monitored, ioDir);
     const size = spec.process?.consoleSize;
     if (terminal && size) init.resize(size.height, size.width);
-    return new Container(id, sandboxId, spec, init, env, ioDir);
+    return new Container(id, sandboxId, spec, init, env);
   }
 
   get status(): ContainerStatus {
@@ -102,9 +99,8 @@ export class Container {
     if ((existing && existing.running) || execId === this.init.execId) {
       throw new AlreadyExistsError(`container ${this.id}: exec id "${execId}" is in use`);
     }
-    existing?.release();
+    if (existing) this.#forget(existing);
     const ioDir = this.env.newIoDir();
-    this.#ioDirs.push(ioDir);
     const processJson = join(ioDir, 'process.json');
     writeFileSync(processJson, JSON.stringify(process));
     const terminal = process.terminal ?? false;
@@ -113,11 +109,29 @@ export class Container {
       dir: ioDir,
       terminal,
       command: (f) => this.env.crun.execArgs(this.id, processJson, f.pidFile, f.log, f.consoleSocket),
+    }).catch((error: unknown) => {
+      rmSync(ioDir, { recursive: true, force: true });
+      throw error;
     });
-    const proc = new ContainerProcess(execId, false, terminal, monitored);
+    const proc = new ContainerProcess(execId, false, terminal, monitored, ioDir);
     if (terminal && process.consoleSize) proc.resize(process.consoleSize.height, process.consoleSize.width);
     this.execs.set(execId, proc);
     return proc;
+  }
+
+  /**
+   * WaitProcess: the exit status. An exec that was waited for and whose output was read to
+   * the end is then forgotten (as Kata's agent does), so health-check execs do not pile up.
+   */
+  async wait(execId: string): Promise<number> {
+    const proc = this.process(execId);
+    const status = await proc.exited;
+    if (!proc.isInit) {
+      void Promise.all([proc.stdout.drained, proc.stderr?.drained]).then(() => {
+        if (this.execs.get(proc.execId) === proc) this.#forget(proc);
+      });
+    }
+    return status;
   }
 
   /** Signals one process; for the init process ('' exec id) also every other process in the cgroup. */
@@ -179,8 +193,14 @@ export class Container {
       if (!(error instanceof NotFoundError)) throw error;
     });
     this.#status = 'stopped';
-    for (const p of [this.init, ...this.execs.values()]) p.release();
-    for (const dir of [this.env.bundleDir, ...this.#ioDirs]) rmSync(dir, { recursive: true, force: true });
+    for (const p of [this.init, ...this.execs.values()]) this.#forget(p);
+    rmSync(this.env.bundleDir, { recursive: true, force: true });
+  }
+
+  #forget(proc: ContainerProcess): void {
+    if (this.execs.get(proc.execId) === proc) this.execs.delete(proc.execId);
+    proc.release();
+    rmSync(proc.ioDir, { recursive: true, force: true });
   }
 
   #require(action: string, status: ContainerStatus): void {

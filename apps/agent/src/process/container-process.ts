@@ -20,11 +20,17 @@ export class ContainerProcess {
     readonly isInit: boolean,
     readonly terminal: boolean,
     readonly monitored: MonitoredProcess,
+    /** This process's FIFOs, pid file and crun log. */
+    readonly ioDir: string,
   ) {
     this.pid = monitored.pid;
     this.stdout = new OutputBuffer(`stdout of ${execId}`, monitored.stdout);
     this.stderr = monitored.stderr && new OutputBuffer(`stderr of ${execId}`, monitored.stderr);
-    this.exited = monitored.exited.then((status) => (this.#exitStatus = status));
+    this.exited = monitored.exited.then((status) => {
+      // Nobody can read stdin any more; its FIFO end is just an open fd.
+      monitored.stdin.destroy();
+      return (this.#exitStatus = status);
+    });
   }
 
   get exitStatus(): number | undefined {

@@ -17,6 +17,15 @@ describe('OutputBuffer', () => {
     await expect(buffer.read(10)).rejects.toBeInstanceOf(EndOfStreamError);
   });
 
+  it('sees the end of a stream that ended empty before it was attached', async () => {
+    const source = new PassThrough();
+    source.end();
+    source.read(0);
+    await new Promise((r) => setImmediate(r));
+    expect(source.readableEnded).toBe(true);
+    await expect(new OutputBuffer('stderr', source).read(10)).rejects.toBeInstanceOf(EndOfStreamError);
+  });
+
   it('pauses the source at the bound and resumes when drained', async () => {
     const source = new PassThrough({ highWaterMark: 16 });
     const buffer = new OutputBuffer('stdout', source, 64);

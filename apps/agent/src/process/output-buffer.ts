@@ -15,6 +15,9 @@ export class OutputBuffer {
   #size = 0;
   #ended = false;
   #waiters: (() => void)[] = [];
+  #markDrained: () => void = () => {};
+  /** Resolves once a reader has been told EOF (or the buffer was destroyed). */
+  readonly drained = new Promise<void>((resolve) => (this.#markDrained = resolve));
 
   constructor(
     readonly name: string,
@@ -34,6 +37,8 @@ export class OutputBuffer {
     source.once('end', end);
     source.once('close', end);
     source.once('error', end);
+    // An empty stream can reach its end before anyone listens ('end' needs no reader then).
+    if (source.readableEnded || source.destroyed) this.#ended = true;
   }
 
   get buffered(): number {
@@ -50,7 +55,10 @@ export class OutputBuffer {
    */
   async read(max: number, signal?: AbortSignal): Promise<Buffer> {
     while (this.#size === 0) {
-      if (this.#ended) throw new EndOfStreamError(this.name);
+      if (this.#ended) {
+        this.#markDrained();
+        throw new EndOfStreamError(this.name);
+      }
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
@@ -82,6 +90,7 @@ export class OutputBuffer {
   destroy(): void {
     this.source.destroy();
     this.#ended = true;
+    this.#markDrained();
     this.#wake();
   }
 
