@@ -146,8 +146,10 @@ export class Pod {
   async delete(id: string, execId: string): Promise<{ pid: number; exit: ExitInfo }> {
     const c = this.container(id);
     const proc = c.process(execId);
-    const exit = await proc.delete();
     const pid = proc.pid;
+    // The last container of the pod takes the VM with it: nothing inside needs removing first.
+    if (!execId && c.isSandbox && this.#containers.size === 1 && proc.status === 'stopped') await this.#stopSandbox();
+    const exit = await proc.delete();
     if (execId) {
       c.removeExec(execId);
       return { pid, exit };

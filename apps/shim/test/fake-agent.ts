@@ -59,9 +59,6 @@ export class FakeAgent implements AgentClient {
   async createSandbox(): Promise<void> {
     this.calls.push('createSandbox');
   }
-  async destroySandbox(): Promise<void> {
-    this.calls.push('destroySandbox');
-  }
   async createContainer(containerId: string): Promise<void> {
     this.calls.push(`createContainer ${containerId}`);
     this.proc(containerId, '');

@@ -27,7 +27,6 @@ export interface AgentClient {
   /** Health check; rejects if the agent does not answer within timeoutMs. */
   check(timeoutMs: number): Promise<void>;
   createSandbox(request: SandboxRequest): Promise<void>;
-  destroySandbox(timeoutMs: number): Promise<void>;
   createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void>;
   startContainer(containerId: string): Promise<void>;
   removeContainer(containerId: string, timeoutSeconds: number): Promise<void>;

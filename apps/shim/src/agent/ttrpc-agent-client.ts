@@ -42,10 +42,6 @@ export class TtrpcAgentClient implements AgentClient {
     );
   }
 
-  async destroySandbox(timeoutMs: number): Promise<void> {
-    await this.#agent.destroySandbox({}, { timeoutMs });
-  }
-
   async createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void> {
     await this.#agent.createContainer(agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec) }), { timeoutMs });
   }

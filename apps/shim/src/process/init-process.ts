@@ -37,10 +37,10 @@ export class InitProcess extends TaskProcess {
     return this.host.agent.startContainer(this.containerId);
   }
 
-  /** Removes the container from the guest; a dead sandbox has nothing left to remove. */
+  /** Removes the container from the guest; a stopped or dead sandbox has nothing left to remove. */
   protected async doDelete(): Promise<void> {
     await this.host.agent.removeContainer(this.containerId, REMOVE_TIMEOUT_S).catch((err: unknown) => {
-      this.host.log.warn({ err: (err as Error).message }, 'RemoveContainer failed (sandbox gone?)');
+      this.host.log.debug({ err: (err as Error).message }, 'RemoveContainer failed (sandbox gone)');
     });
   }
 }
