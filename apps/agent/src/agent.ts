@@ -15,8 +15,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Builds the sandbox and the ttrpc server (grpc.AgentService + grpc.Health) and listens. */
-export async function startAgent(config: AgentConfig, uris: string[], log: Logger): Promise<RunningAgent> {
+/**
+ * Builds the sandbox and the ttrpc server (grpc.AgentService + grpc.Health) and listens on
+ * `uris` (each must work) and `optionalUris` (the guest's channels: one failing is logged, but
+ * at least one endpoint must listen).
+ */
+export async function startAgent(config: AgentConfig, uris: string[], log: Logger, optionalUris: string[] = []): Promise<RunningAgent> {
   mkdirSync(config.stateRoot, { recursive: true });
   const sandbox = new Sandbox(config, log);
   const server = new Server({ logger: log.child({ subsystem: 'ttrpc' }) });
@@ -24,6 +28,14 @@ export async function startAgent(config: AgentConfig, uris: string[], log: Logge
   server.register(health.HealthDefinition, healthService());
   const listeners: Listener[] = [];
   for (const uri of uris) listeners.push(await listenOn(server, uri, log));
+  for (const uri of optionalUris) {
+    try {
+      listeners.push(await listenOn(server, uri, log));
+    } catch (err) {
+      log.warn({ err, uri }, 'channel unavailable');
+    }
+  }
+  if (listeners.length === 0) throw new Error(`no endpoint could listen (tried ${[...uris, ...optionalUris].join(', ') || 'none'})`);
   let stopping: Promise<void> | undefined;
   return {
     sandbox,

@@ -34,18 +34,19 @@ const opts = program.parse().opts<{
 }>();
 
 const log = createLogger({ name: 'kata-agent', destination: opts.log, level: opts.logLevel });
-const uris = [...opts.listen, ...(opts.guest ? guestChannels() : [])];
-if (uris.length === 0) {
+const guestUris = opts.guest ? guestChannels() : [];
+if (opts.listen.length + guestUris.length === 0) {
   log.error('nothing to listen on: give --listen or --guest');
   process.exit(2);
 }
 
 const running = await startAgent(
   { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
-  uris,
+  opts.listen,
   log,
+  guestUris,
 );
-log.info({ uris, pid: process.pid }, 'kata-agent ready');
+log.info({ pid: process.pid }, 'kata-agent ready');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
