@@ -11,6 +11,7 @@ export interface TwoContainerPod {
   /** ms from RunPodSandbox to the first container started (what a pod's users wait for). */
   startMs: number;
   config: cri.PodSandboxConfig;
+  image: string;
 }
 
 /**
@@ -21,16 +22,25 @@ export async function runTwoContainerPod(client: CriClient, options: { name: str
   const config = podSandboxConfig({ name: options.name, logDirectory: options.logDir });
   const t0 = performance.now();
   const { podSandboxId: podId } = await client.runtime.runPodSandbox({ config, runtimeHandler: options.runtimeHandler });
-  const create = async (name: string, command: string[]) => {
-    const c = containerConfig({ name, image: options.image, command, logPath: `${options.name}-${name}.log` });
-    return (await client.runtime.createContainer({ podSandboxId: podId, config: c, sandboxConfig: config })).containerId;
-  };
-  const sleeperId = await create('sleeper', ['sleep', '3600']);
-  await client.runtime.startContainer({ containerId: sleeperId });
+  const pod = { podId, config, image: options.image };
+  const sleeperId = await startContainer(client, pod, 'sleeper', ['sleep', '3600']);
   const startMs = performance.now() - t0;
-  const unameId = await create('uname', ['uname', '-r']);
-  await client.runtime.startContainer({ containerId: unameId });
-  return { podId, sleeperId, unameId, startMs, config };
+  const unameId = await startContainer(client, pod, 'uname', ['uname', '-r']);
+  return { ...pod, sleeperId, unameId, startMs };
+}
+
+/** Creates and starts one more container in a pod (logging to `<pod name>-<name>.log`); returns its id. */
+export async function startContainer(
+  client: CriClient,
+  pod: { podId: string; config: cri.PodSandboxConfig; image: string },
+  name: string,
+  command: string[],
+): Promise<string> {
+  const logPath = `${pod.config.metadata?.name}-${name}.log`;
+  const config = containerConfig({ name, image: pod.image, command, logPath });
+  const { containerId } = await client.runtime.createContainer({ podSandboxId: pod.podId, config, sandboxConfig: pod.config });
+  await client.runtime.startContainer({ containerId });
+  return containerId;
 }
 
 /** Polls ContainerStatus until the container has exited; returns that status. */
@@ -44,7 +54,7 @@ export async function waitExited(client: CriClient, containerId: string, timeout
   }
 }
 
-/** The stdout the CRI plugin logged for a container (its status names the log file). */
-export function containerStdout(status: cri.ContainerStatus): string {
-  return criLogText(readFileSync(status.logPath, 'utf8'));
+/** What the CRI plugin logged for a container's stdout (or stderr); its status names the log file. */
+export function containerStdout(status: cri.ContainerStatus, stream: 'stdout' | 'stderr' = 'stdout'): string {
+  return criLogText(readFileSync(status.logPath, 'utf8'), stream);
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { installKata } from '../src/kata-install';
 import { assertPodGone, entries } from '../src/leaks';
+import { containerLifecycleTests } from '../src/lifecycle-suite';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
 const hostKernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
@@ -79,6 +80,14 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     const exec = await env!.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeout: 60 });
     expect({ stdout: exec.stdout.toString(), stderr: exec.stderr.toString(), exitCode: exec.exitCode }).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
     expect((await env!.client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+
+  containerLifecycleTests(() => ({ client: env!.client, pod: kataPod() }));
+
+  it('every container of the pod still runs in that one VM (one qemu, one shim)', () => {
+    const procs = findHarnessProcesses(env!.dir);
+    expect(procs.filter(isQemu)).toHaveLength(1);
+    expect(procs.filter(isShim)).toHaveLength(1);
   });
 
   it('StopPodSandbox + RemovePodSandbox leave no qemu, shim, proxy, mount or state behind', async () => {

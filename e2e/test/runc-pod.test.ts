@@ -5,6 +5,7 @@ import { findHarnessProcesses } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { assertPodGone } from '../src/leaks';
+import { containerLifecycleTests } from '../src/lifecycle-suite';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
 let env: CriContainerd;
@@ -49,6 +50,8 @@ describe('CRI pod with the default handler (runc)', () => {
     // One runc shim serves the whole pod (its start groups by io.kubernetes.cri.sandbox-id).
     expect(findHarnessProcesses(env.dir).filter((p) => p.comm === 'containerd-shim')).toHaveLength(1);
   });
+
+  containerLifecycleTests(() => ({ client: env.client, pod: pod! }));
 
   it('StopPodSandbox kills the sleeper; RemovePodSandbox leaves no process, mount or state', async () => {
     const { podId, sleeperId } = pod!;

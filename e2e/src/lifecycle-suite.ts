@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cri, type CriClient } from '@kata-ts/cri-client';
+import { expect, it } from 'vitest';
+import { containerStdout, startContainer, waitExited, type TwoContainerPod } from './two-container-pod';
+
+/** Runs `cmd` in the container until it exits 0 (e.g. a readiness marker). */
+async function execUntilOk(client: CriClient, containerId: string, cmd: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await client.runtime.execSync({ containerId, cmd, timeout: 30 })).exitCode !== 0) {
+    if (Date.now() > deadline) throw new Error(`${cmd.join(' ')} never succeeded in ${containerId}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Container lifecycle checks every runtime handler must pass the same way (runc is the reference),
+ * run inside a pod from runTwoContainerPod while it is up. `ctx` is read when each test runs.
+ */
+export function containerLifecycleTests(ctx: () => { client: CriClient; pod: TwoContainerPod }): void {
+  it('a failing container reports exit code 7, reason Error and its stderr', async () => {
+    const { client, pod } = ctx();
+    const id = await startContainer(client, pod, 'fail', ['sh', '-c', 'echo to-stderr >&2; exit 7']);
+    const status = await waitExited(client, id);
+    expect(status).toMatchObject({ exitCode: 7, reason: 'Error' });
+    expect(containerStdout(status, 'stderr')).toBe('to-stderr\n');
+    expect(Number(status.finishedAt)).toBeGreaterThanOrEqual(Number(status.startedAt));
+  });
+
+  it('StopContainer delivers SIGTERM (exit 0, not 137); RemoveContainer removes it', async () => {
+    const { client, pod } = ctx();
+    const script = 'trap "exit 0" TERM; touch /tmp/ready; sleep 600 & wait';
+    const id = await startContainer(client, pod, 'graceful', ['sh', '-c', script]);
+    await execUntilOk(client, id, ['test', '-e', '/tmp/ready']);
+    await client.runtime.stopContainer({ containerId: id, timeout: 30 });
+    expect((await client.runtime.containerStatus({ containerId: id })).status).toMatchObject({ state: cri.ContainerState.CONTAINER_EXITED, exitCode: 0 });
+    await client.runtime.removeContainer({ containerId: id });
+    await expect(client.runtime.containerStatus({ containerId: id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const { containers } = await client.runtime.listContainers({ filter: { podSandboxId: pod.podId } });
+    expect(containers.map((c) => c.id)).not.toContain(id);
+  });
+
+  it('ContainerStats reports the running container’s memory and CPU', async () => {
+    const { client, pod } = ctx();
+    const { stats } = await client.runtime.containerStats({ containerId: pod.sleeperId });
+    expect(stats?.attributes?.id).toBe(pod.sleeperId);
+    expect(stats?.memory?.workingSetBytes?.value ?? 0).toBeGreaterThan(0);
+    expect(stats?.cpu?.usageCoreNanoSeconds?.value ?? 0).toBeGreaterThan(0);
+  });
+
+  it('ExecSync past its timeout fails instead of hanging; the container lives on', async () => {
+    const { client, pod } = ctx();
+    const err = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['sleep', '30'], timeout: 1 }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ method: 'ExecSync' });
+    expect((err as Error).message).toMatch(/timeout|deadline/i);
+    expect((await client.runtime.containerStatus({ containerId: pod.sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+}
