@@ -52,6 +52,7 @@ export class Pod {
   readonly #containers = new Map<string, Container>();
   #sandbox: Sandbox | undefined;
   #sandboxId: string | undefined;
+  #config: KataConfig | undefined;
 
   constructor(private readonly o: PodOptions) {}
 
@@ -74,14 +75,14 @@ export class Pod {
     const spec = readBundleSpec(r.bundle);
     const identity = podIdentity(r.id, spec);
     const log = this.o.log.child({ sandbox: identity.sandboxId, container: r.id });
-    let config: KataConfig | undefined;
     if (identity.isSandbox) {
       if (this.#sandboxId) throw new FailedPreconditionError(`this shim already serves sandbox ${this.#sandboxId}; ${r.id} asks for another`);
-      config = loadConfig({ configPath: r.configPath || this.o.startConfigPath, binaryPath: this.o.binaryPath });
-      const annotated = applyAnnotations(config, spec.annotations);
+      const loaded = loadConfig({ configPath: r.configPath || this.o.startConfigPath, binaryPath: this.o.binaryPath });
+      const annotated = applyAnnotations(loaded, spec.annotations);
       if (annotated.ignored.length) log.warn({ ignored: annotated.ignored }, 'annotations not allowed by enable_annotations');
-      config = annotated.config;
+      const config = annotated.config;
       log.info({ config: config.source }, 'configuration');
+      this.#config = config;
       this.#sandboxId = identity.sandboxId;
       try {
         this.#sandbox = await Sandbox.create({
@@ -95,6 +96,7 @@ export class Pod {
         });
       } catch (err) {
         this.#sandboxId = undefined;
+        this.#config = undefined;
         throw err;
       }
       void this.#forwardOomEvents(this.#sandbox);
@@ -105,7 +107,7 @@ export class Pod {
     try {
       const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs);
       const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
-      const timeoutMs = (config?.runtime.createContainerTimeout ?? 60) * 1000;
+      const timeoutMs = this.#config!.runtime.createContainerTimeout * 1000;
       const guestSpec = { ...spec, root: { ...spec.root, path: guestRoot }, mounts };
       const init = await InitProcess.create(r.id, guestSpec, r, this.#host(log), timeoutMs);
       this.#containers.set(r.id, new Container(r.id, r.bundle, init, identity.isSandbox));
@@ -221,6 +223,7 @@ export class Pod {
     const sandbox = this.#sandbox;
     this.#sandbox = undefined;
     this.#sandboxId = undefined;
+    this.#config = undefined;
     await sandbox?.stop();
   }
 

@@ -186,6 +186,23 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect((await ctr(['container', 'rm', id])).code).toBe(0);
   }, 180_000);
 
+  it('cleans up through `delete` when the shim itself is killed', async () => {
+    expect((await ctr([...kataRun(), '-d', image, 'dead-shim', 'sleep', '600'])).code).toBe(0);
+    const { vmPid } = sandboxState('dead-shim');
+    process.kill(sandboxState('dead-shim').shimPid, 'SIGKILL');
+    // containerd notices the closed connection and runs `containerd-shim-kata-v2 delete`.
+    await waitFor('containerd to drop the task', async () => (await taskStatus('dead-shim')) === undefined, 30_000);
+    await waitFor('the VM to be killed', () => {
+      try {
+        process.kill(vmPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+    expect((await ctr(['container', 'rm', 'dead-shim'])).code).toBe(0);
+  }, 180_000);
+
   it('fails clearly, in bounded time, for a bad config, a missing kernel and an agent that never answers', async () => {
     const syntax = writeConfig('syntax', (t) => `${t}\n[hypervisor.qemu\n`);
     const bad = await ctr([...kataRun(syntax), '--rm', image, 'bad1', 'true'], { timeoutMs: 60_000 });
