@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand } from '@kata-ts/testing';
@@ -11,17 +11,17 @@ export interface Installed {
   configPath: string;
 }
 
-/**
- * Installs kata-ts with tools/install.sh into a fresh temp prefix (building the shim and the
- * guest image first if they are missing), so the tests drive what users install.
- */
+/** Installs kata-ts with tools/install.sh into a fresh temp prefix: the tests drive what users install. */
 export async function installToTempPrefix(): Promise<Installed> {
   const run = async (file: string, args: string[]) => {
     const r = await runCommand(file, args, { cwd: REPO, timeoutMs: 900_000 });
     if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-3000)}`);
   };
-  if (!existsSync(join(REPO, 'apps/shim/dist/containerd-shim-kata-v2.mjs'))) await run(process.execPath, ['apps/shim/scripts/build.mjs']);
-  if (!existsSync(join(REPO, 'build/guest/kata-containers-initrd.img'))) await run(join(REPO, 'tools/build-guest-image'), []);
+  // Rebuilt every time (each takes seconds, the image build is a no-op when nothing changed), so
+  // the test never runs a stale bundle or guest image.
+  await run(process.execPath, ['apps/shim/scripts/build.mjs']);
+  await run(process.execPath, ['apps/proxy/scripts/build.mjs']);
+  await run(join(REPO, 'tools/build-guest-image'), []);
   const prefix = mkdtempSync(join(tmpdir(), 'kata-prefix-'));
   await run(join(REPO, 'tools/install.sh'), ['--prefix', prefix]);
   return { prefix, bin: join(prefix, 'bin'), configPath: join(prefix, 'share/defaults/kata-containers/configuration.toml') };
