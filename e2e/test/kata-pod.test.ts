@@ -84,6 +84,27 @@ describe('CRI pod with RuntimeClass handler kata', () => {
 
   containerLifecycleTests(() => ({ client: env!.client, pod: kataPod() }));
 
+  it('a second kata pod gets its own VM and shim (different guest boot_id); removing it leaves the first', async () => {
+    const { client, busyboxImage, logDir, dir } = env!;
+    const other = await runTwoContainerPod(client, { name: 'kata-pod-2', runtimeHandler: 'kata', image: busyboxImage, logDir });
+    try {
+      const procs = findHarnessProcesses(dir);
+      expect(procs.filter(isQemu)).toHaveLength(2);
+      expect(procs.filter(isShim)).toHaveLength(2);
+      const bootId = async (containerId: string) =>
+        (await client.runtime.execSync({ containerId, cmd: ['cat', '/proc/sys/kernel/random/boot_id'], timeout: 60 })).stdout.toString().trim();
+      const [first, second] = [await bootId(kataPod().sleeperId), await bootId(other.sleeperId)];
+      expect(first).toMatch(/^[0-9a-f-]{36}$/);
+      expect(second).toMatch(/^[0-9a-f-]{36}$/);
+      expect(second).not.toBe(first);
+    } finally {
+      await client.runtime.stopPodSandbox({ podSandboxId: other.podId });
+      await client.runtime.removePodSandbox({ podSandboxId: other.podId });
+    }
+    expect(findHarnessProcesses(dir).filter(isQemu)).toHaveLength(1);
+    expect((await client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+
   it('every container of the pod still runs in that one VM (one qemu, one shim)', () => {
     const procs = findHarnessProcesses(env!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
