@@ -52,8 +52,9 @@ describe.skipIf(!hasGuestImage || process.getuid?.() !== 0)('kata-agent inside t
   it('serves health over the serial channel and runs a container from the 9p share', async () => {
     expect((await createClient(health.HealthDefinition, guest.client).check({ service: '' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
     await rpc.setGuestDateTime({ Sec: Math.floor(Date.now() / 1000), Usec: 0 });
-    await run('hello', ['sh', '-c', 'echo hi; hostname; cat /etc/resolv.conf; exit 3']);
-    expect((await stdout('hello')).toString()).toBe('hi\nguestpod\nnameserver 10.0.2.3\n');
+    await run('hello', ['sh', '-c', 'echo hi; hostname; cat /etc/resolv.conf; grep guestpod /etc/hosts; cat /sys/class/net/lo/flags; exit 3']);
+    // lo is up (IFF_UP|IFF_LOOPBACK): the container shares the guest's (the pod's) network.
+    expect((await stdout('hello')).toString()).toBe('hi\nguestpod\nnameserver 10.0.2.3\n127.0.1.1\tguestpod\n0x9\n');
     expect(await wait('hello')).toBe(3);
     await rpc.removeContainer({ containerId: 'hello', timeout: 10 });
   }, 60_000);

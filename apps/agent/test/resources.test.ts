@@ -71,9 +71,20 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: cgroups', () => {
     const b = await startTestAgent();
     try {
       await b.agent.createSandbox(
-        agent.CreateSandboxRequest.fromPartial({ sandboxId: 'sb3', storages: [{ driver: 'local', source: 'tmpfs', fstype: 'tmpfs', options: ['size=1m'], mountPoint: vol }] }),
+        agent.CreateSandboxRequest.fromPartial({
+          sandboxId: 'sb3',
+          hostname: 'pod3',
+          sandboxPidns: true,
+          storages: [{ driver: 'local', source: 'tmpfs', fstype: 'tmpfs', options: ['size=1m'], mountPoint: vol }],
+        }),
       );
       expect(b.mounts()).toContain(vol);
+      // A sandbox-wide pid namespace: every container joins the first one's.
+      await runContainer(b, 'first', ['sleep', '1003']);
+      await runContainer(b, 'second', ['sh', '-c', 'ps -o pid,args; cat /etc/hosts']);
+      const second = (await stdoutOf(b, 'second')).toString();
+      expect(second).toMatch(/^\s*1 sleep 1003$/m);
+      expect(second).toMatch(/^127\.0\.1\.1\tpod3$/m);
       await runContainer(b, 'vol', ['sh', '-c', 'echo data > /vol/f; cat /vol/f'], {
         edit: (s) => s.mounts!.push({ destination: '/vol', type: 'bind', source: vol, options: ['rbind'] }),
       });
