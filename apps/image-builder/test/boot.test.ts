@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeKvm, type AcceleratorKind } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot, stderrProgress, type BuildGuestImageResult } from '../src';
-import { bootGuest, exitingAgentDir, parseProbeReport, probeAgentDir, waitForAgent, waitForConsole, type BootedGuest } from '../src/testing';
+import { bootGuest, exitingAgentDir, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport, type BootedGuest } from '../src/testing';
 
 const repo = findRepoRoot();
 const agentDist = join(repo, 'apps', 'agent', 'dist');
@@ -63,8 +63,8 @@ describe('guest image boot check', () => {
     guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
     const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
     await agent.close();
-    expect(await waitForConsole(guest, /^PROBE .*$/m, 60_000)).toBeDefined();
-    const report = parseProbeReport(guest.console())!;
+    const report = await waitForProbeReport(guest, 60_000);
+    if (!report) throw new Error(`no PROBE report on the console:\n${guest.console().slice(-3000)}`);
     console.log(`agent RSS in the guest: ${(report.agentRssKiB / 1024).toFixed(1)} MiB; ready at guest uptime ${report.agentReadyUptime} s`);
 
     expect(report.orphanAdoptedByInit).toBe(true);

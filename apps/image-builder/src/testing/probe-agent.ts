@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForConsole, type BootedGuest } from './boot-guest';
 
 /** What the probe wrapper prints on the guest console, one JSON line after `PROBE `. */
 export interface ProbeReport {
@@ -73,4 +74,10 @@ export function exitingAgentDir(code: number): string {
 export function parseProbeReport(consoleText: string): ProbeReport | undefined {
   const line = consoleText.split('\n').find((l) => l.startsWith('PROBE '));
   return line ? (JSON.parse(line.slice(6)) as ProbeReport) : undefined;
+}
+
+/** Waits for the whole PROBE line (newline included: the console file fills as the guest writes). */
+export async function waitForProbeReport(guest: BootedGuest, timeoutMs: number): Promise<ProbeReport | undefined> {
+  const line = await waitForConsole(guest, /^PROBE [^\n]*\n/m, timeoutMs);
+  return line ? parseProbeReport(line) : undefined;
 }

@@ -1,0 +1,117 @@
+/**
+ * The guest boot: QEMU start → agent ready (grpc.Health/Check answered through QEMU's chardev +
+ * mux + ttrpc, the shim's path), against the bare boot (QEMU start → PID 1 starting the agent);
+ * the agent's RSS in the guest; image size; image build time cold (empty cache) and cached.
+ * Run: npx tsx bench/boot.bench.ts [--json] [--samples N]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeKvm } from '@kata-ts/hypervisor';
+import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
+import { bootGuest, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { printBenchResult, type BenchFigure } from './bench-result';
+
+const samplesFlag = process.argv.indexOf('--samples');
+const SAMPLES = samplesFlag >= 0 ? Number(process.argv[samplesFlag + 1]) : 5;
+const repo = findRepoRoot();
+const agentDist = join(repo, 'apps', 'agent', 'dist');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function spread(values: number[], unit: string, digits = 0): string {
+  return `median ${median(values).toFixed(digits)} ${unit}, min ${Math.min(...values).toFixed(digits)}, max ${Math.max(...values).toFixed(digits)} (n=${values.length})`;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const value = await fn();
+  return [value, performance.now() - t0];
+}
+
+// Build times: cold into an empty cache (apt-get download, unpack, depmod, strip, cpio), then the
+// same build again (inputs hashed, nothing rebuilt).
+const scratch = mkdtempSync(join(tmpdir(), 'boot-bench-'));
+let coldMs: number;
+let cachedMs: number;
+try {
+  const opts = { outDir: join(scratch, 'out'), cacheDir: join(scratch, 'cache') };
+  [, coldMs] = await timed(() => buildGuestImage(opts));
+  [, cachedMs] = await timed(() => buildGuestImage(opts));
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+const image = await buildGuestImage();
+const verdict = await probeKvm({ kernel: image.vmlinux });
+const accelerator = verdict.usable ? 'kvm' : 'tcg';
+
+const ready: number[] = [];
+const bare: number[] = [];
+for (let i = 0; i < SAMPLES; i++) {
+  const guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
+  try {
+    // The bare boot: QEMU start until PID 1 logs that it started the agent (console polled).
+    const bareBoot = waitForConsole(guest, /kata-init: \[[\d.]+\] agent started/, 120_000).then((seen) => (seen ? performance.now() - guest.startedAt : undefined));
+    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    ready.push(performance.now() - guest.startedAt);
+    await agent.close();
+    const bareMs = await bareBoot;
+    if (bareMs !== undefined) bare.push(bareMs);
+  } finally {
+    await guest.destroy();
+  }
+}
+
+// The agent's RSS, measured in the guest by the probe wrapper around the unchanged agent.
+const probeDir = probeAgentDir(agentDist);
+let rssMiB = 0;
+try {
+  const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir: join(repo, 'build', 'guest', '.cache'), agentDir: probeDir });
+  const guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
+  try {
+    rssMiB = ((await waitForProbeReport(guest, 120_000))?.agentRssKiB ?? 0) / 1024;
+  } finally {
+    await guest.destroy();
+  }
+} finally {
+  rmSync(probeDir, { recursive: true, force: true });
+}
+
+const MiB = 1024 * 1024;
+const figures: BenchFigure[] = [
+  {
+    id: 'boot-to-agent-ready',
+    label: `QEMU start → agent answers Health/Check (${accelerator})`,
+    unit: 'ms',
+    subject: { name: 'kata-ts', value: median(ready) },
+    ...(bare.length ? { reference: { name: 'bare boot to PID 1 starting the agent', value: median(bare) } } : {}),
+    lowerIsBetter: true,
+    samples: ready.length,
+  },
+  { id: 'agent-rss-guest', label: 'agent RSS in the guest', unit: 'MiB', subject: { name: 'kata-ts', value: rssMiB }, lowerIsBetter: true, samples: 1 },
+  {
+    id: 'guest-image-size',
+    label: `guest initrd (${image.manifest.initrd.compression}) + kernel`,
+    unit: 'MiB',
+    subject: { name: 'kata-ts', value: (image.manifest.initrd.size + image.manifest.kernel.vmlinux.size) / MiB },
+    lowerIsBetter: true,
+  },
+  { id: 'image-build-cold', label: 'image build, empty cache', unit: 's', subject: { name: 'kata-ts', value: coldMs / 1000 }, lowerIsBetter: true, samples: 1 },
+  { id: 'image-build-cached', label: 'image build, nothing changed', unit: 's', subject: { name: 'kata-ts', value: cachedMs / 1000 }, lowerIsBetter: true, samples: 1 },
+];
+
+printBenchResult({
+  bench: 'boot',
+  figures,
+  notes: [
+    `accelerator ${accelerator}: ${verdict.reason}`,
+    `boot to agent ready: ${spread(ready, 'ms')}`,
+    `kernel ${image.manifest.kernel.release} (${image.manifest.kernel.package} ${image.manifest.kernel.version}), initrd ${(image.manifest.initrd.size / MiB).toFixed(1)} MiB, vmlinux ${(image.manifest.kernel.vmlinux.size / MiB).toFixed(1)} MiB`,
+    'wall-clock times on a shared 2-core host: other load inflates them',
+  ],
+});
