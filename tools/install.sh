@@ -44,9 +44,10 @@ install -d "$prefix/bin" "$prefix/libexec/kata-ts" "$defaults" "$prefix/share/ka
 
 # The bundles carry `#!/usr/bin/env node`; containerd's PATH may lack node, so each command is a
 # wrapper that names the node that built it.
+shell_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 install_app() { # bundle, target
   install -m 0644 "$1" "$2.mjs"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$node_bin" "$2.mjs" >"$2"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(shell_quote "$node_bin")" "$(shell_quote "$2.mjs")" >"$2"
   chmod 0755 "$2"
 }
 install_app "$shim" "$prefix/bin/containerd-shim-kata-v2"

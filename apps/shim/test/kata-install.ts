@@ -18,10 +18,11 @@ export async function installToTempPrefix(): Promise<Installed> {
     if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-3000)}`);
   };
   // Rebuilt every time (each takes seconds, the image build is a no-op when nothing changed), so
-  // the test never runs a stale bundle or guest image.
-  await run(process.execPath, ['apps/shim/scripts/build.mjs']);
-  await run(process.execPath, ['apps/proxy/scripts/build.mjs']);
-  await run(join(REPO, 'tools/build-guest-image'), []);
+  // the test never runs a stale bundle or guest image; under a lock, as test files run in parallel.
+  const lock = join(tmpdir(), 'kata-ts-build.lock');
+  await run('flock', [lock, process.execPath, 'apps/shim/scripts/build.mjs']);
+  await run('flock', [lock, process.execPath, 'apps/proxy/scripts/build.mjs']);
+  await run('flock', [lock, join(REPO, 'tools/build-guest-image')]);
   const prefix = mkdtempSync(join(tmpdir(), 'kata-prefix-'));
   await run(join(REPO, 'tools/install.sh'), ['--prefix', prefix]);
   return { prefix, bin: join(prefix, 'bin'), configPath: join(prefix, 'share/defaults/kata-containers/configuration.toml') };

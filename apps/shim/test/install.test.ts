@@ -1,0 +1,46 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '@kata-ts/config';
+import { runCommand } from '@kata-ts/testing';
+import { installToTempPrefix, REPO, type Installed } from './kata-install';
+
+describe('tools/install.sh --prefix', () => {
+  let kata: Installed;
+  beforeAll(async () => {
+    kata = await installToTempPrefix();
+  }, 900_000);
+  afterAll(() => rmSync(kata.prefix, { recursive: true, force: true }));
+
+  it("lays out Kata's static release with absolute paths into the prefix", () => {
+    const p = kata.prefix;
+    for (const f of [
+      'bin/containerd-shim-kata-v2',
+      'libexec/kata-ts/kata-proxy',
+      'share/defaults/kata-containers/configuration.toml',
+      'share/defaults/kata-containers/configuration-qemu.toml',
+      'share/kata-containers/vmlinuz.container',
+      'share/kata-containers/vmlinux.container',
+      'share/kata-containers/kata-containers-initrd.img',
+      'containerd/config.d/kata-deploy.toml',
+    ]) {
+      expect(existsSync(join(p, f)), f).toBe(true);
+    }
+    const config = loadConfigFile(kata.configPath); // validates, and checks every path exists
+    expect(config.hypervisor.kernel.startsWith(`${p}/`)).toBe(true);
+    expect(config.hypervisor.initrd.startsWith(`${p}/`)).toBe(true);
+    expect(config.proxy.path).toBe(join(p, 'libexec/kata-ts/kata-proxy'));
+    const dropIn = readFileSync(join(p, 'containerd/config.d/kata-deploy.toml'), 'utf8');
+    expect(dropIn).toContain(`runtime_path = "${p}/bin/containerd-shim-kata-v2"`);
+    expect(dropIn).toContain(`ConfigPath = "${p}/share/defaults/kata-containers/configuration-qemu.toml"`);
+  });
+
+  it('runs without the source tree (hidden under a tmpfs in a private mount namespace)', async () => {
+    const script = `mount -t tmpfs none '${REPO}' && '${kata.bin}/containerd-shim-kata-v2' -v && '${kata.prefix}/libexec/kata-ts/kata-proxy' --help`;
+    const r = await runCommand('unshare', ['-m', 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/containerd-shim-kata-v2 \(kata-ts\) version/);
+    expect(r.stdout).toMatch(/Usage: kata-proxy/);
+  });
+});
