@@ -8,6 +8,8 @@ export interface TwoContainerPod {
   sleeperId: string;
   /** `uname -r`, then exits. */
   unameId: string;
+  /** ms RunPodSandbox took (for kata: the VM boot and the agent's sandbox). */
+  sandboxMs: number;
   /** ms from RunPodSandbox to the first container started (what a pod's users wait for). */
   startMs: number;
   config: cri.PodSandboxConfig;
@@ -22,11 +24,12 @@ export async function runTwoContainerPod(client: CriClient, options: { name: str
   const config = podSandboxConfig({ name: options.name, logDirectory: options.logDir });
   const t0 = performance.now();
   const { podSandboxId: podId } = await client.runtime.runPodSandbox({ config, runtimeHandler: options.runtimeHandler });
+  const sandboxMs = performance.now() - t0;
   const pod = { podId, config, image: options.image };
   const sleeperId = await startContainer(client, pod, 'sleeper', ['sleep', '3600']);
   const startMs = performance.now() - t0;
   const unameId = await startContainer(client, pod, 'uname', ['uname', '-r']);
-  return { ...pod, sleeperId, unameId, startMs };
+  return { ...pod, sleeperId, unameId, sandboxMs, startMs };
 }
 
 /** Creates and starts one more container in a pod (logging to `<pod name>-<name>.log`); returns its id. */

@@ -32,7 +32,7 @@ describe('CRI pod with the default handler (runc)', () => {
 
   it('runs a sleeper and a uname container in one pod; exec, status and exit codes', async () => {
     pod = await runTwoContainerPod(env.client, { name: 'runc-pod', runtimeHandler: '', image: env.busyboxImage, logDir: env.logDir });
-    console.log(`runc pod: RunPodSandbox → first container started in ${pod.startMs.toFixed(0)} ms`);
+    console.log(`runc pod: RunPodSandbox ${pod.sandboxMs.toFixed(0)} ms, first container started after ${pod.startMs.toFixed(0)} ms`);
 
     const uname = await waitExited(env.client, pod.unameId);
     expect(uname).toMatchObject({ exitCode: 0, reason: 'Completed' });
