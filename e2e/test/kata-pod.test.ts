@@ -31,6 +31,7 @@ function kataPod(): TwoContainerPod {
 
 const isShim = (p: HarnessProcess) => p.cmdline.includes('-namespace k8s.io');
 const isQemu = (p: HarnessProcess) => p.comm.startsWith('qemu-system');
+const isProxy = (p: HarnessProcess) => p.cmdline.includes('kata-proxy');
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-install-'));
@@ -60,6 +61,7 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     const procs = findHarnessProcesses(env!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
     expect(procs.filter(isShim)).toHaveLength(1);
+    expect(procs.filter(isProxy)).toHaveLength(1);
     expect((await env!.client.runtime.podSandboxStatus({ podSandboxId: pod.podId })).status).toMatchObject({
       state: cri.PodSandboxState.SANDBOX_READY,
       runtimeHandler: 'kata',
