@@ -151,13 +151,15 @@ static void read_cmdline(void) {
   cmdline[n > 0 ? n : 0] = 0;
 }
 
-// `agent.log=<level>` on the kernel command line (Kata's spelling) sets the agent's log level.
-static const char *agent_log_level(void) {
-  static char level[32];
-  const char *p = strstr(cmdline, "agent.log=");
-  if (!p) return NULL;
-  snprintf(level, sizeof level, "%.*s", (int)strcspn(p + 10, " \n"), p + 10);
-  return level;
+// The value of `key=` on the kernel command line, or NULL.
+static const char *cmdline_value(const char *key, char *out, size_t size) {
+  for (const char *p = strstr(cmdline, key); p; p = strstr(p + 1, key)) {
+    if (p != cmdline && p[-1] != ' ') continue;
+    p += strlen(key);
+    snprintf(out, size, "%.*s", (int)strcspn(p, " \n"), p);
+    return out;
+  }
+  return NULL;
 }
 
 static pid_t start_agent(const sigset_t *original) {
@@ -165,10 +167,17 @@ static pid_t start_agent(const sigset_t *original) {
   if (pid != 0) return pid;
   sigprocmask(SIG_SETMASK, original, NULL);
   setsid();
-  char level_env[64] = "KATA_TS_LOG_LEVEL=info";
-  const char *level = agent_log_level();
-  if (level) snprintf(level_env, sizeof level_env, "KATA_TS_LOG_LEVEL=%s", level);
-  char *argv[] = {NODE, AGENT, "--guest", NULL};
+  // `agent.log=<level>` (Kata's spelling) sets the agent's log level; `agent.node_options=a,b`
+  // passes V8/Node flags (boot-time tuning lives in @kata-ts/hypervisor's guestKernelParams).
+  char level[32], level_env[64] = "KATA_TS_LOG_LEVEL=info", options[256];
+  if (cmdline_value("agent.log=", level, sizeof level)) snprintf(level_env, sizeof level_env, "KATA_TS_LOG_LEVEL=%s", level);
+  char *argv[16] = {NODE};
+  int argc = 1;
+  if (cmdline_value("agent.node_options=", options, sizeof options))
+    for (char *save = NULL, *o = strtok_r(options, ",", &save); o && argc < 12; o = strtok_r(NULL, ",", &save)) argv[argc++] = o;
+  argv[argc++] = AGENT;
+  argv[argc++] = "--guest";
+  argv[argc] = NULL;
   char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", level_env, NULL};
   execve(NODE, argv, envp);
   say("exec %s: %s", NODE, strerror(errno));
