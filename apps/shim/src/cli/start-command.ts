@@ -31,7 +31,7 @@ export async function startCommand(args: ShimArgs, stdin: Readable): Promise<str
     mkdirSync(SHIM_SOCKET_DIR, { recursive: true, mode: 0o711 });
     const daemonArgs = ['-namespace', args.namespace, '-address', args.address, '-publish-binary', args.publishBinary, '-id', args.id, '-socket', socket];
     if (args.debug) daemonArgs.push('-debug');
-    const child = spawn(process.execPath, [process.argv[1]!, ...daemonArgs], {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...daemonArgs], {
       cwd: bundle,
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
