@@ -1,0 +1,58 @@
+import { AGENT_PORT } from '../guest-boot';
+import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
+import { HypervisorError } from '../hypervisor-error';
+import type { VmConfig } from '../vm-config';
+
+/**
+ * A Hypervisor without a VM, for the shim's unit tests: records the config it was started with,
+ * exits when stopped or when the test calls crash(). Pair it with an agent the test serves on
+ * `config.agentSocket` (or a unix:// agent) to exercise the shim without QEMU.
+ */
+export class FakeHypervisor implements Hypervisor {
+  config: VmConfig | undefined;
+  stopCalls = 0;
+  #resolveExit: ((exit: VmExit) => void) | undefined;
+  #exit: Promise<VmExit> | undefined;
+  #fakePid: number;
+  #started = false;
+
+  constructor(options: { pid?: number } = {}) {
+    this.#fakePid = options.pid ?? 424242;
+  }
+
+  get pid(): number | undefined {
+    return this.#started ? this.#fakePid : undefined;
+  }
+
+  async start(config: VmConfig): Promise<void> {
+    if (this.#exit) throw new HypervisorError('START_FAILED', `VM ${config.id} already started`);
+    this.config = config;
+    this.#exit = new Promise((resolve) => (this.#resolveExit = resolve));
+    this.#started = true;
+  }
+
+  async stop(): Promise<VmExit> {
+    if (!this.#exit) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    this.stopCalls++;
+    this.#resolveExit?.({ code: 0, signal: null });
+    return this.#exit;
+  }
+
+  /** The VM dies on its own (guest panic, QEMU crash). */
+  crash(exit: VmExit = { code: null, signal: 'SIGKILL' }): void {
+    this.#resolveExit?.(exit);
+  }
+
+  wait(): Promise<VmExit> {
+    return this.#exit ?? Promise.reject(new HypervisorError('NOT_RUNNING', 'VM never started'));
+  }
+
+  agentChannel(): AgentChannel {
+    if (!this.config) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    return { kind: 'serial', socketPath: this.config.agentSocket, port: AGENT_PORT };
+  }
+
+  capabilities(): HypervisorCapabilities {
+    return { vsock: false, sharedDirs: true };
+  }
+}

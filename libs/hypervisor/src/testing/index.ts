@@ -1,0 +1,1 @@
+export { FakeHypervisor } from './fake-hypervisor';
