@@ -9,8 +9,7 @@ import { ExecProcess } from './process/exec-process';
 import { InitProcess } from './process/init-process';
 import { SANDBOX_DIED_STATUS, type ExitInfo, type ProcessHost, type TaskProcess } from './process/task-process';
 import { sandboxPaths } from './run-paths';
-import { Sandbox } from './sandbox/sandbox';
-import type { VmLauncher } from './sandbox/vm';
+import type { SandboxFactory, SandboxHandle } from './sandbox/sandbox-handle';
 import type { StdioPaths } from './stdio/process-io';
 import { toTimestamp } from './timestamp';
 import type { OciLinuxResources, OciProcess } from './translate/oci-spec';
@@ -22,7 +21,7 @@ const EXEC_EXIT_GRACE_MS = 5_000;
 export interface PodOptions {
   namespace: string;
   events: EventPublisher;
-  launchVm: VmLauncher;
+  createSandbox: SandboxFactory;
   log: Logger;
   /** ConfigPath from `start`'s stdin, used when CreateTaskRequest carries no options. */
   startConfigPath?: string;
@@ -50,13 +49,13 @@ export interface ProcessState {
  */
 export class Pod {
   readonly #containers = new Map<string, Container>();
-  #sandbox: Sandbox | undefined;
+  #sandbox: SandboxHandle | undefined;
   #sandboxId: string | undefined;
   #config: KataConfig | undefined;
 
   constructor(private readonly o: PodOptions) {}
 
-  get sandbox(): Sandbox | undefined {
+  get sandbox(): SandboxHandle | undefined {
     return this.#sandbox;
   }
 
@@ -85,12 +84,11 @@ export class Pod {
       this.#config = config;
       this.#sandboxId = identity.sandboxId;
       try {
-        this.#sandbox = await Sandbox.create({
+        this.#sandbox = await this.o.createSandbox({
           id: identity.sandboxId,
           config,
           paths: sandboxPaths(identity.sandboxId),
           spec,
-          launchVm: this.o.launchVm,
           log,
           onDied: (reason) => void this.#sandboxDied(reason),
         });
@@ -214,7 +212,7 @@ export class Pod {
     await this.o.events.flush();
   }
 
-  #requireSandbox(): Sandbox {
+  #requireSandbox(): SandboxHandle {
     if (!this.#sandbox) throw new FailedPreconditionError('the sandbox is not running');
     return this.#sandbox;
   }
@@ -236,7 +234,7 @@ export class Pod {
   }
 
   /** Kata's OOM loop: the agent's GetOOMEvent blocks until a container hits its memory limit. */
-  async #forwardOomEvents(sandbox: Sandbox): Promise<void> {
+  async #forwardOomEvents(sandbox: SandboxHandle): Promise<void> {
     while (this.#sandbox === sandbox) {
       let containerId: string;
       try {

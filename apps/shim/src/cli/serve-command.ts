@@ -4,6 +4,7 @@ import { Server } from '@kata-ts/ttrpc';
 import { EventPublisher } from '../events/event-publisher';
 import { Pod } from '../pod';
 import { launchQemuVm } from '../sandbox/qemu-vm';
+import { Sandbox } from '../sandbox/sandbox';
 import { taskService } from '../task-service';
 import { shimLogger } from './shim-logger';
 import type { ShimArgs } from './shim-args';
@@ -26,7 +27,7 @@ export async function serveCommand(args: ShimArgs): Promise<void> {
   const pod = new Pod({
     namespace: args.namespace,
     events,
-    launchVm: launchQemuVm,
+    createSandbox: (o) => Sandbox.create({ ...o, launchVm: launchQemuVm }),
     log,
     startConfigPath: process.env.KATA_TS_START_CONFIG_PATH,
     binaryPath: process.argv[1],

@@ -11,6 +11,7 @@ import type { OciMount, OciSpec } from '../translate/oci-spec';
 import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
+import type { SandboxHandle } from './sandbox-handle';
 import { writeSandboxState } from './sandbox-state';
 import { sandboxSize } from './sandbox-size';
 import { shareContainerMounts } from './share-mounts';
@@ -36,7 +37,7 @@ export interface SandboxOptions {
  * directory (exported with virtio-9p) and every mount in it. Create boots and waits for the
  * agent (bounded by agent.dial_timeout); stop tears everything down, whatever state it is in.
  */
-export class Sandbox {
+export class Sandbox implements SandboxHandle {
   readonly #containers = new Map<string, string>();
   #stopping: Promise<void> | undefined;
   #onDied: ((reason: string) => void) | undefined;
