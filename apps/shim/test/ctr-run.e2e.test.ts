@@ -24,10 +24,10 @@ async function ctr(args: string[], options: { input?: string; timeoutMs?: number
 }
 const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
 
-/** ctr with a pseudo-terminal (for -t), through util-linux script(1); returns its exit code. */
+/** ctr on a 100x30 pseudo-terminal (for -t), through util-linux script(1); returns its exit code. */
 function ctrWithTty(args: string[]) {
   const cmd = ['ctr', '--address', containerd.address, '-n', 'default', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  return runCommand('script', ['-qec', cmd, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
+  return runCommand('script', ['-qec', `stty cols 100 rows 30; exec ${cmd}`, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
 }
 
 async function taskStatus(id: string): Promise<string | undefined> {
@@ -137,9 +137,11 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     }
   }, 180_000);
 
-  it('runs -t with a terminal', async () => {
-    const r = await ctrWithTty([...kataRun(), '-t', '--rm', image, 'ct', 'sh', '-c', 'tty; uname -r; exit 4']);
+  it('runs -t with a terminal and its size', async () => {
+    // ctr sends the terminal's size with ResizePty once the task runs: give it a moment to land.
+    const r = await ctrWithTty([...kataRun(), '-t', '--rm', image, 'ct', 'sh', '-c', 'tty; uname -r; sleep 1; stty size; exit 4']);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.stdout).toMatch(/^30 100\r?$/m);
     expect(r.stdout).toMatch(/6\.1\.\d+-\d+-amd64/);
     expect(r.code).toBe(4);
   }, 180_000);
