@@ -47,6 +47,29 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
     expect(stats?.cpu?.usageCoreNanoSeconds?.value ?? 0).toBeGreaterThan(0);
   });
 
+  it('a container memory limit reaches its own cgroup (memory.max in v2, limit_in_bytes in v1)', async () => {
+    const { client, pod } = ctx();
+    const id = await startContainer(client, pod, 'limited', ['sleep', '600'], { memoryLimitBytes: 64 << 20 });
+    // v2: the container's own cgroup (the kata guest has no cgroup namespace here, so the path from
+    // /proc/self/cgroup is needed); v1 (this host's runc): runc mounts the container's memory cgroup.
+    const read = [
+      'if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max"',
+      'else cat /sys/fs/cgroup/memory/memory.limit_in_bytes; fi',
+    ].join('; ');
+    const r = await client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', read], timeout: 30 });
+    expect(r.stdout.toString().trim()).toBe(String(64 << 20));
+    await client.runtime.stopContainer({ containerId: id, timeout: 0 });
+    await client.runtime.removeContainer({ containerId: id });
+  });
+
+  it('a container over its memory limit is reported OOMKilled with exit code 137', async () => {
+    const { client, pod } = ctx();
+    // The shell holds 128 MiB in a variable against a 32 MiB limit; the OOM killer takes it (PID 1).
+    const hog = 'x=$(head -c 134217728 /dev/zero | tr "\\0" a); echo ${#x}';
+    const id = await startContainer(client, pod, 'oom', ['sh', '-c', hog], { memoryLimitBytes: 32 << 20 });
+    expect(await waitExited(client, id, 120_000)).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+  });
+
   it('ExecSync past its timeout fails instead of hanging; the container lives on', async () => {
     const { client, pod } = ctx();
     const err = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['sleep', '30'], timeout: 1 }, { timeoutMs: 20_000 }).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { containerConfig, criLogText, podSandboxConfig, cri, type CriClient } from '@kata-ts/cri-client';
+import { containerConfig, criLogText, podSandboxConfig, cri, type ContainerOptions, type CriClient } from '@kata-ts/cri-client';
 
 export interface TwoContainerPod {
   podId: string;
@@ -38,9 +38,10 @@ export async function startContainer(
   pod: { podId: string; config: cri.PodSandboxConfig; image: string },
   name: string,
   command: string[],
+  options: Omit<ContainerOptions, 'name' | 'image' | 'command' | 'logPath'> = {},
 ): Promise<string> {
   const logPath = `${pod.config.metadata?.name}-${name}.log`;
-  const config = containerConfig({ name, image: pod.image, command, logPath });
+  const config = containerConfig({ ...options, name, image: pod.image, command, logPath });
   const { containerId } = await client.runtime.createContainer({ podSandboxId: pod.podId, config, sandboxConfig: pod.config });
   await client.runtime.startContainer({ containerId });
   return containerId;

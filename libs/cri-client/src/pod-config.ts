@@ -50,6 +50,8 @@ export interface ContainerOptions {
   logPath?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** LinuxContainerResources.memory_limit_in_bytes (0 = none). */
+  memoryLimitBytes?: number;
 }
 
 export function containerConfig(options: ContainerOptions): cri.ContainerConfig {
@@ -62,5 +64,6 @@ export function containerConfig(options: ContainerOptions): cri.ContainerConfig 
     logPath: options.logPath ?? '',
     labels: options.labels ?? {},
     annotations: options.annotations ?? {},
+    linux: { resources: { memoryLimitInBytes: options.memoryLimitBytes ?? 0 } },
   });
 }
