@@ -56,7 +56,7 @@ describe('guest image boot check', () => {
     expect(exit.signal).toBeNull();
   }, 180_000);
 
-  it('PID 1 mounts, enables cgroup controllers, links the port and reaps orphans', async () => {
+  it('PID 1 mounts, enables cgroup controllers, links the port, reaps orphans; crun runs a container', async () => {
     const agentDir = probeAgentDir(agentDist);
     tempDirs.push(agentDir);
     const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
@@ -73,6 +73,8 @@ describe('guest image boot check', () => {
     expect(report.subtreeControl.split(' ')).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'io', 'cpuset']));
     expect(report.mounts).toEqual(expect.arrayContaining(['/proc proc', '/sys sysfs', '/dev devtmpfs', '/dev/pts devpts', '/sys/fs/cgroup cgroup2', '/run tmpfs']));
     expect(report.virtioPortLink).toMatch(/^\.\.\/vport\d+p\d+$/);
+    // pivot_root works: PID 1 moved the initramfs root onto a bind mount of itself.
+    expect(report.container).toMatchObject({ ran: true, status: 125 });
   }, 300_000);
 
   it('PID 1 powers the VM off when the agent exits', async () => {

@@ -17,13 +17,15 @@ export interface ProbeReport {
   subtreeControl: string;
   mounts: string[];
   virtioPortLink: string | null;
+  /** crun ran a container (new namespaces, pivot_root into its rootfs) in the guest. */
+  container: { ran: boolean; status: number | null; stderr: string };
 }
 
 // Runs inside the guest as /opt/kata-agent/kata-agent.mjs: imports the real agent bundle (which
 // starts listening at import), then checks what PID 1 did and prints a ProbeReport.
 const WRAPPER = String.raw`
-import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 await import('./kata-agent-main.mjs');
 const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const agentReadyUptime = uptime();
@@ -41,7 +43,22 @@ await new Promise((r) => setTimeout(r, 1500));
 const zombiesOfInit = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && ppidOf(p) === 1 && stateOf(p) === 'Z').length;
 let virtioPortLink = null;
 try { virtioPortLink = readlinkSync('/dev/virtio-ports/agent.channel.0'); } catch {}
+// A container through crun: its rootfs holds one static binary (the agent's monitor, which
+// prints its usage and exits 125 when run without arguments).
+const bundle = '/run/probe-bundle';
+mkdirSync(bundle + '/rootfs/bin', { recursive: true });
+copyFileSync('/opt/kata-agent/kata-agent-monitor', bundle + '/rootfs/bin/monitor');
+chmodSync(bundle + '/rootfs/bin/monitor', 0o755);
+execFileSync('crun', ['spec'], { cwd: bundle });
+const spec = JSON.parse(readFileSync(bundle + '/config.json', 'utf8'));
+spec.process.terminal = false;
+spec.process.args = ['/bin/monitor'];
+spec.root = { path: 'rootfs', readonly: false };
+writeFileSync(bundle + '/config.json', JSON.stringify(spec));
+const run = spawnSync('crun', ['run', '--bundle', bundle, 'probe'], { encoding: 'utf8' });
+const container = { ran: run.stderr.includes('usage: kata-agent-monitor'), status: run.status, stderr: run.stderr.slice(0, 500) };
 const report = {
+  container,
   agentReadyUptime, agentRssKiB, zombiesOfInit, orphanAdoptedByInit,
   modules: readFileSync('/proc/modules', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]),
   subtreeControl: readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').trim(),
