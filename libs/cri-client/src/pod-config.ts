@@ -8,6 +8,11 @@ export interface PodOptions {
   uid?: string;
   /** Share the node's network namespace (default true): no CNI plugin runs for such pods. */
   hostNetwork?: boolean;
+  /**
+   * Default as the kubelet sets it: none for host-network pods (they keep the node's UTS namespace;
+   * runc refuses a hostname there), else the pod name.
+   */
+  hostname?: string;
   /** Where the CRI plugin writes container logs (ContainerConfig.log_path is relative to it). */
   logDirectory?: string;
   labels?: Record<string, string>;
@@ -17,14 +22,16 @@ export interface PodOptions {
 /** A PodSandboxConfig as the kubelet would build it for a simple pod. */
 export function podSandboxConfig(options: PodOptions): cri.PodSandboxConfig {
   const namespace = options.namespace ?? 'default';
+  const hostNetwork = options.hostNetwork !== false;
   return cri.PodSandboxConfig.fromPartial({
     metadata: { name: options.name, namespace, uid: options.uid ?? randomUUID(), attempt: 0 },
+    hostname: options.hostname ?? (hostNetwork ? '' : options.name),
     logDirectory: options.logDirectory ?? '',
     labels: options.labels ?? {},
     annotations: options.annotations ?? {},
     linux: {
       securityContext: {
-        namespaceOptions: { network: options.hostNetwork === false ? cri.NamespaceMode.POD : cri.NamespaceMode.NODE },
+        namespaceOptions: { network: hostNetwork ? cri.NamespaceMode.NODE : cri.NamespaceMode.POD },
       },
     },
   });
