@@ -27,13 +27,26 @@ export interface KnownGaps {
  * run inside a pod from runTwoContainerPod while it is up. `ctx` is read when each test runs.
  */
 export function containerLifecycleTests(ctx: () => { client: CriClient; pod: TwoContainerPod }, gaps: KnownGaps = {}): void {
-  // CRI's default container PID mode is POD (Kubernetes `shareProcessNamespace: true`): the
-  // container joins the sandbox's PID namespace, given as /proc/<sandbox pid>/ns/pid.
-  (gaps.podPidNamespace ? it.fails : it)(`containers share the pod’s PID namespace (the pause process is visible)${gaps.podPidNamespace ? ` [KNOWN GAP: ${gaps.podPidNamespace}]` : ''}`, async () => {
+  it('a container has a PID namespace of its own by default (its command is PID 1)', async () => {
     const { client, pod } = ctx();
     const ps = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['ps', '-o', 'pid,args'], timeout: 30 });
-    expect(ps.stdout.toString()).toContain('sleep 3600');
-    expect(ps.stdout.toString()).toContain('sleep 2147483647');
+    expect(ps.stdout.toString()).toMatch(/^\s*1 sleep 3600$/m);
+    expect(ps.stdout.toString()).not.toContain('sleep 2147483647');
+  });
+
+  // PID mode POD (Kubernetes `shareProcessNamespace: true`): the container joins the sandbox's PID
+  // namespace, which CRI names as /proc/<sandbox pid>/ns/pid, so the pause process is visible.
+  (gaps.podPidNamespace ? it.fails : it)(`with shareProcessNamespace a container sees the pod’s processes${gaps.podPidNamespace ? ` [KNOWN GAP: ${gaps.podPidNamespace}]` : ''}`, async () => {
+    const { client, pod } = ctx();
+    const id = await startContainer(client, pod, 'shared-pid', ['sleep', '601'], { sharePodPid: true });
+    try {
+      const ps = await client.runtime.execSync({ containerId: id, cmd: ['ps', '-o', 'pid,args'], timeout: 30 });
+      expect(ps.stdout.toString()).toContain('sleep 601');
+      expect(ps.stdout.toString()).toContain('sleep 2147483647');
+    } finally {
+      await client.runtime.stopContainer({ containerId: id, timeout: 0 });
+      await client.runtime.removeContainer({ containerId: id });
+    }
   });
 
   // Host-network pods keep the node's UTS namespace: no hostname in the spec (kubelet sets none).

@@ -59,6 +59,11 @@ export interface ContainerOptions {
   annotations?: Record<string, string>;
   /** LinuxContainerResources.memory_limit_in_bytes (0 = none). */
   memoryLimitBytes?: number;
+  /**
+   * Join the pod's PID namespace (Kubernetes `shareProcessNamespace: true`, CRI mode POD). Default
+   * false: the kubelet's default, a PID namespace of the container's own (mode CONTAINER).
+   */
+  sharePodPid?: boolean;
 }
 
 export function containerConfig(options: ContainerOptions): cri.ContainerConfig {
@@ -71,6 +76,11 @@ export function containerConfig(options: ContainerOptions): cri.ContainerConfig 
     logPath: options.logPath ?? '',
     labels: options.labels ?? {},
     annotations: options.annotations ?? {},
-    linux: { resources: { memoryLimitInBytes: options.memoryLimitBytes ?? 0 } },
+    linux: {
+      resources: { memoryLimitInBytes: options.memoryLimitBytes ?? 0 },
+      securityContext: {
+        namespaceOptions: { pid: options.sharePodPid ? cri.NamespaceMode.POD : cri.NamespaceMode.CONTAINER },
+      },
+    },
   });
 }
