@@ -21,6 +21,8 @@ export interface PodIdentity {
   sandboxId: string;
   /** True for the container that creates the sandbox (CRI sandbox, or a lone `ctr run`). */
   isSandbox: boolean;
+  /** True for CRI's pod sandbox (pause) container, whose namespaces the pod's containers join. */
+  isPodSandbox: boolean;
 }
 
 /**
@@ -31,8 +33,9 @@ export interface PodIdentity {
 export function podIdentity(id: string, spec: OciSpec): PodIdentity {
   const annotations = spec.annotations ?? {};
   const sandboxId = annotations[SANDBOX_ID_ANNOTATION];
-  if (annotations[CONTAINER_TYPE_ANNOTATION] === 'container' && sandboxId) return { sandboxId, isSandbox: false };
-  return { sandboxId: id, isSandbox: true };
+  const type = annotations[CONTAINER_TYPE_ANNOTATION];
+  if (type === 'container' && sandboxId) return { sandboxId, isSandbox: false, isPodSandbox: false };
+  return { sandboxId: id, isSandbox: true, isPodSandbox: type === 'sandbox' };
 }
 
 export function writeBundleAddress(bundle: string, address: string): void {

@@ -13,6 +13,7 @@ import type { SandboxFactory, SandboxHandle } from './sandbox/sandbox-handle';
 import type { StdioPaths } from './stdio/process-io';
 import { toTimestamp } from './timestamp';
 import type { OciLinuxResources, OciProcess } from './translate/oci-spec';
+import { planGuestSpec } from './translate/guest-spec';
 import { statsToMetrics } from './translate/stats-to-metrics';
 
 /** How long the init's TaskExit waits for its execs' exits (containerd expects init last). */
@@ -106,8 +107,8 @@ export class Pod {
       const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs);
       const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
       const timeoutMs = this.#config!.runtime.createContainerTimeout * 1000;
-      const guestSpec = { ...spec, root: { ...spec.root, path: guestRoot }, mounts };
-      const init = await InitProcess.create(r.id, guestSpec, r, this.#host(log), timeoutMs);
+      const plan = planGuestSpec({ ...spec, root: { ...spec.root, path: guestRoot }, mounts }, identity.isPodSandbox);
+      const init = await InitProcess.create(r.id, plan.spec, r, this.#host(log), { timeoutMs, sandboxPidns: plan.sandboxPidns });
       this.#containers.set(r.id, new Container(r.id, r.bundle, init, identity.isSandbox));
     } catch (err) {
       await sandbox.unmountRootfs(r.id);

@@ -13,9 +13,9 @@ describe('shim socket address', () => {
     const sandbox = podIdentity('pod1', { annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
     const member = podIdentity('c2', { annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
     const lone = podIdentity('c3', {});
-    expect(sandbox).toEqual({ sandboxId: 'pod1', isSandbox: true });
-    expect(member).toEqual({ sandboxId: 'pod1', isSandbox: false });
-    expect(lone).toEqual({ sandboxId: 'c3', isSandbox: true });
+    expect(sandbox).toEqual({ sandboxId: 'pod1', isSandbox: true, isPodSandbox: true });
+    expect(member).toEqual({ sandboxId: 'pod1', isSandbox: false, isPodSandbox: false });
+    expect(lone).toEqual({ sandboxId: 'c3', isSandbox: true, isPodSandbox: false });
     expect(shimSocketPath('/a', 'k8s.io', member.sandboxId)).toBe(shimSocketPath('/a', 'k8s.io', sandbox.sandboxId));
   });
 });

@@ -27,7 +27,8 @@ export interface AgentClient {
   /** Health check; rejects if the agent does not answer within timeoutMs. */
   check(timeoutMs: number): Promise<void>;
   createSandbox(request: SandboxRequest): Promise<void>;
-  createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void>;
+  /** `sandboxPidns`: join (or, first, found) the pod's shared PID namespace in the guest. */
+  createContainer(containerId: string, execId: string, spec: OciSpec, options: { timeoutMs: number; sandboxPidns: boolean }): Promise<void>;
   startContainer(containerId: string): Promise<void>;
   removeContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   execProcess(containerId: string, execId: string, process: OciProcess): Promise<void>;

@@ -42,8 +42,9 @@ export class TtrpcAgentClient implements AgentClient {
     );
   }
 
-  async createContainer(containerId: string, execId: string, spec: OciSpec, timeoutMs: number): Promise<void> {
-    await this.#agent.createContainer(agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec) }), { timeoutMs });
+  async createContainer(containerId: string, execId: string, spec: OciSpec, o: { timeoutMs: number; sandboxPidns: boolean }): Promise<void> {
+    const request = agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec), sandboxPidns: o.sandboxPidns });
+    await this.#agent.createContainer(request, { timeoutMs: o.timeoutMs });
   }
 
   async startContainer(containerId: string): Promise<void> {

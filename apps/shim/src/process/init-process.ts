@@ -13,9 +13,15 @@ export class InitProcess extends TaskProcess {
   }
 
   /** Creates the container in the guest (not started) and connects its stdio. */
-  static async create(containerId: string, spec: OciSpec, stdio: StdioPaths, host: ProcessHost, timeoutMs: number): Promise<InitProcess> {
+  static async create(
+    containerId: string,
+    spec: OciSpec,
+    stdio: StdioPaths,
+    host: ProcessHost,
+    options: { timeoutMs: number; sandboxPidns: boolean },
+  ): Promise<InitProcess> {
     const init = new InitProcess(containerId, stdio, host);
-    await host.agent.createContainer(containerId, containerId, spec, timeoutMs);
+    await host.agent.createContainer(containerId, containerId, spec, options);
     try {
       await init.attachIo();
     } catch (err) {
