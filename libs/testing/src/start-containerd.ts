@@ -16,6 +16,8 @@ export interface StartContainerdOptions {
   env?: NodeJS.ProcessEnv;
   /** Enable the CRI plugin (off by default: it is not needed by `ctr` and wants CNI). */
   cri?: boolean;
+  /** The CRI plugin's CNI config dir (plugins from Debian's /usr/lib/cni); default: the host's /etc/cni/net.d. */
+  cniConfDir?: string;
   /** containerd log level (default debug: the log is the first thing to read when a test fails). */
   logLevel?: string;
 }
@@ -65,6 +67,9 @@ function containerdConfig(dir: string, options: StartContainerdOptions): string 
     // Naming any runtime replaces the CRI plugin's default runtimes map: keep its default handler.
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '  runtime_type = "io.containerd.runc.v2"',
+    ...(options.cniConfDir
+      ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(options.cniConfDir)}`]
+      : []),
     '',
   ].join('\n');
 }
