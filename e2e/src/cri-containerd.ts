@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '@kata-ts/cri-client';
 import { buildBusyboxImage, BUSYBOX_IMAGE, runCommand, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
+import { createCniNetwork, type CniNetwork } from './cni-network';
 import { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 
 /** The containerd namespace the CRI plugin keeps its images, pods and containers in. */
@@ -15,6 +16,8 @@ export interface CriContainerdOptions {
   kataConfigPath?: string;
   /** Extra environment for containerd and the shims it starts (e.g. KATA_TS_RUN_DIR). */
   env?: NodeJS.ProcessEnv;
+  /** Give pods without host networking a CNI bridge network (see createCniNetwork). */
+  cni?: boolean;
 }
 
 export interface CriContainerd {
@@ -24,6 +27,8 @@ export interface CriContainerd {
   /** Pods write their container logs under here. */
   logDir: string;
   busyboxImage: string;
+  /** Present with `cni: true`. */
+  network?: CniNetwork;
   /** `ctr -n k8s.io <args>` against this containerd. */
   ctr(args: string[]): ReturnType<typeof runCommand>;
   stop(): Promise<void>;
@@ -38,10 +43,18 @@ export async function startCriContainerd(options: CriContainerdOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-'));
   const logDir = join(dir, 'pods');
   mkdirSync(logDir);
+  const network = options.cni ? createCniNetwork(dir) : undefined;
   let containerd: PrivateContainerd | undefined;
   let client: CriClient | undefined;
   try {
-    containerd = await startContainerd({ dir, cri: true, shimBinDir: options.shimBinDir, kataConfigPath: options.kataConfigPath, env: options.env });
+    containerd = await startContainerd({
+      dir,
+      cri: true,
+      shimBinDir: options.shimBinDir,
+      kataConfigPath: options.kataConfigPath,
+      env: options.env,
+      cniConfDir: network?.confDir,
+    });
     const address = containerd.address;
     const env = containerd.env;
     const ctr = (args: string[]) => runCommand('ctr', ['--address', address, '-n', CRI_NAMESPACE, ...args], { env });
@@ -58,16 +71,19 @@ export async function startCriContainerd(options: CriContainerdOptions = {}): Pr
       client,
       logDir,
       busyboxImage: BUSYBOX_IMAGE,
+      network,
       ctr,
       stop: async () => {
         connected.close();
         await started.stop();
+        network?.remove();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     client?.close();
     await containerd?.stop();
+    network?.remove();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }

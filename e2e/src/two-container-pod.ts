@@ -17,11 +17,15 @@ export interface TwoContainerPod {
 }
 
 /**
- * Runs the pod both e2e suites share: a host-network pod with `runtimeHandler` ('' = containerd's
- * default, runc) holding a long-running `sleep` and a `uname -r` that exits.
+ * Runs the pod both e2e suites share: a pod (host network unless `hostNetwork: false`) with
+ * `runtimeHandler` ('' = containerd's default, runc) holding a long-running `sleep` and a
+ * `uname -r` that exits.
  */
-export async function runTwoContainerPod(client: CriClient, options: { name: string; runtimeHandler: string; image: string; logDir: string }): Promise<TwoContainerPod> {
-  const config = podSandboxConfig({ name: options.name, logDirectory: options.logDir });
+export async function runTwoContainerPod(
+  client: CriClient,
+  options: { name: string; runtimeHandler: string; image: string; logDir: string; hostNetwork?: boolean },
+): Promise<TwoContainerPod> {
+  const config = podSandboxConfig({ name: options.name, logDirectory: options.logDir, hostNetwork: options.hostNetwork });
   const t0 = performance.now();
   const { podSandboxId: podId } = await client.runtime.runPodSandbox({ config, runtimeHandler: options.runtimeHandler });
   const sandboxMs = performance.now() - t0;

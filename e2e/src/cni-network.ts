@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CniNetwork {
+  /** The CRI plugin's `cni.conf_dir`. */
+  confDir: string;
+  /** The host bridge the pods' veths hang off (also their gateway). */
+  bridge: string;
+  /** e.g. `10.231.17.0/24`; pods get addresses from it. */
+  subnet: string;
+  /** `10.231.17.` */
+  prefix: string;
+  /** Deletes the bridge (CNI DEL removes only the pods' veths and addresses). */
+  remove(): void;
+}
+
+/**
+ * A CNI config for pods with their own network namespace: Debian's `bridge` plugin (a per-run bridge
+ * that is the gateway, no masquerading, so no iptables rules) with `host-local` addresses from a
+ * random 10.x/24, its lease files under `dir`.
+ */
+export function createCniNetwork(dir: string): CniNetwork {
+  const confDir = join(dir, 'cni');
+  mkdirSync(confDir, { recursive: true });
+  const bridge = `kts${randomBytes(3).toString('hex')}`;
+  const prefix = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.`;
+  const subnet = `${prefix}0/24`;
+  const conflist = {
+    cniVersion: '0.4.0',
+    name: 'kata-ts-e2e',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge,
+        isGateway: true,
+        ipMasq: false,
+        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni-ipam') },
+      },
+    ],
+  };
+  writeFileSync(join(confDir, '10-kata-ts-e2e.conflist'), JSON.stringify(conflist, null, 2));
+  return {
+    confDir,
+    bridge,
+    subnet,
+    prefix,
+    remove: () => {
+      try {
+        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      } catch {
+        // never created (no pod ran) or already gone
+      }
+    },
+  };
+}
