@@ -38,6 +38,7 @@
 #define CTL_FD 3
 #define BUF_SIZE 65536
 #define EARLY_MAX 64
+#define DRAIN_QUIET_MS 100
 
 struct copy { int from, to; size_t len, off; int eof; char buf[BUF_SIZE]; };
 
@@ -116,14 +117,21 @@ static void copy_step(struct copy *c, short revents, int is_write_side) {
   }
 }
 
-/* After the process exits, move what is left in the pty to the stdout FIFO. */
+/*
+ * After the process exits, move what is left in the pty to the stdout FIFO. The pty hands
+ * output over asynchronously, so wait briefly for more; stop at EIO (no slave left) or when
+ * nothing came for DRAIN_QUIET_MS (a background process may keep the slave open forever).
+ */
 static void drain(struct copy *c) {
   set_blocking(c->to, 1);
   for (;;) {
     if (c->len == 0) {
+      struct pollfd p = { .fd = c->from, .events = POLLIN };
+      if (poll(&p, 1, DRAIN_QUIET_MS) <= 0) return;
       ssize_t n = read(c->from, c->buf, sizeof c->buf);
       if (n <= 0) return;
-      c->len = n; c->off = 0;
+      c->len = n;
+      c->off = 0;
     }
     ssize_t n = write(c->to, c->buf + c->off, c->len - c->off);
     if (n <= 0) return;

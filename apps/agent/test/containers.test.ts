@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
 import { processToProto } from '../src/rpc/translate/oci-to-proto';
-import { hasCrun, isRoot, runContainer, startTestAgent, statusOf, stderrOf, stdoutOf, type TestAgent } from './harness';
+import { hasCrun, isRoot, runContainer, startTestAgent, statusOf, stderrOf, stdoutOf, WAIT_FOR_PID1, type TestAgent } from './harness';
 
 const proc = (args: string[], terminal = false) =>
   processToProto({ args, env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 }, terminal });
@@ -74,12 +74,13 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: containers and pro
         s.process!.consoleSize = { height: 30, width: 100 };
       },
     });
-    const out = stdoutOf(a, 'tty');
-    await new Promise((r) => setTimeout(r, 300));
+    // Resize only once the first `stty size` has answered.
+    let text = '';
+    while (!text.includes('30 100\r\n')) text += Buffer.from((await a.agent.readStdout({ containerId: 'tty', execId: 'tty', len: 4096 })).data).toString();
     await a.agent.ttyWinResize({ containerId: 'tty', execId: 'tty', row: 40, column: 120 });
     await a.agent.writeStdin({ containerId: 'tty', execId: 'tty', data: Buffer.from('go\n') });
+    text += (await stdoutOf(a, 'tty')).toString();
     expect((await a.agent.waitProcess({ containerId: 'tty', execId: 'tty' })).status).toBe(0);
-    const text = (await out).toString();
     expect(text).toMatch(/^\/dev\/pts\/0\r\n30 100\r\n/);
     expect(text).toMatch(/40 120\r\n$/);
     expect((await stderrOf(a, 'tty')).length).toBe(0);
@@ -120,7 +121,7 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: containers and pro
 
   it('lets two containers share a pid namespace', async () => {
     await runContainer(a, 'pod-a', ['sleep', '1001'], { sandboxPidns: true });
-    await runContainer(a, 'pod-b', ['sh', '-c', 'ps -o pid,args'], { sandboxPidns: true });
+    await runContainer(a, 'pod-b', ['sh', '-c', WAIT_FOR_PID1 + 'ps -o pid,args'], { sandboxPidns: true });
     const out = (await stdoutOf(a, 'pod-b')).toString();
     expect(out).toMatch(/^\s*1 sleep 1001$/m);
     await a.agent.removeContainer({ containerId: 'pod-b', timeout: 10 });

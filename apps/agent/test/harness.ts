@@ -155,6 +155,12 @@ export async function readAll(read: (len: number) => Promise<{ data: Uint8Array 
   }
 }
 
+/**
+ * Shell prefix: waits until pid 1 of the (shared) pid namespace runs `sleep 100x`. crun start
+ * returns once the init is released, which may be just before it execs.
+ */
+export const WAIT_FOR_PID1 = 'for i in $(seq 50); do ps -o pid,args | grep -q "^ *1 sleep 100" && break; sleep 0.1; done; ';
+
 /** Creates container `id` from a busybox spec (rootfs in the share) and optionally starts it. */
 export async function runContainer(
   a: TestAgent,
@@ -186,5 +192,19 @@ export async function statusOf(call: Promise<unknown>): Promise<{ code: string; 
   } catch (error) {
     if (error instanceof TtrpcError) return { code: error.codeName, message: error.message };
     throw error;
+  }
+}
+
+/**
+ * Pause check: after PauseContainer, reads until the output has been quiet for `quietMs`
+ * (what was written before the freeze), and returns the read still pending: it must only
+ * complete after ResumeContainer.
+ */
+export async function readUntilQuiet(read: () => Promise<{ data: Uint8Array }>, quietMs: number): Promise<{ pending: Promise<{ data: Uint8Array }> }> {
+  for (;;) {
+    const pending = read();
+    const first = await Promise.race([pending.then(() => 'data'), new Promise((r) => setTimeout(() => r('quiet'), quietMs))]);
+    // Wrapped: an async function returning a promise would wait for it.
+    if (first === 'quiet') return { pending };
   }
 }

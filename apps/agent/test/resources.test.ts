@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent } from '@kata-ts/protocols';
 import { resourcesToProto } from '../src/rpc/translate/oci-to-proto';
 import { CgroupStats } from '../src/cgroups/cgroup-stats';
-import { hasCrun, isRoot, runContainer, startTestAgent, stdoutOf, statusOf, type TestAgent } from './harness';
+import { hasCrun, isRoot, runContainer, startTestAgent, stdoutOf, statusOf, readUntilQuiet, WAIT_FOR_PID1, type TestAgent } from './harness';
 
 const cgroups = new CgroupStats();
 const freezerState = (id: string) =>
@@ -42,16 +42,15 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: cgroups', () => {
 
   it('pauses and resumes through the cgroup freezer', async () => {
     await runContainer(a, 'frz', ['sh', '-c', 'while true; do echo tick; sleep 0.05; done']);
+    await a.agent.readStdout({ containerId: 'frz', execId: 'frz', len: 16 }); // it runs
     await a.agent.pauseContainer({ containerId: 'frz' });
     expect(freezerState('frz')).toBe(true);
     expect((await statusOf(a.agent.pauseContainer({ containerId: 'frz' }))).code).toBe('FAILED_PRECONDITION');
-    // Nothing runs while frozen: drain what was written, then nothing more arrives.
-    await a.agent.readStdout({ containerId: 'frz', execId: 'frz', len: 1 << 20 });
-    const late = await Promise.race([a.agent.readStdout({ containerId: 'frz', execId: 'frz', len: 1 << 20 }).then(() => 'data'), new Promise((r) => setTimeout(() => r('quiet'), 500))]);
-    expect(late).toBe('quiet');
+    // Nothing runs while frozen: what was written before drains, then output stops until resume.
+    const { pending } = await readUntilQuiet(() => a.agent.readStdout({ containerId: 'frz', execId: 'frz', len: 1 << 20 }), 500);
     await a.agent.resumeContainer({ containerId: 'frz' });
     expect(freezerState('frz')).toBe(false);
-    expect(Buffer.from((await a.agent.readStdout({ containerId: 'frz', execId: 'frz', len: 1 << 20 })).data).toString()).toMatch(/tick/);
+    expect(Buffer.from((await pending).data).toString()).toMatch(/tick/);
     await a.agent.removeContainer({ containerId: 'frz', timeout: 10 });
   });
 
@@ -81,7 +80,7 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: cgroups', () => {
       expect(b.mounts()).toContain(vol);
       // A sandbox-wide pid namespace: every container joins the first one's.
       await runContainer(b, 'first', ['sleep', '1003']);
-      await runContainer(b, 'second', ['sh', '-c', 'ps -o pid,args; cat /etc/hosts']);
+      await runContainer(b, 'second', ['sh', '-c', WAIT_FOR_PID1 + 'ps -o pid,args; cat /etc/hosts']);
       const second = (await stdoutOf(b, 'second')).toString();
       expect(second).toMatch(/^\s*1 sleep 1003$/m);
       expect(second).toMatch(/^127\.0\.1\.1\tpod3$/m);

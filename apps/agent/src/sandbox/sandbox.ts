@@ -28,6 +28,8 @@ export interface ContainerRequest {
   sandboxPidns: boolean;
 }
 
+/** How long DestroySandbox waits for each container's processes to die. */
+const DESTROY_TIMEOUT_S = 10;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
@@ -97,7 +99,10 @@ export class Sandbox {
 
   /** Removes every container, unmounts storages, and deletes the sandbox's cgroups. */
   async destroy(): Promise<void> {
-    for (const id of [...this.#containers.keys()]) await this.removeContainer(id, 0);
+    for (const id of [...this.#containers.keys()]) {
+      // One stuck container must not keep the others (and the sandbox's mounts) alive.
+      await this.removeContainer(id, DESTROY_TIMEOUT_S).catch((err: unknown) => this.log.error({ err, container: id }, 'remove on destroy'));
+    }
     for (const mountPoint of [...this.#storages.keys()].reverse()) await this.#releaseStorage(mountPoint, true);
     for (const dir of this.cgroups.directories(`/kata/${this.id}`)) rmdirQuiet(dir);
     for (const dir of this.cgroups.directories('/kata')) rmdirQuiet(dir);
