@@ -14,19 +14,10 @@ async function execUntilOk(client: CriClient, containerId: string, cmd: string[]
 }
 
 /**
- * Behaviour a handler does not have yet, with why. Such a test runs as `it.fails`: it must still fail,
- * so it turns red (and must be moved back) the day the gap is closed.
- */
-export interface KnownGaps {
-  podPidNamespace?: string;
-  hostUtsNamespace?: string;
-}
-
-/**
  * Container lifecycle checks every runtime handler must pass the same way (runc is the reference),
  * run inside a pod from runTwoContainerPod while it is up. `ctx` is read when each test runs.
  */
-export function containerLifecycleTests(ctx: () => { client: CriClient; pod: TwoContainerPod }, gaps: KnownGaps = {}): void {
+export function containerLifecycleTests(ctx: () => { client: CriClient; pod: TwoContainerPod }): void {
   it('a container has a PID namespace of its own by default (its command is PID 1)', async () => {
     const { client, pod } = ctx();
     const ps = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['ps', '-o', 'pid,args'], timeout: 30 });
@@ -36,7 +27,7 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
 
   // PID mode POD (Kubernetes `shareProcessNamespace: true`): the container joins the sandbox's PID
   // namespace, which CRI names as /proc/<sandbox pid>/ns/pid, so the pause process is visible.
-  (gaps.podPidNamespace ? it.fails : it)(`with shareProcessNamespace a container sees the pod’s processes${gaps.podPidNamespace ? ` [KNOWN GAP: ${gaps.podPidNamespace}]` : ''}`, async () => {
+  it('with shareProcessNamespace a container sees the pod’s processes', async () => {
     const { client, pod } = ctx();
     const id = await startContainer(client, pod, 'shared-pid', ['sleep', '601'], { sharePodPid: true });
     try {
@@ -50,7 +41,7 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
   });
 
   // Host-network pods keep the node's UTS namespace: no hostname in the spec (kubelet sets none).
-  (gaps.hostUtsNamespace ? it.fails : it)(`a host-network pod’s containers carry the node’s hostname${gaps.hostUtsNamespace ? ` [KNOWN GAP: ${gaps.hostUtsNamespace}]` : ''}`, async () => {
+  it('a host-network pod’s containers carry the node’s hostname', async () => {
     const { client, pod } = ctx();
     const name = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['hostname'], timeout: 30 });
     expect(name.stdout.toString().trim()).toBe(hostname());
