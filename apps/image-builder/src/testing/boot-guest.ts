@@ -83,7 +83,9 @@ export interface AgentConnection {
  * Dials the agent the real way, retrying while the guest boots: QEMU's chardev socket → mux
  * client session → stream to port 1024 → ttrpc client, until grpc.Health/Check says SERVING.
  * Each attempt uses a fresh connection: bytes sent before the guest's mux session is up may be
- * eaten by the guest's port reopen cycle, and a mux stream cannot resynchronise after that.
+ * eaten by the guest's port reopen cycle, and a mux stream cannot resynchronise after that. A
+ * mux ping answered within PING_MS proves the session is in step before any stream is opened,
+ * so a lost attempt costs PING_MS rather than ATTEMPT_MS.
  */
 export async function waitForAgent(socketPath: string, timeoutMs: number): Promise<AgentConnection> {
   const deadline = performance.now() + timeoutMs;
@@ -101,12 +103,13 @@ export async function waitForAgent(socketPath: string, timeoutMs: number): Promi
 }
 
 const ATTEMPT_MS = 3000;
+const PING_MS = 300;
 
 async function attempt(socketPath: string, timeoutMs: number): Promise<AgentConnection> {
   const signal = AbortSignal.timeout(timeoutMs);
   const socket = connect(socketPath);
   socket.on('error', () => {});
-  const session = new Session(socket, { role: 'client', keepAliveIntervalMs: false });
+  const session = new Session(socket, { role: 'client', keepAliveIntervalMs: false, pingTimeoutMs: PING_MS });
   session.on('error', () => {});
   let client: Client | undefined;
   try {
@@ -114,6 +117,7 @@ async function attempt(socketPath: string, timeoutMs: number): Promise<AgentConn
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    await session.ping();
     client = new Client(await connectPort(session, 1024, { signal }));
     const reply = await createClient(health.HealthDefinition, client).check({ service: '' }, { signal });
     if (reply.status !== health.HealthCheckResponse_ServingStatus.SERVING) throw new Error(`health status ${reply.status}`);
