@@ -37,6 +37,12 @@ export interface VmConfig {
   qmpSocket: string;
   /** The guest's serial console goes here (append); default: discarded. */
   consoleLog?: string;
+  /**
+   * Start from a template saved by QemuHypervisor.saveTemplate() (Kata's VM templating) instead
+   * of booting: the guest resumes with the agent already running. The rest of the config must
+   * match the template's (QEMU checks memory and devices); sockets and logs may differ.
+   */
+  restoreFrom?: string;
   /** Extra QEMU arguments, last. */
   extraArgs?: string[];
 }

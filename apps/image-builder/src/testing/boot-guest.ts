@@ -26,6 +26,8 @@ export interface BootOptions {
   accelerator: AcceleratorKind;
   memoryMiB?: number;
   vcpus?: number;
+  /** A template saved by QemuHypervisor.saveTemplate(). */
+  restoreFrom?: string;
 }
 
 /** Boots kernel + initrd the way the shim does (same library, same flags). */
@@ -65,6 +67,7 @@ export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
       agentSocket: join(dir, 'agent.sock'),
       qmpSocket: join(dir, 'qmp.sock'),
       consoleLog,
+      restoreFrom: options.restoreFrom,
     });
   } catch (err) {
     await guest.destroy();

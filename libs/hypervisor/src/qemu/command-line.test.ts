@@ -33,7 +33,8 @@ describe('qemuCommandLine', () => {
     expect(values(args, '-append')).toEqual([guestKernelParams().join(' ')]);
     expect(values(args, '-qmp')).toEqual(['unix:/run/sb1/qmp.sock,server=on,wait=off']);
     expect(values(args, '-chardev')).toEqual(['socket,id=agent,path=/run/sb1/agent.sock,server=on,wait=off']);
-    expect(values(args, '-device')).toEqual(['virtio-serial-pci,id=serial0', 'virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0']);
+    expect(values(args, '-device')).toEqual(['virtio-serial-pci,id=serial0', 'virtserialport,bus=serial0.0,chardev=agent,name=agent.channel.0', 'vmgenid,guid=auto']);
+    expect(args).not.toContain('-incoming');
     expect(args).toEqual(expect.arrayContaining(['-nographic', '-nodefaults', '-no-user-config', '-no-reboot']));
     expect(args).not.toContain('-daemonize');
     expect(values(args, '-serial')).toEqual(['null']);
@@ -60,6 +61,10 @@ describe('qemuCommandLine', () => {
     // Commas in values are doubled, QEMU's escape.
     expect(values(args, '-serial')).toEqual(['file:/run/sb1/console,,log']);
     expect(values(args, '-append')[0]).toMatch(/ agent\.log=debug$/);
+  });
+
+  it('restores from a template file through a quoted exec: migration', () => {
+    expect(values(qemuCommandLine({ ...base, restoreFrom: "/var/kata/it's.tpl" }), '-incoming')).toEqual([`exec:cat '/var/kata/it'\\''s.tpl'`]);
   });
 
   it('rejects relative paths and impossible sizes', () => {

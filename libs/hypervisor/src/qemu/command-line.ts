@@ -5,6 +5,11 @@ import type { VmConfig } from '../vm-config';
 export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
 export const DEFAULT_TCG_TRANSLATION_CACHE_MIB = 64;
 
+/** A path as one word for the /bin/sh QEMU runs `exec:` migration commands with. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** QEMU's option syntax doubles commas inside values. */
 function escape(value: string): string {
   return value.replace(/,/g, ',,');
@@ -47,7 +52,14 @@ export function qemuCommandLine(config: VmConfig): string[] {
     '-chardev', `socket,id=agent,path=${escape(config.agentSocket)},server=on,wait=off`,
     '-device', 'virtio-serial-pci,id=serial0',
     '-device', `virtserialport,bus=serial0.0,chardev=agent,name=${AGENT_CHANNEL_NAME}`,
+    // A new generation id on every QEMU start: a guest restored from a template reseeds its
+    // random pool instead of sharing its template's (Linux' vmgenid driver).
+    '-device', 'vmgenid,guid=auto',
   ];
+  if (config.restoreFrom) {
+    requireAbsolute('restoreFrom', config.restoreFrom);
+    args.push('-incoming', `exec:cat ${shellQuote(config.restoreFrom)}`);
+  }
   if (config.vsock) args.push('-device', `vhost-vsock-pci,id=vsock0,guest-cid=${config.vsock.guestCid}`);
   for (const share of config.shares ?? []) {
     requireAbsolute(`share ${share.id}`, share.hostPath);

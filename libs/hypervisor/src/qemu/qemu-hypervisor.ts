@@ -6,7 +6,7 @@ import { AGENT_PORT } from '../guest-boot';
 import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
 import type { VmConfig } from '../vm-config';
-import { DEFAULT_QEMU_PATH, qemuCommandLine } from './command-line';
+import { DEFAULT_QEMU_PATH, qemuCommandLine, shellQuote } from './command-line';
 import { QmpClient } from './qmp-client';
 
 const QMP_WAIT_MS = 10_000;
@@ -67,6 +67,41 @@ export class QemuHypervisor implements Hypervisor {
       child.kill('SIGKILL');
       await this.#exit;
       throw new HypervisorError('START_FAILED', `QEMU did not come up: ${this.#stderr.trim() || (err as Error).message}`, { cause: err });
+    }
+    if (config.restoreFrom) await this.#resume(config.restoreFrom);
+  }
+
+  /** A restored VM loads the template's state, then waits paused (it was saved paused). */
+  async #resume(template: string): Promise<void> {
+    const qmp = this.qmp();
+    for (;;) {
+      const { status } = await qmp.execute<{ status: string }>('query-status');
+      if (status === 'inmigrate') {
+        await sleep(10);
+        continue;
+      }
+      if (status !== 'paused' && status !== 'postmigrate' && status !== 'running')
+        throw new HypervisorError('START_FAILED', `restoring ${template} left the VM ${status}: ${this.#stderr.trim()}`);
+      break;
+    }
+    await qmp.execute('cont');
+  }
+
+  /**
+   * Saves this VM (paused first) as a template for VmConfig.restoreFrom: Kata's VM templating.
+   * Take it once the agent is ready and no host is connected to the agent channel; the VM stays
+   * paused, stop it afterwards.
+   */
+  async saveTemplate(path: string): Promise<void> {
+    const qmp = this.qmp();
+    await qmp.execute('stop');
+    await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(path)}` });
+    for (;;) {
+      const state = await qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
+      if (state.status === 'completed') return;
+      if (state.status === 'failed' || state.status === 'cancelled')
+        throw new HypervisorError('QMP_ERROR', `saving the template to ${path} ${state.status}: ${state['error-desc'] ?? ''}`);
+      await sleep(20);
     }
   }
 
