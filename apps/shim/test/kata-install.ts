@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand } from '@kata-ts/testing';
@@ -17,12 +17,14 @@ export async function installToTempPrefix(): Promise<Installed> {
     const r = await runCommand(file, args, { cwd: REPO, timeoutMs: 900_000 });
     if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-3000)}`);
   };
-  // Rebuilt every time (each takes seconds, the image build is a no-op when nothing changed), so
-  // the test never runs a stale bundle or guest image; under a lock, as test files run in parallel.
+  // The bundles are rebuilt every time (esbuild, a second each) so the test never runs a stale
+  // shim; the guest image only when missing (a fresh checkout, as in CI): its builder runs nx
+  // builds of the agent and native code, which race with other builds in a shared work tree.
+  // Under a lock, as test files run in parallel.
   const lock = join(tmpdir(), 'kata-ts-build.lock');
   await run('flock', [lock, process.execPath, 'apps/shim/scripts/build.mjs']);
   await run('flock', [lock, process.execPath, 'apps/proxy/scripts/build.mjs']);
-  await run('flock', [lock, join(REPO, 'tools/build-guest-image')]);
+  if (!existsSync(join(REPO, 'build/guest/kata-containers-initrd.img'))) await run('flock', [lock, join(REPO, 'tools/build-guest-image')]);
   const prefix = mkdtempSync(join(tmpdir(), 'kata-prefix-'));
   await run(join(REPO, 'tools/install.sh'), ['--prefix', prefix]);
   return { prefix, bin: join(prefix, 'bin'), configPath: join(prefix, 'share/defaults/kata-containers/configuration.toml') };
