@@ -67,6 +67,31 @@ for (let i = 0; i < SAMPLES; i++) {
   }
 }
 
+// VM templating: one VM saved once its agent is ready, then restored SAMPLES times.
+const templateDir = mkdtempSync(join(tmpdir(), 'boot-bench-template-'));
+const fromTemplate: number[] = [];
+try {
+  const template = join(templateDir, 'template');
+  const source = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
+  try {
+    await (await waitForAgent(join(source.dir, 'agent.sock'), 120_000)).close();
+    await source.vm.saveTemplate(template);
+  } finally {
+    await source.destroy();
+  }
+  for (let i = 0; i < SAMPLES; i++) {
+    const guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator, restoreFrom: template });
+    try {
+      await (await waitForAgent(join(guest.dir, 'agent.sock'), 60_000)).close();
+      fromTemplate.push(performance.now() - guest.startedAt);
+    } finally {
+      await guest.destroy();
+    }
+  }
+} finally {
+  rmSync(templateDir, { recursive: true, force: true });
+}
+
 // The agent's RSS, measured in the guest by the probe wrapper around the unchanged agent.
 const probeDir = probeAgentDir(agentDist);
 let rssMiB = 0;
@@ -93,6 +118,15 @@ const figures: BenchFigure[] = [
     lowerIsBetter: true,
     samples: ready.length,
   },
+  {
+    id: 'template-to-agent-ready',
+    label: `QEMU start from a VM template → agent answers (${accelerator})`,
+    unit: 'ms',
+    subject: { name: 'kata-ts', value: median(fromTemplate) },
+    reference: { name: 'cold boot', value: median(ready) },
+    lowerIsBetter: true,
+    samples: fromTemplate.length,
+  },
   { id: 'agent-rss-guest', label: 'agent RSS in the guest', unit: 'MiB', subject: { name: 'kata-ts', value: rssMiB }, lowerIsBetter: true, samples: 1 },
   {
     id: 'guest-image-size',
@@ -111,6 +145,7 @@ printBenchResult({
   notes: [
     `accelerator ${accelerator}: ${verdict.reason}`,
     `boot to agent ready: ${spread(ready, 'ms')}`,
+    `from template to agent ready: ${spread(fromTemplate, 'ms')}`,
     `kernel ${image.manifest.kernel.release} (${image.manifest.kernel.package} ${image.manifest.kernel.version}), initrd ${(image.manifest.initrd.size / MiB).toFixed(1)} MiB, vmlinux ${(image.manifest.kernel.vmlinux.size / MiB).toFixed(1)} MiB`,
     'wall-clock times on a shared 2-core host: other load inflates them',
   ],
