@@ -76,7 +76,7 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
     expect(stats?.cpu?.usageCoreNanoSeconds?.value ?? 0).toBeGreaterThan(0);
   });
 
-  it('a container memory limit reaches its own cgroup (memory.max in v2, limit_in_bytes in v1)', async () => {
+  it('a container memory limit reaches its own cgroup (memory.max in v2, limit_in_bytes in v1) and can be resized', async () => {
     const { client, pod } = ctx();
     const id = await startContainer(client, pod, 'limited', ['sleep', '600'], { memoryLimitBytes: 64 << 20 });
     // v2: the container's own cgroup (the kata guest has no cgroup namespace here, so the path from
@@ -87,6 +87,10 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
     ].join('; ');
     const r = await client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', read], timeout: 30 });
     expect(r.stdout.toString().trim()).toBe(String(64 << 20));
+    // In-place resize (UpdateContainerResources → the runtime's Update) reaches the same file.
+    await client.runtime.updateContainerResources({ containerId: id, linux: { memoryLimitInBytes: 128 << 20 } });
+    const resized = await client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', read], timeout: 30 });
+    expect(resized.stdout.toString().trim()).toBe(String(128 << 20));
     await client.runtime.stopContainer({ containerId: id, timeout: 0 });
     await client.runtime.removeContainer({ containerId: id });
   });
