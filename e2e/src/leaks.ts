@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoLeaks, findHarnessProcesses } from '@kata-ts/testing';
 
@@ -23,4 +23,13 @@ export function assertPodGone(dir: string, extraDirs: string[] = []): void {
 /** Names of entries in a directory (empty when it does not exist). */
 export function entries(path: string): string[] {
   return existsSync(path) ? readdirSync(path) : [];
+}
+
+/**
+ * The unix socket of the shim serving a pod, from the `address` file the shim wrote into the pod
+ * sandbox's bundle (e.g. /run/containerd/s/<sha256>); read it while the pod runs.
+ */
+export function shimSocketOf(dir: string, podId: string): string {
+  const address = readFileSync(join(dir, 'state/io.containerd.runtime.v2.task/k8s.io', podId, 'address'), 'utf8').trim();
+  return address.replace(/^unix:\/\//, '');
 }

@@ -2,7 +2,7 @@
 // per pod) → QEMU → the guest agent, from an installed kata-ts prefix. A runc pod runs in the same
 // containerd as the reference.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cri } from '@kata-ts/cri-client';
@@ -10,7 +10,7 @@ import { findHarnessProcesses, mountsUnder, unmountUnder, type HarnessProcess } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { installKata } from '../src/kata-install';
-import { assertPodGone, entries } from '../src/leaks';
+import { assertPodGone, entries, shimSocketOf } from '../src/leaks';
 import { containerLifecycleTests } from '../src/lifecycle-suite';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
@@ -117,12 +117,15 @@ describe('CRI pod with RuntimeClass handler kata', () => {
 
   it('StopPodSandbox + RemovePodSandbox leave no qemu, shim, proxy, mount or state behind', async () => {
     const { podId, sleeperId } = kataPod();
+    const shimSocket = shimSocketOf(env!.dir, podId);
+    expect(existsSync(shimSocket)).toBe(true);
     await env!.client.runtime.stopPodSandbox({ podSandboxId: podId });
     expect((await env!.client.runtime.containerStatus({ containerId: sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_EXITED);
     await env!.client.runtime.removePodSandbox({ podSandboxId: podId });
     pod = undefined;
     await expect(env!.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     assertPodGone(env!.dir, [join(runDir, 'sandboxes')]);
+    expect(existsSync(shimSocket)).toBe(false);
     expect(mountsUnder(runDir)).toEqual([]);
     expect(entries(join(runDir, 'sandboxes'))).toEqual([]);
   });

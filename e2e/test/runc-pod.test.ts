@@ -1,10 +1,11 @@
 // The reference: the same two-container pod through containerd's CRI with its default handler (runc).
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cri } from '@kata-ts/cri-client';
 import { findHarnessProcesses } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
-import { assertPodGone } from '../src/leaks';
+import { assertPodGone, shimSocketOf } from '../src/leaks';
 import { containerLifecycleTests } from '../src/lifecycle-suite';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
@@ -55,6 +56,8 @@ describe('CRI pod with the default handler (runc)', () => {
 
   it('StopPodSandbox kills the sleeper; RemovePodSandbox leaves no process, mount or state', async () => {
     const { podId, sleeperId } = pod!;
+    const shimSocket = shimSocketOf(env.dir, podId);
+    expect(existsSync(shimSocket)).toBe(true);
     await env.client.runtime.stopPodSandbox({ podSandboxId: podId });
     const sleeper = (await env.client.runtime.containerStatus({ containerId: sleeperId })).status;
     expect(sleeper).toMatchObject({ state: cri.ContainerState.CONTAINER_EXITED, exitCode: 137 });
@@ -64,5 +67,6 @@ describe('CRI pod with the default handler (runc)', () => {
     await expect(env.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await env.client.runtime.listContainers({})).containers).toEqual([]);
     assertPodGone(env.dir);
+    expect(existsSync(shimSocket)).toBe(false);
   });
 });
