@@ -59,6 +59,7 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
     let settleExit: (status: number) => void = () => {};
     const exited = new Promise<number>((r) => (settleExit = r));
     let started = false;
+    let exitReported = false;
     const fail = (error: Error) => {
       if (stdio) for (const s of [stdio.stdin, stdio.stdout, stdio.stderr]) s?.destroy();
       if (!started) reject(error);
@@ -84,16 +85,22 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
           resize: (rows, columns) => control.writable && control.write(`winsz ${rows} ${columns}\n`),
         });
       } else if (word === 'exit') {
+        exitReported = true;
         settleExit(Number(value));
       } else if (word === 'fail') {
         fail(new CommandError('crun', Number(value), readLog(files.log)));
       }
     });
     child.once('error', fail);
+    // The monitor exits right after reporting the exit, while the process's last output may
+    // still sit in the FIFO: stdout/stderr then end on their own (EOF). Only a monitor that
+    // died without a report fails the process. Its exit and the control socket's last line
+    // arrive in either order, so decide once both are in.
+    const controlClosed = new Promise<void>((r) => lines.once('close', r));
     child.once('exit', (code, signal) => {
-      // Normal exits have already been reported on the control socket.
-      lines.close();
-      fail(new CommandError('kata-agent-monitor', code ?? null, helperErrors || `killed by ${signal}`));
+      void controlClosed.then(() => {
+        if (!exitReported) fail(new CommandError('kata-agent-monitor', code ?? null, helperErrors || `killed by ${signal}`));
+      });
     });
   });
 }
