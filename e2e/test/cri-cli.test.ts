@@ -4,6 +4,7 @@ import { runCommand, type CommandResult } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { assertPodGone } from '../src/leaks';
+import { waitExited } from '../src/two-container-pod';
 
 const root = resolve(import.meta.dirname, '../..');
 let env: CriContainerd;
@@ -42,6 +43,11 @@ describe('cri CLI', () => {
     expect((await cli('ps', '--pod', podId)).stdout).toMatch(new RegExp(`${containerId.slice(0, 13)}.*RUNNING\\s+app`));
     expect((await cli('pods')).stdout).toMatch(new RegExp(`${podId.slice(0, 13)}.*READY\\s+cli-pod\\s+default`));
     expect(JSON.parse((await cli('inspectp', podId)).stdout).status.annotations).toEqual({ team: 'kata-ts' });
+
+    const once = await cli('create', '--log', 'once.log', podId, 'once', env.busyboxImage, 'sh', '-c', 'echo to-out; echo to-err >&2');
+    expect(await cli('start', once.stdout.trim())).toMatchObject({ code: 0 });
+    await waitExited(env.client, once.stdout.trim());
+    expect(await cli('logs', once.stdout.trim())).toMatchObject({ code: 0, stdout: 'to-out\n', stderr: 'to-err\n' });
 
     expect(await cli('stopp', podId)).toMatchObject({ code: 0 });
     expect(await cli('rmp', podId)).toMatchObject({ code: 0 });

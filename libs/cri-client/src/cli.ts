@@ -1,9 +1,11 @@
 // cri: a tiny crictl for containerd's CRI plugin (no crictl on Debian 12). Run with tsx:
 //   npx tsx libs/cri-client/src/cli.ts --address /run/containerd/containerd.sock pods
+import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { CriClient } from './cri-client';
 import { CriError } from './cri-error';
 import { cri } from '@kata-ts/protocols';
+import { parseCriLog } from './cri-log';
 import { containerConfig, podSandboxConfig, podSandboxConfigFromStatus } from './pod-config';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -78,10 +80,10 @@ program
   .option('-e, --env <k=v>', 'environment variable (repeatable)', collectPairs, {})
   .action((podSandboxId: string, name: string, image: string, command: string[], o: { log?: string; env: Record<string, string> }) =>
     withClient(async (c) => {
-      const { status } = await c.runtime.podSandboxStatus({ podSandboxId });
+      const { status, info } = await c.runtime.podSandboxStatus({ podSandboxId, verbose: true });
       if (!status) throw new Error(`pod ${podSandboxId} has no status`);
       const config = containerConfig({ name, image, command, env: o.env, logPath: o.log });
-      out((await c.runtime.createContainer({ podSandboxId: status.id, config, sandboxConfig: podSandboxConfigFromStatus(status) })).containerId);
+      out((await c.runtime.createContainer({ podSandboxId: status.id, config, sandboxConfig: podSandboxConfigFromStatus(status, info) })).containerId);
     }),
   );
 
@@ -105,6 +107,20 @@ program
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       process.exitCode = r.exitCode;
+    }),
+  );
+
+program
+  .command('logs <container-id>')
+  .description('print the container log the CRI plugin wrote (stdout to stdout, stderr to stderr)')
+  .action((containerId: string) =>
+    withClient(async (c) => {
+      const { status } = await c.runtime.containerStatus({ containerId });
+      if (!status?.logPath) throw new Error(`container ${containerId} has no log path (its pod has no log directory)`);
+      for (const line of parseCriLog(await readFile(status.logPath, 'utf8'))) {
+        const text = line.tag.startsWith('P') ? line.content : `${line.content}\n`;
+        (line.stream === 'stdout' ? process.stdout : process.stderr).write(text);
+      }
     }),
   );
 

@@ -37,10 +37,22 @@ export function podSandboxConfig(options: PodOptions): cri.PodSandboxConfig {
   });
 }
 
-/** Rebuilds the parts of a pod's config that CreateContainer reads, from its PodSandboxStatus. */
-export function podSandboxConfigFromStatus(status: cri.PodSandboxStatus): cri.PodSandboxConfig {
+/**
+ * Rebuilds the parts of a pod's config that CreateContainer reads, from its PodSandboxStatus; with
+ * the verbose status's `info` (containerd's `info` JSON holds the original config) also the log
+ * directory and hostname, which the status lacks.
+ */
+export function podSandboxConfigFromStatus(status: cri.PodSandboxStatus, info: Record<string, string> = {}): cri.PodSandboxConfig {
+  let original: { log_directory?: string; hostname?: string } = {};
+  try {
+    original = JSON.parse(info.info ?? '{}').config ?? {};
+  } catch {
+    // not containerd's JSON: keep what the status has
+  }
   return cri.PodSandboxConfig.fromPartial({
     metadata: status.metadata,
+    hostname: original.hostname ?? '',
+    logDirectory: original.log_directory ?? '',
     labels: status.labels,
     annotations: status.annotations,
     linux: { securityContext: { namespaceOptions: status.linux?.namespaces?.options } },
