@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNoLeaks, findHarnessProcesses } from '@kata-ts/testing';
+import { assertNoLeaks, type PrivateContainerd } from '@kata-ts/testing';
 
 /**
  * After a pod is removed: no process of the harness but containerd itself (no shim, qemu or proxy),
  * no mount under the harness dir, and no pod state left in containerd's task and CRI dirs or in
  * `extraDirs` (e.g. the kata shim's run dir).
  */
-export function assertPodGone(dir: string, extraDirs: string[] = []): void {
-  const containerd = findHarnessProcesses(dir).filter((p) => p.comm === 'containerd').map((p) => p.pid);
+export function assertPodGone(containerd: PrivateContainerd, extraDirs: string[] = []): void {
+  const dir = containerd.dir;
   const stateDirs = [
     join(dir, 'state/io.containerd.runtime.v2.task/k8s.io'),
     join(dir, 'state/io.containerd.grpc.v1.cri/sandboxes'),
@@ -17,7 +17,7 @@ export function assertPodGone(dir: string, extraDirs: string[] = []): void {
     join(dir, 'root/io.containerd.grpc.v1.cri/containers'),
     ...extraDirs,
   ];
-  assertNoLeaks({ dir, allowPids: containerd, emptyDirs: stateDirs.filter((d) => existsSync(d)) });
+  assertNoLeaks({ dir, allowPids: [containerd.pid], emptyDirs: stateDirs.filter((d) => existsSync(d)) });
 }
 
 /** Names of entries in a directory (empty when it does not exist). */

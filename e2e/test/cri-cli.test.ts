@@ -54,6 +54,6 @@ describe('cri CLI', () => {
     const gone = await cli('inspectp', podId);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('NOT_FOUND');
-    assertPodGone(env.dir);
+    assertPodGone(env.containerd);
   });
 });

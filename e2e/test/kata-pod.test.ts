@@ -124,7 +124,7 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     await env!.client.runtime.removePodSandbox({ podSandboxId: podId });
     pod = undefined;
     await expect(env!.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    assertPodGone(env!.dir, [join(runDir, 'sandboxes')]);
+    assertPodGone(env!.containerd, [join(runDir, 'sandboxes')]);
     expect(existsSync(shimSocket)).toBe(false);
     expect(mountsUnder(runDir)).toEqual([]);
     expect(entries(join(runDir, 'sandboxes'))).toEqual([]);
@@ -140,6 +140,6 @@ describe('CRI pod with RuntimeClass handler kata', () => {
       await env!.client.runtime.stopPodSandbox({ podSandboxId: ref.podId });
       await env!.client.runtime.removePodSandbox({ podSandboxId: ref.podId });
     }
-    assertPodGone(env!.dir);
+    assertPodGone(env!.containerd);
   });
 });

@@ -85,6 +85,6 @@ describe.each(cases)('a $handler pod with its own network (CNI bridge)', ({ hand
     expect(existsSync(netns)).toBe(false);
     const leases = join(env.dir, 'cni-ipam/kata-ts-e2e');
     expect(existsSync(leases) ? readdirSync(leases) : []).not.toContain(ip);
-    assertPodGone(env.dir, [join(runDir, 'sandboxes')]);
+    assertPodGone(env.containerd, [join(runDir, 'sandboxes')]);
   });
 });

@@ -66,7 +66,7 @@ describe('CRI pod with the default handler (runc)', () => {
     pod = undefined;
     await expect(env.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await env.client.runtime.listContainers({})).containers).toEqual([]);
-    assertPodGone(env.dir);
+    assertPodGone(env.containerd);
     expect(existsSync(shimSocket)).toBe(false);
   });
 });
