@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
-import { processToProto } from '../src/rpc/translate/oci-to-proto';
+import { processToProto } from '@kata-ts/oci';
 import { hasCrun, isRoot, runContainer, startTestAgent, statusOf, stderrOf, stdoutOf, WAIT_FOR_PID1, type TestAgent } from './harness';
 
 const proc = (args: string[], terminal = false) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
-import { processToProto } from '../src/rpc/translate/oci-to-proto';
+import { processToProto } from '@kata-ts/oci';
 import { busyboxSpec, hasCrun, isRoot, runContainer, startTestAgent, statusOf, toProto, type TestAgent } from './harness';
 
 describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: bad input gets a status, never a crash', () => {

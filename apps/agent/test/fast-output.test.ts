@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent } from '@kata-ts/protocols';
-import { processToProto } from '../src/rpc/translate/oci-to-proto';
+import { processToProto } from '@kata-ts/oci';
 import { hasCrun, isRoot, runContainer, startTestAgent, stderrOf, stdoutOf, type TestAgent } from './harness';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

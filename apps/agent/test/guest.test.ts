@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
 import { createClient, type TypedClient } from '@kata-ts/ttrpc';
-import type { OciSpec } from '../src/oci/spec';
+import type { OciSpec } from '@kata-ts/oci';
 import { busyboxSpec, buildRootfs, readAll, toProto, readUntilQuiet, WAIT_FOR_PID1 } from './harness';
 import { bootGuest, hasGuestImage, type GuestVm } from './guest-vm';
 

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agent, health } from '@kata-ts/protocols';
 import { Client, createClient, TtrpcError, type TypedClient } from '@kata-ts/ttrpc';
-import { specToProto } from '../src/rpc/translate/oci-to-proto';
-import type { OciSpec } from '../src/oci/spec';
+import { specToProto, type OciSpec } from '@kata-ts/oci';
 
 export const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 export const isRoot = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent } from '@kata-ts/protocols';
-import { resourcesToProto } from '../src/rpc/translate/oci-to-proto';
+import { resourcesToProto } from '@kata-ts/oci';
 import { CgroupStats } from '../src/cgroups/cgroup-stats';
 import { hasCrun, isRoot, runContainer, startTestAgent, stdoutOf, statusOf, readUntilQuiet, WAIT_FOR_PID1, type TestAgent } from './harness';
 

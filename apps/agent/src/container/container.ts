@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '@kata-ts/logging';
 import type { ContainerStats, CgroupStats } from '../cgroups/cgroup-stats';
 import { AlreadyExistsError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
-import type { OciLinuxResources, OciProcess, OciSpec } from '../oci/spec';
+import { stringifyOciJson, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import { ContainerProcess } from '../process/container-process';
 import { startMonitored } from '../process/process-monitor';
 import type { Crun } from '../runtime/crun';
@@ -51,7 +51,7 @@ export class Container {
       if (bind && !existsSync(m.source!)) throw new InvalidArgumentError(`mounts[${i}].source: ${m.source} does not exist`);
     }
     mkdirSync(env.bundleDir, { recursive: true });
-    writeFileSync(join(env.bundleDir, 'config.json'), JSON.stringify(spec));
+    writeFileSync(join(env.bundleDir, 'config.json'), stringifyOciJson(spec));
     const ioDir = env.newIoDir();
     const terminal = spec.process?.terminal ?? false;
     const monitored = await startMonitored({
@@ -102,7 +102,7 @@ export class Container {
     if (existing) this.#forget(existing);
     const ioDir = this.env.newIoDir();
     const processJson = join(ioDir, 'process.json');
-    writeFileSync(processJson, JSON.stringify(process));
+    writeFileSync(processJson, stringifyOciJson(process));
     const terminal = process.terminal ?? false;
     const monitored = await startMonitored({
       helper: this.env.monitor,
@@ -161,7 +161,7 @@ export class Container {
   async update(resources: OciLinuxResources): Promise<void> {
     if (this.#status === 'stopped') throw new FailedPreconditionError(`container ${this.id} is stopped`);
     const file = join(this.env.bundleDir, 'resources.json');
-    writeFileSync(file, JSON.stringify(resources));
+    writeFileSync(file, stringifyOciJson(resources));
     await this.env.crun.update(this.id, file);
   }
 

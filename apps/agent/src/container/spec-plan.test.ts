@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors';
-import type { OciSpec } from '../oci/spec';
+import type { OciSpec } from '@kata-ts/oci';
 import { planSpec, type PlanContext } from './spec-plan';
 
 const ctx: PlanContext = { sandboxId: 'sb', containerId: 'c1', sharedDir: '/share', hostname: 'pod', sandboxFiles: { '/etc/hosts': '/state/hosts' } };

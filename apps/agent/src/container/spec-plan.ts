@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { InvalidArgumentError } from '../errors';
-import type { OciMount, OciNamespace, OciProcess, OciSpec } from '../oci/spec';
+import type { OciMount, OciNamespace, OciProcess, OciSpec } from '@kata-ts/oci';
 
 /** What the sandbox knows when it plans a container's config.json. */
 export interface PlanContext {

@@ -5,7 +5,7 @@ import { listProcesses } from '../container/list-processes';
 import { EndOfStreamError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { StorageRequest } from '../storage/mounter';
-import { processFromProto, resourcesFromProto, specFromProto } from './translate/oci-from-proto';
+import { processFromProto, resourcesFromProto, specFromProto } from '@kata-ts/oci';
 import { statsToProto } from './translate/stats-to-proto';
 import { wrapHandler } from './wrap-handler';
 

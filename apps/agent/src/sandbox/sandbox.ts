@@ -5,7 +5,7 @@ import { CgroupStats } from '../cgroups/cgroup-stats';
 import { Container } from '../container/container';
 import { planSpec } from '../container/spec-plan';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
-import type { OciSpec } from '../oci/spec';
+import type { OciSpec } from '@kata-ts/oci';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage, type StorageRequest } from '../storage/mounter';
 import { SysHelper } from '../storage/sys-helper';
