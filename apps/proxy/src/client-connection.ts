@@ -1,25 +1,25 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
-import { connectPort, hybridVsockOk, readHybridVsockRequest, type MuxSessionLike } from '@kata-ts/vsock';
+import { hybridVsockOk, readHybridVsockRequest, type ChannelClient } from '@kata-ts/vsock';
 
 export interface ClientContext {
-  session: MuxSessionLike;
+  channel: ChannelClient;
   listenPath: string;
   /** The next host-side port number for "OK <n>" (Firecracker counts up from 2^30). */
   nextHostPort(): number;
   log: Logger;
   handshakeTimeoutMs: number;
-  /** How long the guest may take to accept a port before the client is closed without OK. */
+  /** How long the guest may take to answer and accept a port before the client is closed without OK. */
   acceptTimeoutMs: number;
 }
 
 /**
  * One hybrid-vsock client: `CONNECT <port>\n` → a port-routed mux stream → `OK <n>\n` → bytes
  * both ways with backpressure (pipe) and half-close (FIN follows end()). A port the guest
- * refuses, or does not accept within acceptTimeoutMs (the agent is still booting: its stream
- * waits in QEMU until the port is opened), closes the client without OK, which a dialer reads
- * as "not ready, retry". Keep acceptTimeoutMs below the dialers' handshake timeout (5 s).
+ * refuses, or a guest that does not answer and accept within acceptTimeoutMs (the agent is still
+ * booting), closes the client without OK, which a dialer reads as "not ready, retry". Keep
+ * acceptTimeoutMs below the dialers' handshake timeout (5 s).
  */
 export async function serveClient(client: Socket, context: ClientContext): Promise<void> {
   client.on('error', (err) => context.log.debug({ err }, 'client socket error'));
@@ -33,9 +33,9 @@ export async function serveClient(client: Socket, context: ClientContext): Promi
   }
   let stream: Duplex;
   try {
-    stream = await connectPort(context.session, port, { timeoutMs: context.acceptTimeoutMs });
+    stream = await context.channel.connect(port, { timeoutMs: context.acceptTimeoutMs });
   } catch (err) {
-    context.log.info({ err, port }, 'guest refused the port');
+    context.log.info({ err, port }, 'guest did not accept the port');
     client.end();
     return;
   }

@@ -1,8 +1,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@kata-ts/logging';
-import { Session } from '@kata-ts/mux';
-import { createDialer } from '@kata-ts/vsock';
+import { ChannelClient, createDialer } from '@kata-ts/vsock';
 import { serveClient } from './client-connection';
 
 export interface ProxyOptions {
@@ -34,17 +33,17 @@ export interface Proxy {
 const FIRST_HOST_PORT = 1 << 30;
 
 /**
- * kata-proxy: one mux client session over QEMU's virtio-serial chardev, and a hybrid-vsock
- * server turning each `CONNECT <port>` into a port-routed mux stream. Resolves once both the
+ * kata-proxy: a mux channel client over QEMU's virtio-serial chardev, and a hybrid-vsock server
+ * turning each `CONNECT <port>` into a port-routed mux stream. Resolves once both the
  * channel is connected and the socket listens.
  */
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const { log, listenPath } = options;
-  const channel = await createDialer(`unix://${options.channelPath}`).dial({ timeoutMs: options.channelTimeoutMs ?? 30_000 });
-  // No keepalive: until the agent opens its port nobody in the guest answers pings, and the
-  // channel's own end (QEMU exiting) is what tells us the VM is gone.
-  const session = new Session(channel, { role: 'client', keepAliveIntervalMs: false, logger: log });
-  session.on('error', (err) => log.warn({ err }, 'channel session failed'));
+  const socket = await createDialer(`unix://${options.channelPath}`).dial({ timeoutMs: options.channelTimeoutMs ?? 30_000 });
+  // Streams wait until the guest's mux session answers a ping; a session the guest restarts
+  // is replaced on the same connection. Only the chardev closing (QEMU exited) ends the proxy.
+  const channel = new ChannelClient(socket, { logger: log });
+  channel.on('reset', (err) => log.warn({ err }, 'guest restarted its mux session: open streams dropped'));
   log.info({ channel: options.channelPath }, 'channel connected');
 
   let hostPort = FIRST_HOST_PORT;
@@ -54,7 +53,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     clients.add(client);
     client.once('close', () => clients.delete(client));
     void serveClient(client, {
-      session,
+      channel,
       listenPath,
       log,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
@@ -65,7 +64,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   try {
     await listenOn(server, listenPath);
   } catch (err) {
-    session.destroy();
+    channel.close();
     throw err;
   }
   log.info({ listen: listenPath }, 'serving hybrid vsock');
@@ -78,14 +77,13 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       log.info({ reason: exit }, 'stopping');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const client of clients) client.destroy();
-      session.destroy();
-      channel.destroy();
+      channel.close();
       await closed;
       removeStaleSocket(listenPath);
       resolveDone(exit);
       return exit;
     })());
-  session.once('close', () => void stop('channel-closed'));
+  channel.once('close', () => void stop('channel-closed'));
   return { done, stop: () => stop('stopped') };
 }
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDialer, DialError, HybridVsockError } from '@kata-ts/vsock';
-import { echo, startFakeGuest, type FakeGuest } from './fake-guest';
+import { connectHybridVsock, createDialer, DialError, HybridVsockError } from '@kata-ts/vsock';
+import { echo, startFakeGuest, startReopeningGuest, type FakeGuest, type ReopeningGuest } from './fake-guest';
 
 const bundle = fileURLToPath(new URL('../dist/kata-proxy.mjs', import.meta.url));
 
@@ -19,7 +19,7 @@ let channelPath: string;
 let listenPath: string;
 let proxy: ChildProcess | undefined;
 let stdout = '';
-const guests: FakeGuest[] = [];
+const guests: (FakeGuest | ReopeningGuest)[] = [];
 const streams: Duplex[] = [];
 
 beforeAll(() => {
@@ -109,7 +109,7 @@ describe('kata-proxy', () => {
     const stream = await dial();
     stream.end('booted');
     expect((await readAll(stream)).toString()).toBe('booted');
-    expect(readFileSync(join(dir, 'proxy.log'), 'utf8')).toContain('guest refused the port');
+    expect(readFileSync(join(dir, 'proxy.log'), 'utf8')).toContain('guest did not accept the port');
   });
 
   it('carries many concurrent connections, each to its own guest stream', async () => {
@@ -203,4 +203,53 @@ describe('kata-proxy', () => {
     expect(stderr).toContain('DIAL_TIMEOUT');
     expect(existsSync(listenPath)).toBe(false);
   });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * The virtio-serial boot race: a guest port that reads EOF before the host connects is closed
+ * and reopened, and the guest kernel discards what the host sent meanwhile; yamux cannot
+ * resynchronise after lost frames. kata-proxy must not open streams before the guest's session
+ * answers, and must survive the guest restarting its session.
+ */
+describe('kata-proxy and a guest that reopens its port', () => {
+  it('answers the first CONNECT although the guest ate what the proxy sent before its session was up', async () => {
+    const g = await startReopeningGuest(channelPath, { 1024: echo });
+    guests.push(g);
+    await startProxy(['--accept-timeout', '4000']);
+    await g.connected;
+    // One CONNECT, no dialer retries: it is sent while the guest is still closing its port.
+    const connecting = connectHybridVsock({ path: listenPath, port: 1024, handshakeTimeoutMs: 4500 });
+    connecting.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    await until(() => g.dropped > 0);
+    g.reopen();
+    const stream = await connecting;
+    streams.push(stream);
+    stream.end('first connect');
+    expect((await readAll(stream)).toString()).toBe('first connect');
+  }, 10_000);
+
+  it('stays up when the guest restarts its mux session, and serves the next CONNECT', async () => {
+    const g = await startReopeningGuest(channelPath, { 1024: echo });
+    guests.push(g);
+    const child = await startProxy();
+    await g.connected;
+    g.reopen();
+    const before = await dial();
+    before.on('error', () => {});
+    before.write('hello');
+    await new Promise((resolve) => before.once('data', resolve));
+    const dropped = new Promise((resolve) => before.once('close', resolve));
+    g.restartSession();
+    await dropped; // its stream died with the guest's session: the client sees the connection end
+    const after = await dial();
+    after.end('after the restart');
+    expect((await readAll(after)).toString()).toBe('after the restart');
+    expect(child.exitCode).toBeNull();
+    expect(readFileSync(join(dir, 'proxy.log'), 'utf8')).toContain('guest restarted its mux session');
+  }, 15_000);
 });

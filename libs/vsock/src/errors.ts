@@ -33,7 +33,11 @@ export type PortChannelErrorCode =
   /** The guest has no listener on that port and reset the stream. */
   | 'PORT_REFUSED'
   /** The stream ended before the 4-byte port header was complete. */
-  | 'SHORT_HEADER';
+  | 'SHORT_HEADER'
+  /** (host) The guest's mux session did not answer a ping in time: no stream was opened. */
+  | 'NOT_READY'
+  /** (host) The channel itself closed (the VM went away). */
+  | 'CHANNEL_CLOSED';
 
 /** Base of this library's errors: a stable `code` plus the usual message and cause. */
 export class VsockError<C extends string = VsockErrorCode> extends Error {
