@@ -4,3 +4,4 @@ export { specFromProto, processFromProto, resourcesFromProto } from './from-prot
 export { parseOciJson, stringifyOciJson } from './oci-json';
 export { uint64ToProto, uint64FromProto } from './uint64';
 export { OciError, type OciErrorCode } from './oci-error';
+export { ociProcessFromAny, ociResourcesFromAny } from './oci-any';
