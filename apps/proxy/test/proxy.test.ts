@@ -7,12 +7,10 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectHybridVsock, createDialer, DialError, HybridVsockError } from '@kata-ts/vsock';
 import { echo, startFakeGuest, startReopeningGuest, type FakeGuest, type ReopeningGuest } from './fake-guest';
-
-const bundle = fileURLToPath(new URL('../dist/kata-proxy.mjs', import.meta.url));
+import { assertBundle, bundle, exited, killProxy, spawnProxy } from './proxy-process';
 
 let dir: string;
 let channelPath: string;
@@ -22,9 +20,7 @@ let stdout = '';
 const guests: (FakeGuest | ReopeningGuest)[] = [];
 const streams: Duplex[] = [];
 
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx run proxy:build\` first`);
-});
+beforeAll(assertBundle);
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'proxy-'));
   channelPath = join(dir, 'agent.chardev.sock');
@@ -33,33 +29,18 @@ beforeEach(() => {
 });
 afterEach(async () => {
   streams.splice(0).forEach((s) => s.destroy());
-  if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
-    proxy.kill('SIGKILL');
-    await exited(proxy);
-  }
+  await killProxy(proxy);
   proxy = undefined;
   await Promise.all(guests.splice(0).map((g) => g.kill()));
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 /** Starts kata-proxy and waits for its ready line on fd 3. */
 async function startProxy(extra: string[] = []): Promise<ChildProcess> {
-  const args = ['--channel', channelPath, '--listen', listenPath, '--sandbox', 'sb1', '--ready-fd', '3', '--log', join(dir, 'proxy.log'), ...extra];
-  const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+  const { child, ready } = spawnProxy(['--channel', channelPath, '--listen', listenPath, '--sandbox', 'sb1', '--log', join(dir, 'proxy.log'), ...extra]);
   proxy = child;
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const ready = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    (child.stdio[3] as Readable).on('data', (chunk: Buffer) => (text += chunk.toString()));
-    (child.stdio[3] as Readable).on('end', () => resolve(text));
-    child.once('exit', (code) => reject(new Error(`kata-proxy exited with ${code} before ready`)));
-  });
-  expect(ready).toBe('ready\n');
+  expect(await ready).toBe('ready\n');
   return child;
 }
 
