@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from './errors';
-import type { OciSpec } from './translate/oci-spec';
+import { parseOciJson, type OciSpec } from '@kata-ts/oci';
 
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
 export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
@@ -10,7 +10,7 @@ export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
 export function readBundleSpec(bundle: string): OciSpec {
   const path = join(bundle, 'config.json');
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as OciSpec;
+    return parseOciJson(readFileSync(path, 'utf8')) as OciSpec;
   } catch (err) {
     throw new InvalidArgumentError(`cannot read the OCI spec ${path}: ${(err as Error).message}`);
   }

@@ -12,7 +12,7 @@ import { sandboxPaths } from './run-paths';
 import type { SandboxFactory, SandboxHandle } from './sandbox/sandbox-handle';
 import type { StdioPaths } from './stdio/process-io';
 import { toTimestamp } from './timestamp';
-import type { OciLinuxResources, OciProcess } from './translate/oci-spec';
+import type { OciLinuxResources, OciProcess } from '@kata-ts/oci';
 import { planGuestSpec } from './translate/guest-spec';
 import { statsToMetrics } from './translate/stats-to-metrics';
 

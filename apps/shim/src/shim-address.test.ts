@@ -10,9 +10,9 @@ describe('shim socket address', () => {
   });
 
   it('groups a pod’s containers by the CRI sandbox id', () => {
-    const sandbox = podIdentity('pod1', { annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
-    const member = podIdentity('c2', { annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
-    const lone = podIdentity('c3', {});
+    const sandbox = podIdentity('pod1', { ociVersion: '1.1.0', annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
+    const member = podIdentity('c2', { ociVersion: '1.1.0', annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': 'pod1' } });
+    const lone = podIdentity('c3', { ociVersion: '1.1.0' });
     expect(sandbox).toEqual({ sandboxId: 'pod1', isSandbox: true, isPodSandbox: true });
     expect(member).toEqual({ sandboxId: 'pod1', isSandbox: false, isPodSandbox: false });
     expect(lone).toEqual({ sandboxId: 'c3', isSandbox: true, isPodSandbox: false });

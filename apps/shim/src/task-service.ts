@@ -1,10 +1,10 @@
 import type { Logger } from '@kata-ts/logging';
-import { OCI_LINUX_RESOURCES_TYPE_URL, runtimeoptions, task, unpackAnyAs, unpackJsonAny, unpackOciProcess, type google } from '@kata-ts/protocols';
+import { runtimeoptions, task, unpackAnyAs, type google } from '@kata-ts/protocols';
 import type { CallContext, ServiceImplementation } from '@kata-ts/ttrpc';
 import { InvalidArgumentError, NotImplementedError, toTtrpcError } from './errors';
 import type { Pod } from './pod';
 import { toTimestamp } from './timestamp';
-import type { OciLinuxResources, OciProcess } from './translate/oci-spec';
+import { ociProcessFromAny, ociResourcesFromAny } from '@kata-ts/oci';
 
 export const SHIM_VERSION = '0.1.0';
 type Service = ServiceImplementation<typeof task.TaskDefinition>;
@@ -43,7 +43,7 @@ export function taskService(pod: Pod, log: Logger, onShutdown: () => void): Serv
     },
     exec: async (r: task.ExecProcessRequest) => {
       if (!r.spec) throw new InvalidArgumentError('exec: missing process spec');
-      const spec = unpackOciProcess(r.spec) as OciProcess;
+      const spec = ociProcessFromAny(r.spec);
       await pod.exec(r.id, r.execId, spec, { terminal: r.terminal, stdin: r.stdin, stdout: r.stdout, stderr: r.stderr });
       return {};
     },
@@ -89,7 +89,7 @@ export function taskService(pod: Pod, log: Logger, onShutdown: () => void): Serv
     },
     update: async (r: task.UpdateTaskRequest) => {
       if (!r.resources) throw new InvalidArgumentError('update: missing resources');
-      await pod.update(r.id, unpackJsonAny(OCI_LINUX_RESOURCES_TYPE_URL, r.resources) as OciLinuxResources);
+      await pod.update(r.id, ociResourcesFromAny(r.resources));
       return {};
     },
     wait: async (r: task.WaitRequest) => {

@@ -1,5 +1,5 @@
 import type { agent } from '@kata-ts/protocols';
-import type { OciLinuxResources, OciProcess, OciSpec } from '../translate/oci-spec';
+import type { OciLinuxResources, OciProcess, OciSpec } from '@kata-ts/oci';
 
 /** A filesystem the agent mounts in the guest (Kata's Storage). */
 export interface GuestStorage {

@@ -2,8 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { agent, health } from '@kata-ts/protocols';
 import { Client, createClient, type TypedClient } from '@kata-ts/ttrpc';
-import { processToProto, resourcesToProto, specToProto } from '../translate/oci-to-proto';
-import type { OciLinuxResources, OciProcess, OciSpec } from '../translate/oci-spec';
+import { processToProto, resourcesToProto, specToProto, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import type { AgentClient, SandboxRequest } from './agent-client';
 
 /** Calls that must answer promptly; the blocking ones (wait, read, OOM) have no deadline. */

@@ -1,5 +1,5 @@
 import type { StdioPaths } from '../stdio/process-io';
-import type { OciProcess } from '../translate/oci-spec';
+import type { OciProcess } from '@kata-ts/oci';
 import { TaskProcess, type ProcessHost } from './task-process';
 
 /** An extra process in a running container (`ctr task exec`): exists in the guest from Start on. */

@@ -1,5 +1,5 @@
 import type { StdioPaths } from '../stdio/process-io';
-import type { OciSpec } from '../translate/oci-spec';
+import type { OciSpec } from '@kata-ts/oci';
 import { TaskProcess, type ProcessHost } from './task-process';
 
 /** Seconds the agent gets to kill a container's processes on delete. */

@@ -27,7 +27,7 @@ const fileStdio = () => ({ stdin: '', stdout: `file://${join(dir, 'out.log')}`, 
 
 describe('InitProcess state machine', () => {
   it('created → running → stopped → deleted, TaskStart before TaskExit even for an instant exit', async () => {
-    const init = await InitProcess.create('c1', {}, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    const init = await InitProcess.create('c1', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
     expect(init.status).toBe('created');
     agent.emit('c1', '', 'hello\n');
     agent.exitProcess('c1', '', 3); // exits "before" start returns
@@ -46,7 +46,7 @@ describe('InitProcess state machine', () => {
   });
 
   it('refuses illegal operations with the state in the message and changes nothing', async () => {
-    const init = await InitProcess.create('c2', {}, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    const init = await InitProcess.create('c2', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
     await expect(init.pause()).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: 'cannot pause task c2: process is created' });
     await init.start(() => undefined);
     await expect(init.start(() => undefined)).rejects.toThrow(/cannot start task c2: process is running/);
@@ -61,7 +61,7 @@ describe('InitProcess state machine', () => {
   });
 
   it('reports 255 when the sandbox dies under a running process', async () => {
-    const init = await InitProcess.create('c3', {}, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    const init = await InitProcess.create('c3', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
     await init.start(() => undefined);
     agent.close();
     expect((await init.wait()).status).toBe(SANDBOX_DIED_STATUS);

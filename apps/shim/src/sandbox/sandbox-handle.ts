@@ -1,6 +1,6 @@
 import type { types } from '@kata-ts/protocols';
 import type { AgentClient } from '../agent/agent-client';
-import type { OciMount } from '../translate/oci-spec';
+import type { OciMount } from '@kata-ts/oci';
 import type { SandboxOptions } from './sandbox';
 
 /** What the pod needs of its sandbox; `Sandbox` is the VM-backed one. */

@@ -1,5 +1,5 @@
 import type { QemuConfig } from '@kata-ts/config';
-import type { OciSpec } from '../translate/oci-spec';
+import type { OciSpec } from '@kata-ts/oci';
 
 const MIB = 1024 * 1024;
 

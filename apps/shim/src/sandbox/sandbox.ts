@@ -7,7 +7,7 @@ import type { AgentClient } from '../agent/agent-client';
 import { TtrpcAgentClient } from '../agent/ttrpc-agent-client';
 import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
 import type { SandboxPaths } from '../run-paths';
-import type { OciMount, OciSpec } from '../translate/oci-spec';
+import type { OciMount, OciSpec } from '@kata-ts/oci';
 import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InvalidArgumentError } from '../errors';
-import type { OciMount } from '../translate/oci-spec';
+import type { OciMount } from '@kata-ts/oci';
 import { GUEST_SHARED_DIR } from './container-rootfs';
 import { mount } from './mount-table';
 

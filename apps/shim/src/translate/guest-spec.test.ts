@@ -4,19 +4,19 @@ import { planGuestSpec } from './guest-spec';
 
 describe('planGuestSpec', () => {
   it('joins the pod PID namespace for a container given the sandbox’s by path', () => {
-    const spec = { linux: { namespaces: [{ type: 'pid', path: '/proc/123/ns/pid' }, { type: 'uts' }] } };
+    const spec = { ociVersion: '1.1.0', linux: { namespaces: [{ type: 'pid', path: '/proc/123/ns/pid' }, { type: 'uts' }] } };
     expect(planGuestSpec(spec, false)).toEqual({ spec, sandboxPidns: true });
-    expect(planGuestSpec({ linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }] } }, false).sandboxPidns).toBe(false);
+    expect(planGuestSpec({ ociVersion: '1.1.0', linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }] } }, false).sandboxPidns).toBe(false);
   });
 
   it('lets the pod sandbox found the shared PID namespace', () => {
-    expect(planGuestSpec({ linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }] } }, true).sandboxPidns).toBe(true);
+    expect(planGuestSpec({ ociVersion: '1.1.0', linux: { namespaces: [{ type: 'pid' }, { type: 'uts' }] } }, true).sandboxPidns).toBe(true);
   });
 
   it('gives a container of the node’s UTS namespace its own, named like the node', () => {
-    const { spec } = planGuestSpec({ linux: { namespaces: [{ type: 'pid' }] } }, false);
+    const { spec } = planGuestSpec({ ociVersion: '1.1.0', linux: { namespaces: [{ type: 'pid' }] } }, false);
     expect(spec.hostname).toBe(hostname());
     expect(spec.linux!.namespaces).toEqual([{ type: 'pid' }, { type: 'uts' }]);
-    expect(planGuestSpec({ hostname: 'pod-a', linux: { namespaces: [{ type: 'uts' }] } }, false).spec.hostname).toBe('pod-a');
+    expect(planGuestSpec({ ociVersion: '1.1.0', hostname: 'pod-a', linux: { namespaces: [{ type: 'uts' }] } }, false).spec.hostname).toBe('pod-a');
   });
 });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { OciSpec } from './oci-spec';
+import type { OciSpec } from '@kata-ts/oci';
 
 export interface GuestSpecPlan {
   spec: OciSpec;
