@@ -1,25 +1,16 @@
-// Builds dist/: kata-agent.mjs (esbuild bundle), kata-agent-monitor and kata-agent-sys (native
-// helpers), and the native addon the bundle loads (libs/vsock's vsock.node) beside it.
+// Builds dist/: kata-agent.mjs (the shared app bundling), kata-agent-monitor and kata-agent-sys
+// (native helpers), and the native addon the bundle loads (libs/vsock's vsock.node) beside it.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildApp } from '../../../tools/build-app.mjs';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(app, 'dist');
 mkdirSync(dist, { recursive: true });
 
-await build({
-  entryPoints: [join(app, 'src/main.ts')],
-  outfile: join(dist, 'kata-agent.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-});
+await buildApp({ entry: join(app, 'src/main.ts'), outfile: join(dist, 'kata-agent.mjs') });
 
 // Static, so it runs in any guest image whatever its libc.
 const cc = process.env.CC ?? 'gcc';

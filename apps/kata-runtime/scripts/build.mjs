@@ -1,7 +1,6 @@
 // Bundles the CLI into one executable ESM file, with the git commit embedded for `--version`.
 import { execFileSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
-import { build } from 'esbuild';
+import { buildApp } from '../../../tools/build-app.mjs';
 
 function gitCommit() {
   try {
@@ -13,18 +12,9 @@ function gitCommit() {
   }
 }
 
-const outfile = 'dist/kata-runtime.mjs';
-await build({
-  entryPoints: ['src/main.ts'],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+await buildApp({
+  entry: 'src/main.ts',
+  outfile: 'dist/kata-runtime.mjs',
+  executable: true,
   define: { __KATA_TS_COMMIT__: JSON.stringify(gitCommit()) },
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __kataCreateRequire } from 'node:module';\nconst require = __kataCreateRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
 });
-chmodSync(outfile, 0o755);
