@@ -29,7 +29,7 @@ function shim(args: string[], cwd: string, input: Buffer | string = '') {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'shim-cli-'));
   env = { ...process.env, [HARNESS_ENV]: dir, KATA_TS_RUN_DIR: join(dir, 'run') };
-  if (!existsSync(SHIM)) await runCommand(process.execPath, [join(REPO, 'apps/shim/scripts/build.mjs')]);
+  if (!existsSync(SHIM)) await runCommand('npm', ['run', '--silent', 'build', '-w', '@kata-ts/shim'], { cwd: REPO });
 }, 60_000);
 
 afterAll(async () => {
