@@ -5,18 +5,24 @@
  *   kata-agent-sys umount TARGET                          (lazy when busy)
  *   kata-agent-sys settime SECONDS MICROSECONDS
  *   kata-agent-sys ifup NAME                              (sets IFF_UP, e.g. lo)
+ *   kata-agent-sys pty COMMAND [ARGS...]                  (the debug console, see do_pty)
  * Exit 0 on success; otherwise the error on stderr and exit 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int fail(const char *what, const char *arg) {
@@ -72,6 +78,86 @@ static int do_ifup(const char *name) {
   return 0;
 }
 
+static int write_all(int fd, const char *buf, ssize_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    buf += n;
+    len -= n;
+  }
+  return 0;
+}
+
+/*
+ * Runs COMMAND as a session leader on a new pty (its controlling terminal) and copies our stdin
+ * to the pty and the pty to our stdout, for the agent, which has no pty of its own to give.
+ * The end of stdin only stops that copy (a client may half-close; a terminal EOF character would
+ * race with the shell switching its line discipline). Ends when the command exits, after its
+ * last output, or on SIGTERM/SIGHUP (the console connection went away: the command's session is
+ * hung up). Exits with the command's status.
+ */
+static int do_pty(char **argv) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return fail("posix_openpt", argv[0]);
+  const char *slave_name = ptsname(master);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  pid_t pid = fork();
+  if (sfd < 0 || pid < 0) return fail("fork", argv[0]);
+  if (pid == 0) {
+    sigprocmask(SIG_UNBLOCK, &mask, NULL);
+    int slave = -1;
+    if (setsid() < 0 || (slave = open(slave_name, O_RDWR)) < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) _exit(fail("pty", slave_name));
+    dup2(slave, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    if (slave > 2) close(slave);
+    execvp(argv[0], argv);
+    _exit(fail("exec", argv[0]) + 126);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  char buf[16384];
+  int status = 0, exited = 0, hangup = 0;
+  struct pollfd p[3] = { { .fd = sfd, .events = POLLIN }, { .fd = master, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+  while (!exited && !hangup) {
+    if (poll(p, p[2].fd < 0 ? 2 : 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) hangup |= si.ssi_signo != SIGCHLD;
+      exited = waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (p[1].revents) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0 || write_all(1, buf, n) < 0) hangup = 1; /* EIO: nothing holds the pty any more */
+    }
+    if (p[2].fd >= 0 && p[2].revents) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) p[2].fd = -1;
+      else if (write_all(master, buf, n) < 0) hangup = 1;
+    }
+  }
+  if (exited) { /* pass on what the command wrote just before it exited */
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    ssize_t n;
+    while ((n = read(master, buf, sizeof buf)) > 0 && write_all(1, buf, n) == 0) {}
+  } else {
+    kill(-pid, SIGHUP);
+    kill(-pid, SIGCONT);
+    waitpid(pid, &status, 0);
+  }
+  close(master);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv) {
   const char *op = argc > 1 ? argv[1] : "";
   if (strcmp(op, "mount") == 0 && (argc == 5 || argc == 6)) {
@@ -88,6 +174,7 @@ int main(int argc, char **argv) {
     return settimeofday(&tv, NULL) == 0 ? 0 : fail("settimeofday", argv[2]);
   }
   if (strcmp(op, "ifup") == 0 && argc == 3) return do_ifup(argv[2]);
-  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | ifup NAME\n");
+  if (strcmp(op, "pty") == 0 && argc >= 3) return do_pty(argv + 2);
+  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | ifup NAME | pty COMMAND [ARGS...]\n");
   return 2;
 }

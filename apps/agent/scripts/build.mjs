@@ -18,5 +18,9 @@ for (const helper of ['kata-agent-monitor', 'kata-agent-sys']) {
   execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(app, `native/${helper}.c`)], { stdio: 'inherit' });
 }
 
+// The guest has no shell; the debug console (agent.debug_console) runs this one. Static.
+const busybox = process.env.KATA_AGENT_BUSYBOX ?? '/bin/busybox';
+if (existsSync(busybox)) copyFileSync(busybox, join(dist, 'busybox'));
+
 const addon = join(app, '../../libs/vsock/build/Release/vsock.node');
 if (existsSync(addon)) copyFileSync(addon, join(dist, 'vsock.node'));

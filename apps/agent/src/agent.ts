@@ -3,11 +3,12 @@ import type { Logger } from '@kata-ts/logging';
 import { agent, health } from '@kata-ts/protocols';
 import { Server } from '@kata-ts/ttrpc';
 import type { Listener } from '@kata-ts/vsock';
+import type { DebugConsoleConfig } from './console/debug-console-config';
 import { agentService } from './rpc/agent-service';
 import { healthService } from './rpc/health-service';
 import type { AgentConfig } from './sandbox/agent-config';
 import { Sandbox } from './sandbox/sandbox';
-import { listenOn } from './transport/listen';
+import { listenConsole, listenOn } from './transport/listen';
 
 export interface RunningAgent {
   sandbox: Sandbox;
@@ -18,9 +19,16 @@ export interface RunningAgent {
 /**
  * Builds the sandbox and the ttrpc server (grpc.AgentService + grpc.Health) and listens on
  * `uris` (each must work) and `optionalUris` (the guest's channels: one failing is logged, but
- * at least one endpoint must listen).
+ * at least one endpoint must listen). With `debugConsole` (only when the kernel command line
+ * asks for it), a shell is also served on its port of every vsock/serial channel.
  */
-export async function startAgent(config: AgentConfig, uris: string[], log: Logger, optionalUris: string[] = []): Promise<RunningAgent> {
+export async function startAgent(
+  config: AgentConfig,
+  uris: string[],
+  log: Logger,
+  optionalUris: string[] = [],
+  debugConsole?: DebugConsoleConfig,
+): Promise<RunningAgent> {
   mkdirSync(config.stateRoot, { recursive: true });
   const sandbox = new Sandbox(config, log);
   const server = new Server({ logger: log.child({ subsystem: 'ttrpc' }) });
@@ -36,6 +44,7 @@ export async function startAgent(config: AgentConfig, uris: string[], log: Logge
     }
   }
   if (listeners.length === 0) throw new Error(`no endpoint could listen (tried ${[...uris, ...optionalUris].join(', ') || 'none'})`);
+  if (debugConsole) listeners.push(...(await listenConsole(listeners, config.sysHelper, debugConsole, log)));
   let stopping: Promise<void> | undefined;
   return {
     sandbox,

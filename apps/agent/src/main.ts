@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { createLogger } from '@kata-ts/logging';
 import { startAgent } from './agent';
+import { consoleShell, debugConsoleFromCmdline } from './console/debug-console-config';
 import { GUEST_SHARED_DIR } from './sandbox/agent-config';
 import { guestChannels } from './transport/guest-channels';
 
@@ -18,6 +19,7 @@ const program = new Command('kata-agent')
   .option('--crun <path>', 'crun binary', existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun')
   .option('--monitor <path>', 'kata-agent-monitor binary', join(here, 'kata-agent-monitor'))
   .option('--sys-helper <path>', 'kata-agent-sys binary', join(here, 'kata-agent-sys'))
+  .option('--kernel-cmdline <path>', 'where to read agent.debug_console[_vport] from', '/proc/cmdline')
   .option('--log <path>', 'log file (default: stderr)')
   .option('--log-level <level>', 'pino level', process.env.KATA_TS_LOG_LEVEL ?? 'info');
 
@@ -29,6 +31,7 @@ const opts = program.parse().opts<{
   crun: string;
   monitor: string;
   sysHelper: string;
+  kernelCmdline: string;
   log?: string;
   logLevel: string;
 }>();
@@ -45,6 +48,7 @@ const running = await startAgent(
   opts.listen,
   log,
   guestUris,
+  debugConsoleFromCmdline(readCmdline(opts.kernelCmdline), consoleShell(here)),
 );
 log.info({ pid: process.pid }, 'kata-agent ready');
 
@@ -59,4 +63,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       },
     );
   });
+}
+
+/** No readable command line means no debug console. */
+function readCmdline(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -83,7 +83,7 @@ export interface TestAgent {
  * host whose cgroup2 mount has controllers (crun refuses those), it runs in a private mount
  * namespace without /sys/fs/cgroup/unified; crun then uses the v1 controllers.
  */
-export async function startTestAgent(options: { listen?: string[] } = {}): Promise<TestAgent> {
+export async function startTestAgent(options: { listen?: string[]; args?: string[] } = {}): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-it-'));
   const shared = join(dir, 'shared');
   const root = join(dir, 'state');
@@ -91,17 +91,17 @@ export async function startTestAgent(options: { listen?: string[] } = {}): Promi
   const base = join(dir, 'busybox');
   buildRootfs(base);
   mkdirSync(shared);
-  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), '--listen', `unix://${socket}`, ...(options.listen ?? []), '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
+  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), '--listen', `unix://${socket}`, ...(options.listen ?? []), ...(options.args ?? []), '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
   const script = 'if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then umount /sys/fs/cgroup/unified; fi; exec "$@"';
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...agentCmd], {
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   });
-  for (let i = 0; !existsSync(socket); i++) {
-    if (child.exitCode !== null || i > 200) throw new Error(`agent did not start (exit ${child.exitCode})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const client = await Client.connect(socket);
+  const client = await connectWhenListening(socket, child).catch((error: unknown) => {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const stop = async () => {
     await client.close().catch(() => {});
     if (child.exitCode === null) {
@@ -139,6 +139,21 @@ export async function startTestAgent(options: { listen?: string[] } = {}): Promi
         .map((l) => l.split(' ')[4]!),
     stop,
   };
+}
+
+/** The socket file exists from bind(), a moment before listen(): retry a refused connect. */
+async function connectWhenListening(socket: string, child: ChildProcess): Promise<Client> {
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null || i > 200) throw new Error(`agent did not start (exit ${child.exitCode})`);
+    if (existsSync(socket)) {
+      try {
+        return await Client.connect(socket);
+      } catch (error) {
+        if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'ECONNREFUSED') throw error;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Reads a stream to EOF (the agent's OUT_OF_RANGE status). */
