@@ -13,6 +13,13 @@ describe('extractVmlinux', () => {
     expect(extractVmlinux(Buffer.concat([setup, xz, trailer]))).toEqual(elf);
   });
 
+  // Regression: with the payload on stdin, xz stopped reading at the end of its stream and the
+  // unread trailer (a real bzImage has megabytes after it) failed the write with EPIPE.
+  it('ignores megabytes of trailing bytes after an xz payload', () => {
+    const xz = execFileSync('xz', ['-c', '--check=crc32'], { input: elf });
+    expect(extractVmlinux(Buffer.concat([setup, xz, Buffer.alloc(8 << 20, 0xcc)]))).toEqual(elf);
+  });
+
   it('finds a gzip payload', () => {
     expect(extractVmlinux(Buffer.concat([setup, gzipSync(elf), trailer]))).toEqual(elf);
   });

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ImageBuildError } from './image-build-error';
 
 interface Codec {
@@ -17,10 +20,22 @@ const codecs: Codec[] = [
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
+// The payload goes in as a file, not on stdin: with --single-stream the tool stops reading at the
+// end of the stream, and writing the trailing bytes to its stdin would fail with EPIPE.
 function tool(file: string, args: string[], input: Buffer): Buffer {
-  const result = spawnSync(file, args, { input, maxBuffer: 1 << 30 });
-  if (result.error) throw new ImageBuildError('TOOL_MISSING', `${file} not found: install it to unpack the kernel`, { cause: result.error });
-  return result.stdout;
+  const dir = mkdtempSync(join(tmpdir(), 'kata-vmlinux-'));
+  try {
+    const payload = join(dir, 'payload');
+    writeFileSync(payload, input);
+    const result = spawnSync(file, [...args, payload], { maxBuffer: 1 << 30 });
+    if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      throw new ImageBuildError('TOOL_MISSING', `${file} not found: install it to unpack the kernel`, { cause: result.error });
+    }
+    if (result.error) throw result.error;
+    return result.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
