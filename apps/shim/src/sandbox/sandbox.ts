@@ -9,6 +9,7 @@ import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
 import type { SandboxPaths } from '../run-paths';
 import type { OciMount, OciSpec } from '@kata-ts/oci';
 import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
+import { kernelParams } from './kernel-params';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
 import type { SandboxHandle } from './sandbox-handle';
@@ -70,7 +71,7 @@ export class Sandbox implements SandboxHandle {
         sandboxId: o.id,
         hypervisor: config.hypervisor,
         ...size,
-        kernelParams: config.hypervisor.kernelParams,
+        kernelParams: kernelParams(config),
         sharedDir: paths.shared,
         channelSocket: paths.channel,
         qmpSocket: paths.qmp,
