@@ -55,9 +55,10 @@ export class ContainerProcess {
     this.monitored.stdin.end();
   }
 
+  /** A resize that races with the exit (the shim forwards ResizePty as it comes) is a no-op. */
   resize(rows: number, columns: number): void {
     if (!this.terminal) throw new FailedPreconditionError(`process ${this.execId} has no terminal`);
-    this.monitored.resize(rows, columns);
+    if (this.running) this.monitored.resize(rows, columns);
   }
 
   /**
