@@ -89,6 +89,31 @@ describe('ChannelClient', () => {
     expect(await roundTrip(stream, 'hello')).toBe('hello');
   });
 
+  it('fails a stream at once with STREAM_LOST when the guest session that answered died before seeing it', async () => {
+    const [host, guest] = await socketPair();
+    const first = tapOf(guest);
+    const answered = echoGuest(first);
+    const channel = new ChannelClient(host, { pingIntervalMs: 20, streamProbeMs: 50, logger: log });
+    cleanups.push(() => channel.close());
+    await once(channel, 'ready');
+    // That session reads a spurious end-of-file and closes the port: what arrives is discarded.
+    first.destroy();
+    answered.destroy();
+    let dropped = 0;
+    const drop = (chunk: Buffer) => (dropped += chunk.length);
+    guest.on('data', drop);
+    const connecting = channel.connect(1024, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    while (dropped < 2 * HEADER_SIZE + 4) await new Promise((r) => setTimeout(r, 5)); // SYN + port header
+    guest.off('data', drop);
+    echoGuest(tapOf(guest)); // the port reopened: a fresh session
+    const error = await connecting;
+    expect(error).toBeInstanceOf(PortChannelError);
+    expect((error as PortChannelError).code).toBe('STREAM_LOST');
+    const retry = await channel.connect(1024);
+    expect(await roundTrip(retry, 'retried')).toBe('retried');
+    expect(channel.generation).toBe(1);
+  });
+
   it('gives up with NOT_READY when the guest never answers', async () => {
     const [host, guest] = await socketPair();
     guest.resume();

@@ -13,6 +13,8 @@ export interface ChannelClientOptions {
   /** Quiet time after a session failed, while what the guest's dead session still sends is
    *  dropped, before a new session starts. Default 200 ms (the guest reopens its port after 100). */
   resyncDelayMs?: number;
+  /** A stream not accepted after this long is checked with a ping (see #probeStream). Default 250 ms. */
+  streamProbeMs?: number;
   logger?: Logger;
 }
 
@@ -50,6 +52,7 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
   readonly #pingIntervalMs: number;
   readonly #pingTimeoutMs: number;
   readonly #resyncDelayMs: number;
+  readonly #streamProbeMs: number;
   /** The current session's view of the transport; undefined while resynchronising. */
   #tap: Duplex | undefined;
   #session: Session | undefined;
@@ -66,6 +69,7 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
     this.#pingIntervalMs = options.pingIntervalMs ?? 200;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
     this.#resyncDelayMs = options.resyncDelayMs ?? 200;
+    this.#streamProbeMs = options.streamProbeMs ?? 250;
     transport.on('data', (chunk: Buffer) => this.#tap?.push(chunk));
     transport.on('end', () => this.close());
     transport.on('close', () => this.close());
@@ -93,13 +97,39 @@ export class ChannelClient extends EventEmitter<ChannelClientEvents> {
   /**
    * Waits until the guest's session answers, opens a port-routed stream and waits for the guest
    * to accept it. PortChannelError: NOT_READY (the guest did not answer in time), PORT_REFUSED
-   * (nothing listens on the port, or the session failed meanwhile), CHANNEL_CLOSED.
+   * (nothing listens on the port, or the session failed meanwhile), STREAM_LOST (the guest
+   * restarted its session before it saw the stream), CHANNEL_CLOSED.
    */
   async connect(port: number, options: ChannelConnectOptions = {}): Promise<Duplex> {
     const deadline = performance.now() + (options.timeoutMs ?? 10_000);
     const session = await this.#whenReady(port, options.timeoutMs ?? 10_000, options.signal);
     const timeoutMs = Math.max(1, Math.ceil(deadline - performance.now()));
-    return connectPort(session, port, { timeoutMs, signal: options.signal });
+    const lost = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal;
+    const probe = setTimeout(() => this.#probeStream(session, port, lost), this.#streamProbeMs);
+    try {
+      return await connectPort(session, port, { timeoutMs, signal });
+    } finally {
+      clearTimeout(probe);
+      lost.abort(); // stops a probe in flight from acting
+    }
+  }
+
+  /**
+   * A guest session can answer a ping and still die right after: when a host reconnects, the
+   * guest may see the new host's bytes before it learns the host is back, read end-of-file,
+   * and close its port (what arrived meanwhile, our SYN, is discarded). A ping sent after the
+   * stream and answered while the stream's acceptance is still missing tells us so: the guest
+   * handles frames in order and acknowledges the port header before it reads a later ping.
+   * The caller then fails at once (the dialer retries) instead of waiting for its timeout.
+   */
+  #probeStream(session: Session, port: number, lost: AbortController): void {
+    if (lost.signal.aborted || session.destroyed) return;
+    session.ping().then(
+      // setImmediate: an acceptance that arrived in the same read is handled first.
+      () => setImmediate(() => lost.abort(new PortChannelError('STREAM_LOST', port, `the guest's session restarted before it saw the stream to port ${port}`))),
+      () => {},
+    );
   }
 
   /** Ends the session and the channel; pending connects fail with CHANNEL_CLOSED. Idempotent. */

@@ -37,7 +37,10 @@ export type PortChannelErrorCode =
   /** (host) The guest's mux session did not answer a ping in time: no stream was opened. */
   | 'NOT_READY'
   /** (host) The channel itself closed (the VM went away). */
-  | 'CHANNEL_CLOSED';
+  | 'CHANNEL_CLOSED'
+  /** (host) The guest answered a ping sent after the stream but never saw the stream: its
+   *  session restarted in between (the stream's frames were discarded). Retry. */
+  | 'STREAM_LOST';
 
 /** Base of this library's errors: a stable `code` plus the usual message and cause. */
 export class VsockError<C extends string = VsockErrorCode> extends Error {
