@@ -8,6 +8,8 @@ export interface SandboxState {
   proxyPid: number;
   /** Containers with rootfs mounts: id → bundle. */
   containers: Record<string, string>;
+  /** The configuration file the sandbox was started with (`kata-runtime exec` checks its debug console setting). */
+  configPath?: string;
 }
 
 export function writeSandboxState(path: string, state: SandboxState): void {

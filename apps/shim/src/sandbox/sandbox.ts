@@ -50,6 +50,7 @@ export class Sandbox implements SandboxHandle {
     readonly vm: Vm,
     readonly proxy: ProxyProcess,
     readonly log: Logger,
+    readonly configPath: string,
   ) {}
 
   get pid(): number {
@@ -120,7 +121,7 @@ export class Sandbox implements SandboxHandle {
       rmSync(paths.dir, { recursive: true, force: true });
       throw err;
     }
-    const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, log);
+    const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, log, config.source.path);
     sandbox.#saveState();
     void vm.exited.then(() => sandbox.#died('the VM (QEMU) exited'));
     void proxy.exited.then(() => sandbox.#died('kata-proxy exited'));
@@ -182,6 +183,7 @@ export class Sandbox implements SandboxHandle {
       vmPid: this.vm.pid,
       proxyPid: this.proxy.pid,
       containers: Object.fromEntries(this.#containers),
+      configPath: this.configPath,
     });
   }
 }
