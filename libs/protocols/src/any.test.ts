@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { google, packAny, packOciProcess, ProtocolError, rpc, ttrpc, unpackAny, unpackAnyAs, unpackOciProcess } from './index';
+import { google, packAny, packOciProcess, ProtocolError, rpc, ttrpc, unpackAny, unpackAnyAs } from './index';
 import { OCI_PROCESS_TYPE_URL } from './json-any';
 
 describe('packAny / unpackAny', () => {
@@ -35,20 +35,10 @@ describe('packAny / unpackAny', () => {
 });
 
 describe('OCI Process JSON Any', () => {
-  it('round-trips the process as JSON under the runtime-spec type URL', () => {
+  it('packs the process as JSON under the runtime-spec type URL', () => {
     const process = { terminal: false, user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'echo hi'], cwd: '/' };
     const any = packOciProcess(process);
     expect(any.typeUrl).toBe(OCI_PROCESS_TYPE_URL);
     expect(JSON.parse(any.value.toString('utf8'))).toEqual(process);
-    expect(unpackOciProcess(any)).toEqual(process);
-  });
-
-  it('fails on bad JSON and on another type URL', () => {
-    expect(() => unpackOciProcess({ typeUrl: OCI_PROCESS_TYPE_URL, value: Buffer.from('{') })).toThrow(
-      expect.objectContaining({ code: 'ERR_ANY_BAD_JSON' }),
-    );
-    expect(() => unpackOciProcess({ typeUrl: 'x/Process', value: Buffer.from('{}') })).toThrow(
-      expect.objectContaining({ code: 'ERR_ANY_TYPE_MISMATCH' }),
-    );
   });
 });

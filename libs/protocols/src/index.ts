@@ -29,9 +29,7 @@ export { packAny, unpackAny, unpackAnyAs, anyTypeName } from './any';
 export type { MessageCodec, UnpackedAny } from './any';
 export {
   packJsonAny,
-  unpackJsonAny,
   packOciProcess,
-  unpackOciProcess,
   OCI_PROCESS_TYPE_URL,
   OCI_LINUX_RESOURCES_TYPE_URL,
 } from './json-any';

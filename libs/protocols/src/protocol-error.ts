@@ -1,8 +1,7 @@
 /** Stable codes for failures of the helpers in this package (the generated codecs throw plain Errors). */
 export type ProtocolErrorCode =
   | 'ERR_ANY_UNKNOWN_TYPE'
-  | 'ERR_ANY_TYPE_MISMATCH'
-  | 'ERR_ANY_BAD_JSON';
+  | 'ERR_ANY_TYPE_MISMATCH';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
