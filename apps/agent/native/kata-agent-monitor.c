@@ -187,7 +187,7 @@ int main(int argc, char **argv) {
 
   /* Opening the read end first (non-blocking) lets the agent open the write end. */
   int in_fd = open_fifo(in_path, O_RDONLY | O_NONBLOCK);
-  open_fifo(out_path, O_RDONLY | O_NONBLOCK); /* create only; closed below */
+  if (mkfifo(out_path, 0600) < 0 && errno != EEXIST) die("mkfifo %s", out_path);
   if (mkfifo(err_path, 0600) < 0 && errno != EEXIST) die("mkfifo %s", err_path);
   int listen_fd = console ? console_listen(console) : -1;
   send_ctl("ready\n");
