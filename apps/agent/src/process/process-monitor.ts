@@ -50,8 +50,6 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
 
   const child = spawn(options.helper, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true });
   const control = child.stdio[3] as Socket;
-  // Writes after the monitor exited (a late winsz) fail with EPIPE: not a reason to crash.
-  control.on('error', () => {});
   // A resize can race the monitor's exit: `writable` is still true when the write fails with
   // EPIPE. The exit itself is handled below, so a failed control write must not crash the agent.
   control.on('error', () => {});
