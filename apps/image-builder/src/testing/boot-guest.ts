@@ -28,6 +28,8 @@ export interface BootOptions {
   vcpus?: number;
   /** A template saved by QemuHypervisor.saveTemplate(). */
   restoreFrom?: string;
+  /** Appended to the shim's kernel command line (e.g. to trace the boot). */
+  kernelParams?: string[];
 }
 
 /** Boots kernel + initrd the way the shim does (same library, same flags). */
@@ -68,6 +70,7 @@ export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
       qmpSocket: join(dir, 'qmp.sock'),
       consoleLog,
       restoreFrom: options.restoreFrom,
+      kernelParams: options.kernelParams,
     });
   } catch (err) {
     await guest.destroy();
