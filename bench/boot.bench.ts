@@ -7,9 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VmFactory } from '@kata-ts/factory';
 import { probeKvm } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
-import { bootGuest, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { bootConfig, bootGuest, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
 
 const samplesFlag = process.argv.indexOf('--samples');
@@ -72,20 +73,18 @@ for (let i = 0; i < SAMPLES; i++) {
   }
 }
 
-// VM templating: one VM saved once its agent is ready, then restored SAMPLES times.
+// VM templating (@kata-ts/factory, what the shim does with [factory] enable_template): one cold
+// boot saved once its agent answers, then SAMPLES clones resumed from it.
 const templateDir = mkdtempSync(join(tmpdir(), 'boot-bench-template-'));
 const fromTemplate: number[] = [];
+let templateMiB = 0;
 try {
-  const template = join(templateDir, 'template');
-  const source = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
-  try {
-    await (await waitForAgent(join(source.dir, 'agent.sock'), 120_000)).close();
-    await source.vm.saveTemplate(template);
-  } finally {
-    await source.destroy();
-  }
+  const factory = new VmFactory({ templatePath: join(templateDir, 'templates') });
+  const options = { kernel: image.vmlinux, initrd: image.initrd, accelerator } as const;
+  const template = await factory.template(bootConfig(options, templateDir));
+  templateMiB = (factory.list()[0]?.memoryBytes ?? 0) / (1024 * 1024);
   for (let i = 0; i < SAMPLES; i++) {
-    const guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator, restoreFrom: template });
+    const guest = await bootGuest({ ...options, template: { dir: template, role: 'restore' } });
     try {
       await (await waitForAgent(join(guest.dir, 'agent.sock'), 60_000)).close();
       fromTemplate.push(performance.now() - guest.startedAt);
@@ -132,6 +131,7 @@ const figures: BenchFigure[] = [
     lowerIsBetter: true,
     samples: fromTemplate.length,
   },
+  { id: 'template-memory', label: 'host memory a VM template holds (its tmpfs memory file)', unit: 'MiB', subject: { name: 'kata-ts', value: templateMiB }, lowerIsBetter: true, samples: 1 },
   { id: 'agent-rss-guest', label: 'agent RSS in the guest', unit: 'MiB', subject: { name: 'kata-ts', value: rssMiB }, lowerIsBetter: true, samples: 1 },
   {
     id: 'guest-image-size',

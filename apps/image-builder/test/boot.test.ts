@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeKvm, type AcceleratorKind } from '@kata-ts/hypervisor';
@@ -56,22 +55,6 @@ describe('guest image boot check', () => {
     const exit = await guest.vm.stop({ timeoutMs: 5000 });
     expect(exit.signal).toBeNull();
   }, 180_000);
-
-  it('a VM restored from a template (Kata VM templating) answers at once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vm-template-'));
-    tempDirs.push(dir);
-    const template = join(dir, 'template');
-    guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
-    // The agent must be up, and no host connected, when the template is taken.
-    await (await waitForAgent(join(guest.dir, 'agent.sock'), 120_000)).close();
-    await guest.vm.saveTemplate(template);
-    await guest.destroy();
-
-    guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator, restoreFrom: template });
-    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 60_000);
-    console.log(`QEMU start from template -> agent ready (${accelerator}): ${((performance.now() - guest.startedAt) / 1000).toFixed(2)} s`);
-    await agent.close();
-  }, 240_000);
 
   it('PID 1 mounts, enables cgroup controllers, links the port, reaps orphans; crun runs a container', async () => {
     const agentDir = probeAgentDir(agentDist);

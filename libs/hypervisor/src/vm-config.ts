@@ -38,11 +38,22 @@ export interface VmConfig {
   /** The guest's serial console goes here (append); default: discarded. */
   consoleLog?: string;
   /**
-   * Start from a template saved by QemuHypervisor.saveTemplate() (Kata's VM templating) instead
-   * of booting: the guest resumes with the agent already running. The rest of the config must
-   * match the template's (QEMU checks memory and devices); sockets and logs may differ.
+   * Kata's VM templating. `save`: guest RAM is the shared file `<dir>/memory`, so saveTemplate()
+   * writes only the device state (`<dir>/state`). `restore`: the VM resumes from `<dir>` instead
+   * of booting, its RAM a private copy-on-write mapping of the template's memory (pages stay
+   * shared with every other clone until written). The rest of the config must match the
+   * template's (QEMU checks devices and sizes); sockets, logs and shared-dir paths may differ.
    */
-  restoreFrom?: string;
+  template?: VmTemplate;
   /** Extra QEMU arguments, last. */
   extraArgs?: string[];
 }
+
+export interface VmTemplate {
+  dir: string;
+  role: 'save' | 'restore';
+}
+
+/** Files of a template directory. */
+export const TEMPLATE_MEMORY_FILE = 'memory';
+export const TEMPLATE_STATE_FILE = 'state';

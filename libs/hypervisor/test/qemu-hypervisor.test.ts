@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,17 @@ describe('QemuHypervisor start-up failures', () => {
     expect(err).toBeInstanceOf(HypervisorError);
     expect(err).toMatchObject({ code: 'START_FAILED', message: expect.stringMatching(/kernel|PVH/i) });
     expect((await vm.wait()).code).not.toBe(0);
+  });
+
+  it('refuses to clone an incomplete template and leaves no file behind', async () => {
+    vm = new QemuHypervisor();
+    const c = config();
+    const template = join(dir, 'template');
+    mkdirSync(template);
+    writeFileSync(join(template, 'state'), '');
+    await expect(vm.start({ ...c, template: { dir: template, role: 'restore' } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('has no memory file') });
+    expect(readdirSync(template)).toEqual(['state']);
+    expect(vm.pid).toBeUndefined();
   });
 
   it('reports a missing QEMU binary', async () => {

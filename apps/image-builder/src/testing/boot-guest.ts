@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QemuHypervisor, type AcceleratorKind } from '@kata-ts/hypervisor';
+import { QemuHypervisor, type AcceleratorKind, type VmConfig, type VmTemplate } from '@kata-ts/hypervisor';
 import { Session } from '@kata-ts/mux';
 import { health } from '@kata-ts/protocols';
 import { Client, createClient } from '@kata-ts/ttrpc';
@@ -26,16 +26,34 @@ export interface BootOptions {
   accelerator: AcceleratorKind;
   memoryMiB?: number;
   vcpus?: number;
-  /** A template saved by QemuHypervisor.saveTemplate(). */
-  restoreFrom?: string;
+  /** Resume from (`restore`) or become (`save`) a VM template, as @kata-ts/factory does. */
+  template?: VmTemplate;
   /** Appended to the shim's kernel command line (e.g. to trace the boot). */
   kernelParams?: string[];
+}
+
+/** The VmConfig bootGuest starts: the shim's flags, sockets and console log in `dir`. */
+export function bootConfig(options: BootOptions, dir: string): VmConfig {
+  return {
+    id: 'boot-check',
+    kernel: options.kernel,
+    initrd: options.initrd,
+    accelerator: options.accelerator,
+    vcpus: options.vcpus ?? 1,
+    memoryMiB: options.memoryMiB ?? 512,
+    agentSocket: join(dir, 'agent.sock'),
+    qmpSocket: join(dir, 'qmp.sock'),
+    consoleLog: join(dir, 'console.log'),
+    template: options.template,
+    kernelParams: options.kernelParams,
+  };
 }
 
 /** Boots kernel + initrd the way the shim does (same library, same flags). */
 export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
   const dir = mkdtempSync(join(tmpdir(), 'kata-boot-'));
-  const consoleLog = join(dir, 'console.log');
+  const config = bootConfig(options, dir);
+  const consoleLog = config.consoleLog!;
   const vm = new QemuHypervisor();
   const startedAt = performance.now();
   let destroyed = false;
@@ -59,19 +77,7 @@ export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
     },
   };
   try {
-    await vm.start({
-      id: 'boot-check',
-      kernel: options.kernel,
-      initrd: options.initrd,
-      accelerator: options.accelerator,
-      vcpus: options.vcpus ?? 1,
-      memoryMiB: options.memoryMiB ?? 512,
-      agentSocket: join(dir, 'agent.sock'),
-      qmpSocket: join(dir, 'qmp.sock'),
-      consoleLog,
-      restoreFrom: options.restoreFrom,
-      kernelParams: options.kernelParams,
-    });
+    await vm.start(config);
   } catch (err) {
     await guest.destroy();
     throw err;

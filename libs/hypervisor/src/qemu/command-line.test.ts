@@ -63,8 +63,16 @@ describe('qemuCommandLine', () => {
     expect(values(args, '-append')[0]).toMatch(/ agent\.log=debug$/);
   });
 
-  it('restores from a template file through a quoted exec: migration', () => {
-    expect(values(qemuCommandLine({ ...base, restoreFrom: "/var/kata/it's.tpl" }), '-incoming')).toEqual([`exec:cat '/var/kata/it'\\''s.tpl'`]);
+  it('maps a template memory file shared to make a template, privately to clone one', () => {
+    const save = qemuCommandLine({ ...base, template: { dir: '/run/tpl,a', role: 'save' } });
+    expect(values(save, '-machine')).toEqual(['pc,memory-backend=ram0']);
+    expect(values(save, '-object')).toEqual([`memory-backend-file,id=ram0,size=${base.memoryMiB}M,mem-path=/run/tpl,,a/memory,share=on`]);
+    expect(save).not.toContain('-incoming');
+    const restore = qemuCommandLine({ ...base, template: { dir: '/run/tpl,a', role: 'restore' } });
+    expect(values(restore, '-object')).toEqual([`memory-backend-file,id=ram0,size=${base.memoryMiB}M,mem-path=/run/tpl,,a/memory,share=off`]);
+    // The state is loaded over QMP (x-ignore-shared must be set first).
+    expect(values(restore, '-incoming')).toEqual(['defer']);
+    expect(() => qemuCommandLine({ ...base, template: { dir: 'tpl', role: 'restore' } })).toThrow(/template dir must be an absolute path/);
   });
 
   it('rejects relative paths and impossible sizes', () => {

@@ -1,6 +1,6 @@
 import { guestCpuModel, guestKernelParams, AGENT_CHANNEL_NAME } from '../guest-boot';
 import { HypervisorError } from '../hypervisor-error';
-import type { VmConfig } from '../vm-config';
+import { TEMPLATE_MEMORY_FILE, type VmConfig } from '../vm-config';
 
 export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
 export const DEFAULT_TCG_TRANSLATION_CACHE_MIB = 64;
@@ -36,9 +36,10 @@ export function qemuCommandLine(config: VmConfig): string[] {
 
   const accel =
     config.accelerator === 'kvm' ? 'kvm' : `tcg,tb-size=${config.tcgTranslationCacheMiB ?? DEFAULT_TCG_TRANSLATION_CACHE_MIB}`;
+  const machine = config.machineType ?? 'pc';
   const args = [
     '-name', escape(config.id),
-    '-machine', config.machineType ?? 'pc',
+    '-machine', config.template ? `${machine},memory-backend=ram0` : machine,
     '-accel', accel,
     '-cpu', guestCpuModel(config.accelerator),
     '-smp', String(config.vcpus),
@@ -56,9 +57,15 @@ export function qemuCommandLine(config: VmConfig): string[] {
     // random pool instead of sharing its template's (Linux' vmgenid driver).
     '-device', 'vmgenid,guid=auto',
   ];
-  if (config.restoreFrom) {
-    requireAbsolute('restoreFrom', config.restoreFrom);
-    args.push('-incoming', `exec:cat ${shellQuote(config.restoreFrom)}`);
+  if (config.template) {
+    requireAbsolute('template dir', config.template.dir);
+    // A template's RAM is its memory file: mapped shared while the template is made (so saving
+    // needs no copy of it), privately (copy-on-write) by each clone.
+    const share = config.template.role === 'save' ? 'on' : 'off';
+    const memPath = escape(`${config.template.dir}/${TEMPLATE_MEMORY_FILE}`);
+    args.push('-object', `memory-backend-file,id=ram0,size=${config.memoryMiB}M,mem-path=${memPath},share=${share}`);
+    // The device state is loaded over QMP once QEMU is up (it needs x-ignore-shared set first).
+    if (config.template.role === 'restore') args.push('-incoming', 'defer');
   }
   if (config.vsock) args.push('-device', `vhost-vsock-pci,id=vsock0,guest-cid=${config.vsock.guestCid}`);
   for (const share of config.shares ?? []) {

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kata-ts/logging';
 import { AGENT_PORT } from '../guest-boot';
 import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
-import type { VmConfig } from '../vm-config';
+import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '../vm-config';
 import { DEFAULT_QEMU_PATH, qemuCommandLine, shellQuote } from './command-line';
 import { QmpClient } from './qmp-client';
 
@@ -37,6 +38,11 @@ export class QemuHypervisor implements Hypervisor {
     if (this.#child) throw new HypervisorError('START_FAILED', `VM ${config.id} already started`);
     const qemu = config.qemuPath ?? DEFAULT_QEMU_PATH;
     const args = qemuCommandLine(config);
+    // QEMU would create a missing memory file: an empty guest, not a clone.
+    if (config.template?.role === 'restore')
+      for (const file of [TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE])
+        if (!existsSync(join(config.template.dir, file)))
+          throw new HypervisorError('BAD_CONFIG', `template ${config.template.dir} has no ${file} file (make it with saveTemplate)`);
     // Stale sockets from a crashed run would make QEMU fail to bind.
     for (const path of [config.qmpSocket, config.agentSocket]) rmSync(path, { force: true });
     this.#config = config;
@@ -68,41 +74,61 @@ export class QemuHypervisor implements Hypervisor {
       await this.#exit;
       throw new HypervisorError('START_FAILED', `QEMU did not come up: ${this.#stderr.trim() || (err as Error).message}`, { cause: err });
     }
-    if (config.restoreFrom) await this.#resume(config.restoreFrom);
+    if (config.template?.role === 'restore') {
+      try {
+        await this.#restore(config.template.dir);
+      } catch (err) {
+        child.kill('SIGKILL');
+        await this.#exit;
+        throw err;
+      }
+    }
   }
 
-  /** A restored VM loads the template's state, then waits paused (it was saved paused). */
-  async #resume(template: string): Promise<void> {
+  /**
+   * Loads the template's device state (its RAM is already mapped: x-ignore-shared skips it), then
+   * resumes the guest, which was saved paused.
+   */
+  async #restore(dir: string): Promise<void> {
     const qmp = this.qmp();
+    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(join(dir, TEMPLATE_STATE_FILE))}` });
     for (;;) {
       const { status } = await qmp.execute<{ status: string }>('query-status');
       if (status === 'inmigrate') {
-        await sleep(10);
+        await sleep(5);
         continue;
       }
       if (status !== 'paused' && status !== 'postmigrate' && status !== 'running')
-        throw new HypervisorError('START_FAILED', `restoring ${template} left the VM ${status}: ${this.#stderr.trim()}`);
+        throw new HypervisorError('START_FAILED', `restoring the template ${dir} left the VM ${status}: ${this.#stderr.trim()}`);
       break;
     }
     await qmp.execute('cont');
   }
 
   /**
-   * Saves this VM (paused first) as a template for VmConfig.restoreFrom: Kata's VM templating.
-   * Take it once the agent is ready and no host is connected to the agent channel; the VM stays
-   * paused, stop it afterwards.
+   * Saves this VM as a template (Kata's VM templating): pauses it and writes its device state
+   * next to its memory file. Only for a VM started with `template.role: 'save'`; take it once
+   * the agent is ready and no host is connected to the agent channel. The VM stays paused: stop
+   * it afterwards, and never write to the memory file again (clones map it).
    */
-  async saveTemplate(path: string): Promise<void> {
+  async saveTemplate(): Promise<void> {
+    const template = this.#config?.template;
+    if (template?.role !== 'save') throw new HypervisorError('BAD_CONFIG', 'saveTemplate needs a VM started with template.role "save"');
     const qmp = this.qmp();
+    const state = join(template.dir, TEMPLATE_STATE_FILE);
     await qmp.execute('stop');
-    await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(path)}` });
+    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(`${state}.partial`)}` });
     for (;;) {
-      const state = await qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
-      if (state.status === 'completed') return;
-      if (state.status === 'failed' || state.status === 'cancelled')
-        throw new HypervisorError('QMP_ERROR', `saving the template to ${path} ${state.status}: ${state['error-desc'] ?? ''}`);
+      const status = await qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
+      if (status.status === 'completed') break;
+      if (status.status === 'failed' || status.status === 'cancelled')
+        throw new HypervisorError('QMP_ERROR', `saving the template to ${template.dir} ${status.status}: ${status['error-desc'] ?? ''}`);
       await sleep(20);
     }
+    // Complete or absent: a clone never loads half a state.
+    renameSync(`${state}.partial`, state);
   }
 
   /** QEMU creates the QMP socket during start-up; retry until it accepts or QEMU dies. */

@@ -1,0 +1,3 @@
+export { FactoryError, type FactoryErrorCode } from './factory-error';
+export { templateInputs, templateKey, type FileIdentity, type TemplateInputs } from './template-key';
+export { VmFactory, type TemplateInfo, type VmFactoryOptions } from './vm-factory';

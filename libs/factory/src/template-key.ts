@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { DEFAULT_QEMU_PATH, guestKernelParams, type VmConfig } from '@kata-ts/hypervisor';
+
+/** A file by identity (device, inode, size, mtime): a rebuilt kernel or image is a new file. */
+export interface FileIdentity {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What a clone has in common with its template: everything but per-VM names and paths. */
+export interface TemplateInputs {
+  qemu: FileIdentity;
+  kernel: FileIdentity;
+  initrd: FileIdentity;
+  machineType: string;
+  accelerator: string;
+  vcpus: number;
+  memoryMiB: number;
+  kernelParams: string[];
+  tcgTranslationCacheMiB: number | null;
+  shares: { id: string; mountTag: string; readonly: boolean }[];
+}
+
+function identify(path: string): FileIdentity {
+  const st = statSync(path);
+  return { path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+export function templateInputs(config: VmConfig): TemplateInputs {
+  return {
+    qemu: identify(config.qemuPath ?? DEFAULT_QEMU_PATH),
+    kernel: identify(config.kernel),
+    initrd: identify(config.initrd),
+    machineType: config.machineType ?? 'pc',
+    accelerator: config.accelerator,
+    vcpus: config.vcpus,
+    memoryMiB: config.memoryMiB,
+    kernelParams: [...guestKernelParams(), ...(config.kernelParams ?? [])],
+    tcgTranslationCacheMiB: config.tcgTranslationCacheMiB ?? null,
+    shares: (config.shares ?? []).map((s) => ({ id: s.id, mountTag: s.mountTag, readonly: s.readonly ?? false })),
+  };
+}
+
+/** The template directory's name for these inputs. */
+export function templateKey(inputs: TemplateInputs): string {
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
+}

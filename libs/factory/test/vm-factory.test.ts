@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QemuHypervisor, selectAccelerator, type VmConfig } from '@kata-ts/hypervisor';
+import { buildGuestImage, stderrProgress, type BuildGuestImageResult } from '@kata-ts/image-builder';
+import { createLogger } from '@kata-ts/logging';
+import { FactoryError, templateInputs, templateKey, VmFactory } from '../src';
+import { waitForAgentReady } from '../src/agent-ready';
+
+const log = createLogger({ name: 'factory-test', level: 'warn' });
+
+/**
+ * Kata's VM templating through the real path: the guest image booted by QEMU (TCG here), saved
+ * once its agent answers, and clones that resume from it and answer Health over the channel.
+ */
+describe('VmFactory with the real guest image', () => {
+  let image: BuildGuestImageResult;
+  let accelerator: 'kvm' | 'tcg';
+  let root: string;
+  const clones: QemuHypervisor[] = [];
+
+  beforeAll(async () => {
+    image = await buildGuestImage({ progress: stderrProgress() });
+    accelerator = (await selectAccelerator('auto', { kernel: image.vmlinux })).accelerator;
+    root = mkdtempSync(join(tmpdir(), 'factory-test-'));
+  }, 600_000);
+
+  afterEach(async () => {
+    await Promise.all(clones.splice(0).map((vm) => vm.stop({ timeoutMs: 3000 }).catch(() => undefined)));
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function vmConfig(name: string, overrides: Partial<VmConfig> = {}): VmConfig {
+    const dir = join(root, name);
+    return {
+      id: name,
+      kernel: image.vmlinux,
+      initrd: image.initrd,
+      accelerator,
+      vcpus: 1,
+      memoryMiB: 512,
+      agentSocket: join(dir, 'agent.sock'),
+      qmpSocket: join(dir, 'qmp.sock'),
+      consoleLog: join(dir, 'console.log'),
+      shares: [{ id: 'kata-shared', hostPath: join(dir, 'shared'), mountTag: 'kataShared' }],
+      ...overrides,
+    };
+  }
+
+  async function clone(name: string, templateDir: string): Promise<number> {
+    const config = vmConfig(name, { template: { dir: templateDir, role: 'restore' } });
+    mkdirSync(join(root, name, 'shared'), { recursive: true });
+    const vm = new QemuHypervisor({ logger: log });
+    clones.push(vm);
+    const started = performance.now();
+    await vm.start(config);
+    await waitForAgentReady(config.agentSocket, 60_000, log);
+    return performance.now() - started;
+  }
+
+  const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+  it('makes a template once per configuration; clones resume from it and their agents answer', async () => {
+    const factory = new VmFactory({ templatePath: join(root, 'templates'), logger: log });
+    // Two shims asking at once: one boot, one template.
+    const [a, b] = await Promise.all([factory.template(vmConfig('first')), factory.template(vmConfig('second'))]);
+    expect(a).toBe(b);
+    const [info] = factory.list();
+    expect(factory.list()).toHaveLength(1);
+    expect(info!.dir).toBe(a);
+    expect(info!.inputs.memoryMiB).toBe(512);
+    expect(info!.memoryBytes).toBeGreaterThan(0);
+    expect(readdirSync(a).sort()).toEqual(['config.json', 'memory', 'state']);
+    // No build leftovers: lock and work directory are gone.
+    expect(readdirSync(join(root, 'templates'))).toEqual([info!.key]);
+    const memoryBefore = sha256(join(a, 'memory'));
+
+    // Asked again: the same template, not remade.
+    expect(await factory.template(vmConfig('third'))).toBe(a);
+    expect(factory.list()[0]!.createdAt).toBe(info!.createdAt);
+
+    const times = await Promise.all([clone('clone-1', a), clone('clone-2', a)]);
+    console.log(`template → agent ready (${accelerator}): ${times.map((t) => `${(t / 1000).toFixed(2)} s`).join(', ')}`);
+    // Clones write their own copies of the pages: the template stays as it was saved.
+    await Promise.all(clones.splice(0).map((vm) => vm.stop({ timeoutMs: 3000 })));
+    expect(sha256(join(a, 'memory'))).toBe(memoryBefore);
+  }, 300_000);
+
+  it('keys templates by what must match: sizes, kernel parameters and the image files', () => {
+    const base = templateKey(templateInputs(vmConfig('k')));
+    expect(templateKey(templateInputs(vmConfig('other-paths')))).toBe(base);
+    expect(templateKey(templateInputs(vmConfig('k', { memoryMiB: 1024 })))).not.toBe(base);
+    expect(templateKey(templateInputs(vmConfig('k', { vcpus: 2 })))).not.toBe(base);
+    expect(templateKey(templateInputs(vmConfig('k', { kernelParams: ['agent.log=debug'] })))).not.toBe(base);
+    const kernel = join(root, 'kernel-copy');
+    writeFileSync(kernel, 'x');
+    const before = templateKey(templateInputs(vmConfig('k', { kernel })));
+    utimesSync(kernel, new Date(), new Date(Date.now() + 5000));
+    expect(templateKey(templateInputs(vmConfig('k', { kernel })))).not.toBe(before);
+  });
+
+  it('a running clone survives `destroy`; the next VM gets a fresh template', async () => {
+    const templatePath = join(root, 'destroy');
+    const factory = new VmFactory({ templatePath, logger: log });
+    const first = await factory.template(vmConfig('d1'));
+    await clone('d-clone', first);
+    expect(factory.destroy()).toEqual([first]);
+    expect(existsSync(templatePath) ? readdirSync(templatePath) : []).toEqual([]);
+    // The clone maps the unlinked memory privately: its agent still answers.
+    await waitForAgentReady(vmConfig('d-clone').agentSocket, 30_000, log);
+    const second = await factory.template(vmConfig('d2'));
+    expect(second).toBe(first);
+    expect(factory.list()).toHaveLength(1);
+  }, 300_000);
+
+  it('fails clearly and leaves nothing behind when the template VM cannot boot', async () => {
+    const templatePath = join(root, 'broken');
+    const kernel = join(root, 'not-a-kernel');
+    writeFileSync(kernel, 'not a kernel');
+    const factory = new VmFactory({ templatePath, logger: log, timeoutMs: 30_000 });
+    const err = await factory.template(vmConfig('broken', { kernel })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FactoryError);
+    expect(err).toMatchObject({ code: 'TEMPLATE_FAILED', message: expect.stringMatching(/making the VM template failed: .*(kernel|PVH)/i) });
+    expect(readdirSync(templatePath)).toEqual([]);
+  }, 60_000);
+
+  it('refuses what a template cannot be', async () => {
+    expect(() => new VmFactory({ templatePath: 'relative' })).toThrow(/template_path must be an absolute path/);
+    const factory = new VmFactory({ templatePath: join(root, 'refuse'), logger: log });
+    await expect(factory.template(vmConfig('v', { vsock: { guestCid: 3 } }))).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('vhost-vsock') });
+  });
+});
