@@ -39,6 +39,13 @@ export interface AgentConfig {
   kernelModules: string[];
 }
 
+/** Kata's [factory]: VM templating (new sandboxes resume from a saved VM instead of booting). */
+export interface FactoryConfig {
+  enableTemplate: boolean;
+  /** One template per VM configuration lives under it; tmpfs, as its memory file is guest RAM. */
+  templatePath: string;
+}
+
 export interface RuntimeConfig {
   enableDebug: boolean;
   internetworkingModel: 'tcfilter' | 'macvtap' | 'none';
@@ -60,6 +67,7 @@ export interface KataConfig {
   hypervisor: QemuConfig;
   proxy: ProxyConfig;
   agent: AgentConfig;
+  factory: FactoryConfig;
   runtime: RuntimeConfig;
   source: ConfigSource;
 }

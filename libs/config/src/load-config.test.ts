@@ -53,6 +53,26 @@ describe('loadConfig', () => {
     });
     expect(config.proxy.path).toBe(join(prefix, 'libexec/kata-ts/kata-proxy'));
     expect(config.agent.dialTimeout).toBe(45);
+    expect(config.factory).toEqual({ enableTemplate: false, templatePath: '/run/vc/vm/template' });
+  });
+
+  it('reads [factory] and refuses what VM templating cannot do, naming the key', () => {
+    const prefix = makePrefix();
+    const configFile = prefixDefaultConfig(join(prefix, 'bin/x'));
+    const dropIn = 'prefix/share/defaults/kata-containers/config.d/factory.toml';
+    write(dropIn, '[factory]\nenable_template = true\ntemplate_path = "/run/kata-test/template"\n');
+    expect(loadConfigFile(configFile).factory).toEqual({ enableTemplate: true, templatePath: '/run/kata-test/template' });
+    for (const [toml, key, message] of [
+      ['[factory]\nenable_template = true\n[hypervisor.qemu]\ninitrd = ""\nimage = "/i.img"\n', 'factory.enable_template', /requires hypervisor.qemu.initrd/],
+      ['[factory]\nvm_cache_number = 2\n', 'factory.vm_cache_number', /VMCache is not supported/],
+      ['[factory]\ntemplate_path = "run/t"\n', 'factory.template_path', /must be an absolute path/],
+      ['[factory]\nenable_template = "yes"\n', 'factory.enable_template', /must be true or false/],
+    ] as const) {
+      write(dropIn, toml);
+      const err = catchError(() => loadConfigFile(configFile, 'test', false));
+      expect(err.key).toBe(key);
+      expect(err.message).toMatch(message);
+    }
   });
 
   it('prefers ConfigPath over KATA_CONF_FILE and records why', () => {

@@ -4,6 +4,8 @@ import { TableReader, type TomlTable } from './table-reader';
 
 /** Defaults follow Kata's configuration-qemu.toml where they make sense on this host. */
 export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
+/** Kata's default: on tmpfs, since a template's memory file is guest RAM. */
+export const DEFAULT_TEMPLATE_PATH = '/run/vc/vm/template';
 const ACCELERATORS = ['auto', 'kvm', 'tcg'] as const;
 const SHARED_FS = ['virtio-9p', 'virtio-fs', 'none'] as const;
 const NETWORK_MODELS = ['tcfilter', 'macvtap', 'none'] as const;
@@ -39,6 +41,15 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
 
   const p = new TableReader(file, 'proxy.kata', (doc.proxy as TomlTable | undefined)?.kata);
   const a = new TableReader(file, 'agent.kata', (doc.agent as TomlTable | undefined)?.kata);
+  const f = new TableReader(file, 'factory', doc.factory);
+  const enableTemplate = f.bool('enable_template', false);
+  // Kata's rules: a template shares one guest memory, so the guest must not own a disk image,
+  // and virtiofsd's state cannot be cloned.
+  if (enableTemplate && !initrd) f.fail('enable_template', 'requires hypervisor.qemu.initrd (VM templates cannot use a rootfs image)');
+  if (enableTemplate && sharedFs === 'virtio-fs') f.fail('enable_template', 'does not work with shared_fs = "virtio-fs"; use virtio-9p');
+  if (f.int('vm_cache_number', 0, { min: 0, max: 1024 }) > 0) f.fail('vm_cache_number', 'VMCache is not supported by kata-ts; use enable_template');
+  const templatePath = f.string('template_path', DEFAULT_TEMPLATE_PATH);
+  if (!templatePath.startsWith('/')) f.fail('template_path', `must be an absolute path, got "${templatePath}"`);
   const r = new TableReader(file, 'runtime', doc.runtime);
   const internetworkingModel = r.oneOf('internetworking_model', NETWORK_MODELS, 'tcfilter');
   const disableNewNetns = r.bool('disable_new_netns', false);
@@ -71,6 +82,7 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
       dialTimeout: a.int('dial_timeout', 45, { min: 1, max: 3600 }),
       kernelModules: a.strings('kernel_modules', []),
     },
+    factory: { enableTemplate, templatePath },
     runtime: {
       enableDebug: r.bool('enable_debug', false),
       internetworkingModel,
