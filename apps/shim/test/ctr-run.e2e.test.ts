@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -234,4 +234,32 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(silent.stderr).toMatch(/agent did not answer|not ready after|DeadlineExceeded|deadline/i);
     for (const id of ['bad1', 'bad2', 'bad3']) await ctr(['container', 'rm', id]);
   }, 240_000);
+
+  it('with [factory] enable_template, the first VM makes a template and later ones resume from it with the clock set', async () => {
+    const templatePath = join(dir, 'templates');
+    const config = writeConfig('template', (t) =>
+      t.replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
+    );
+    const first = await ctr([...kataRun(config), '--rm', image, 'tpl-1', 'uname', '-r']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim()).toMatch(GUEST_KERNEL);
+    const [key, ...others] = readdirSync(templatePath);
+    expect(others).toEqual([]);
+
+    // The template sleeps meanwhile: a clone resumes at the time it was saved, unless the shim
+    // sets its clock.
+    await new Promise((r) => setTimeout(r, 8000));
+    const before = Math.floor(Date.now() / 1000);
+    const second = await ctr([...kataRun(config), '--rm', image, 'tpl-2', 'date', '+%s']);
+    const after = Math.ceil(Date.now() / 1000);
+    expect(second.code, second.stderr).toBe(0);
+    const guestNow = Number(second.stdout.trim());
+    expect(guestNow).toBeGreaterThanOrEqual(before - 1);
+    expect(guestNow).toBeLessThanOrEqual(after + 1);
+    // Both VMs resumed from the template (the first run made it first); a cold boot logs none.
+    const started = readFileSync(containerd.logPath, 'utf8').split('\n').filter((l) => l.includes('VM started'));
+    const fromTemplate = started.filter((l) => l.includes(join(templatePath, key!)));
+    expect(fromTemplate.length).toBeGreaterThanOrEqual(2);
+    expect(readdirSync(templatePath)).toEqual([key]);
+  }, 300_000);
 });

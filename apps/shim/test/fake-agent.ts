@@ -59,6 +59,9 @@ export class FakeAgent implements AgentClient {
   async createSandbox(): Promise<void> {
     this.calls.push('createSandbox');
   }
+  async setGuestDateTime(): Promise<void> {
+    this.calls.push('setGuestDateTime');
+  }
   async createContainer(containerId: string): Promise<void> {
     this.calls.push(`createContainer ${containerId}`);
     this.proc(containerId, '');

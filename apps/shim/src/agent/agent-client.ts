@@ -27,6 +27,8 @@ export interface AgentClient {
   /** Health check; rejects if the agent does not answer within timeoutMs. */
   check(timeoutMs: number): Promise<void>;
   createSandbox(request: SandboxRequest): Promise<void>;
+  /** Sets the guest's wall clock (a VM resumed from a template wakes at the template's time). */
+  setGuestDateTime(now: Date): Promise<void>;
   /** `sandboxPidns`: join (or, first, found) the pod's shared PID namespace in the guest. */
   createContainer(containerId: string, execId: string, spec: OciSpec, options: { timeoutMs: number; sandboxPidns: boolean }): Promise<void>;
   startContainer(containerId: string): Promise<void>;

@@ -41,6 +41,11 @@ export class TtrpcAgentClient implements AgentClient {
     );
   }
 
+  async setGuestDateTime(now: Date): Promise<void> {
+    const ms = now.getTime();
+    await this.#agent.setGuestDateTime({ Sec: Math.floor(ms / 1000), Usec: (ms % 1000) * 1000 }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
   async createContainer(containerId: string, execId: string, spec: OciSpec, o: { timeoutMs: number; sandboxPidns: boolean }): Promise<void> {
     const request = agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec), sandboxPidns: o.sandboxPidns });
     await this.#agent.createContainer(request, { timeoutMs: o.timeoutMs });

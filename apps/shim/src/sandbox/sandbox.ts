@@ -67,6 +67,7 @@ export class Sandbox implements SandboxHandle {
     let proxy: ProxyProcess | undefined;
     let agent: AgentClient | undefined;
     const deadline = Date.now() + dialTimeoutMs;
+    const templatePath = templateFor(config, size, log);
     try {
       vm = await o.launchVm({
         sandboxId: o.id,
@@ -77,10 +78,12 @@ export class Sandbox implements SandboxHandle {
         channelSocket: paths.channel,
         qmpSocket: paths.qmp,
         logFile: paths.qemuLog,
+        templatePath,
+        templateTimeoutMs: dialTimeoutMs,
         debug: config.hypervisor.enableDebug || config.runtime.enableDebug,
         log,
       });
-      log.info({ vmPid: vm.pid, accelerator: vm.accelerator, ...size }, 'VM started');
+      log.info({ vmPid: vm.pid, accelerator: vm.accelerator, template: vm.template, ...size }, 'VM started');
       const vmGone = vm.exited.then(() => {
         throw new SandboxUnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
       });
@@ -97,6 +100,8 @@ export class Sandbox implements SandboxHandle {
         vmGone,
       ]);
       agent = await Promise.race([connectAgent(paths.proxy, deadline, log), vmGone]);
+      // A clone's clock stopped when its template was saved.
+      if (vm.template) await agent.setGuestDateTime(new Date());
       await agent.createSandbox({
         sandboxId: o.id,
         hostname: o.spec.hostname ?? '',
@@ -186,6 +191,18 @@ export class Sandbox implements SandboxHandle {
       configPath: this.configPath,
     });
   }
+}
+
+/**
+ * Where the VM's template lives, if templating applies: enabled, and a VM of the default size
+ * (templates are made at that size; Kata hotplugs the rest, kata-ts boots a bigger pod cold).
+ */
+function templateFor(config: KataConfig, size: { vcpus: number; memoryMiB: number }, log: Logger): string | undefined {
+  if (!config.factory.enableTemplate) return undefined;
+  const q = config.hypervisor;
+  if (size.vcpus === q.defaultVcpus && size.memoryMiB === q.defaultMemory) return config.factory.templatePath;
+  log.info({ ...size, defaultVcpus: q.defaultVcpus, defaultMemory: q.defaultMemory }, 'VM larger than the template size: booting cold');
+  return undefined;
 }
 
 async function connectAgent(proxySocket: string, deadline: number, log: Logger): Promise<AgentClient> {
