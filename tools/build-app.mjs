@@ -11,6 +11,22 @@ import { build } from 'esbuild';
 
 const REQUIRE_BANNER = "import { createRequire as __kataCreateRequire } from 'node:module'; const require = __kataCreateRequire(import.meta.url);";
 
+// @kata-ts/protocols has one side effect: each generated module registers its messages in
+// messageTypeRegistry, read only by unpackAny, which no app calls. Declared side-effect free, it
+// leaves out of a bundle the modules the app never uses (CRI, containerd's shim API and cgroup
+// metrics in the agent: 1.2 MB -> 0.8 MB, less to parse and run at every start).
+const PROTOCOLS_SRC = `${resolve(fileURLToPath(import.meta.url), '../../libs/protocols/src')}/`;
+const pruneUnusedProtocols = {
+  name: 'prune-unused-protocols',
+  setup(build) {
+    build.onResolve({ filter: /^\.|^@kata-ts\/protocols$/ }, async ({ path, kind, importer, resolveDir, pluginData }) => {
+      if (pluginData === pruneUnusedProtocols) return undefined;
+      const resolved = await build.resolve(path, { kind, importer, resolveDir, pluginData: pruneUnusedProtocols });
+      return resolved.path.startsWith(PROTOCOLS_SRC) ? { ...resolved, sideEffects: false } : resolved;
+    });
+  },
+};
+
 /**
  * @param {object} options
  * @param {string} options.entry the app's main module
@@ -28,6 +44,7 @@ export async function buildApp({ entry, outfile, executable = false, define = {}
     target: 'node20',
     logLevel: 'warning',
     define,
+    plugins: [pruneUnusedProtocols],
     banner: { js: executable ? `#!/usr/bin/env node\n${REQUIRE_BANNER}` : REQUIRE_BANNER },
   });
   if (executable) chmodSync(outfile, 0o755);
