@@ -1,30 +1,24 @@
-import { VmFactory } from '@kata-ts/factory';
-import { createHypervisor, selectAccelerator, type MachineType, type VmConfig } from '@kata-ts/hypervisor';
+import { sandboxVmConfig, VmFactory } from '@kata-ts/factory';
+import { createHypervisor, selectAccelerator, type VmConfig } from '@kata-ts/hypervisor';
 import { runDir } from '../run-paths';
 import type { Vm, VmLauncher, VmSpec } from './vm';
 
 /** The VM through @kata-ts/hypervisor's QEMU driver, KVM or TCG decided at run time. */
 export const launchQemuVm: VmLauncher = async (spec) => {
-  const q = spec.hypervisor;
+  const q = spec.config.hypervisor;
   const choice = await selectAccelerator(q.accelerator, { qemuPath: q.path, kernel: q.kernel, cacheDir: runDir(), logger: spec.log });
   spec.log.info({ accelerator: choice.accelerator, reason: choice.reason }, 'accelerator chosen');
   const hypervisor = createHypervisor('qemu', { logger: spec.log });
-  const config: VmConfig = {
+  const config = sandboxVmConfig(spec.config, {
     id: spec.sandboxId,
-    qemuPath: q.path,
-    kernel: q.kernel,
-    initrd: q.initrd || q.image,
-    machineType: q.machineType as MachineType,
     accelerator: choice.accelerator,
     vcpus: spec.vcpus,
     memoryMiB: spec.memoryMiB,
-    kernelParams: spec.kernelParams.split(/\s+/).filter(Boolean),
-    tcgTranslationCacheMiB: q.tcgTbSize,
-    agentSocket: spec.channelSocket,
-    shares: [{ id: 'kata-shared', hostPath: spec.sharedDir, mountTag: 'kataShared' }],
+    sharedDir: spec.sharedDir,
+    channelSocket: spec.channelSocket,
     qmpSocket: spec.qmpSocket,
-    consoleLog: spec.logFile,
-  };
+    logFile: spec.logFile,
+  });
   const template = spec.templatePath ? await templateFor(config, spec.templatePath, spec) : undefined;
   await hypervisor.start(template ? { ...config, template: { dir: template, role: 'restore' } } : config);
   const exited = hypervisor.wait().then(() => undefined);

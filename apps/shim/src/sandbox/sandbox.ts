@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { KataConfig } from '@kata-ts/config';
+import { SHARED_DIR_TAG } from '@kata-ts/factory';
 import type { Logger } from '@kata-ts/logging';
 import type { types } from '@kata-ts/protocols';
 import { createDialer } from '@kata-ts/vsock';
@@ -9,7 +10,6 @@ import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
 import type { SandboxPaths } from '../run-paths';
 import type { OciMount, OciSpec } from '@kata-ts/oci';
 import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
-import { kernelParams } from './kernel-params';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
 import type { SandboxHandle } from './sandbox-handle';
@@ -71,9 +71,8 @@ export class Sandbox implements SandboxHandle {
     try {
       vm = await o.launchVm({
         sandboxId: o.id,
-        hypervisor: config.hypervisor,
+        config,
         ...size,
-        kernelParams: kernelParams(config),
         sharedDir: paths.shared,
         channelSocket: paths.channel,
         qmpSocket: paths.qmp,
@@ -111,7 +110,7 @@ export class Sandbox implements SandboxHandle {
         storages: [
           {
             driver: '9p',
-            source: 'kataShared',
+            source: SHARED_DIR_TAG,
             fstype: '9p',
             options: ['trans=virtio', 'version=9p2000.L', 'cache=mmap', 'msize=262144'],
             mountPoint: GUEST_SHARED_DIR,

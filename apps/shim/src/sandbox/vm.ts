@@ -1,12 +1,12 @@
 import type { Logger } from '@kata-ts/logging';
-import type { QemuConfig } from '@kata-ts/config';
+import type { KataConfig } from '@kata-ts/config';
 
 export interface VmSpec {
   sandboxId: string;
-  hypervisor: QemuConfig;
+  /** What the VM is made of: [hypervisor.qemu], and [agent.kata] for the kernel command line. */
+  config: Pick<KataConfig, 'hypervisor' | 'agent'>;
   vcpus: number;
   memoryMiB: number;
-  kernelParams: string;
   /** Host directory exported with virtio-9p, mount_tag kataShared. */
   sharedDir: string;
   /** Unix socket QEMU serves for the agent's virtio-serial port (agent.channel.0). */

@@ -1,0 +1,45 @@
+import type { KataConfig } from '@kata-ts/config';
+import type { AcceleratorKind, MachineType, VmConfig } from '@kata-ts/hypervisor';
+import { kernelParams } from './kernel-params';
+
+/** Kata's rootfs share: the guest mounts mount_tag `kataShared`. */
+export const SHARED_DIR_TAG = 'kataShared';
+
+export interface SandboxVmPlace {
+  /** The sandbox id (QEMU -name). */
+  id: string;
+  accelerator: AcceleratorKind;
+  vcpus: number;
+  memoryMiB: number;
+  /** Host directory exported with virtio-9p. */
+  sharedDir: string;
+  /** QEMU's virtio-serial chardev for the agent channel. */
+  channelSocket: string;
+  qmpSocket: string;
+  /** QEMU's stderr and the guest console. */
+  logFile: string;
+}
+
+/**
+ * The one description of a sandbox VM from the configuration: the shim starts it, and
+ * `kata-runtime factory init` makes its template from it, so both agree on the template key.
+ */
+export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>, place: SandboxVmPlace): VmConfig {
+  const q = config.hypervisor;
+  return {
+    id: place.id,
+    qemuPath: q.path,
+    kernel: q.kernel,
+    initrd: q.initrd || q.image,
+    machineType: q.machineType as MachineType,
+    accelerator: place.accelerator,
+    vcpus: place.vcpus,
+    memoryMiB: place.memoryMiB,
+    kernelParams: kernelParams(config).split(/\s+/).filter(Boolean),
+    tcgTranslationCacheMiB: q.tcgTbSize,
+    agentSocket: place.channelSocket,
+    shares: [{ id: 'kata-shared', hostPath: place.sharedDir, mountTag: SHARED_DIR_TAG }],
+    qmpSocket: place.qmpSocket,
+    consoleLog: place.logFile,
+  };
+}
