@@ -1,4 +1,4 @@
-export type CliErrorCode = 'NOT_CAPABLE' | 'SANDBOX_NOT_FOUND' | 'DEBUG_CONSOLE_DISABLED' | 'CONSOLE_UNREACHABLE';
+export type CliErrorCode = 'NOT_CAPABLE' | 'SANDBOX_NOT_FOUND' | 'DEBUG_CONSOLE_DISABLED' | 'CONSOLE_UNREACHABLE' | 'FACTORY_DISABLED';
 
 /** An error the CLI reports as `kata-runtime: <message>` with a non-zero exit, without a stack. */
 export class CliError extends Error {

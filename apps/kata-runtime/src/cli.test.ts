@@ -26,6 +26,7 @@ async function cli(args: string[], deps: Partial<CliDeps> = {}): Promise<{ code:
     runtimePath: '/nonexistent/bin/kata-runtime',
     host: fake.host,
     exec: async () => 0,
+    factory: async () => 0,
     ...deps,
   });
   return { code, out, err };

@@ -6,6 +6,8 @@ import { formatCheckReport } from './check/format-check-report';
 import { pathExists } from './check/host-checks';
 import { runCheck, type HostProbe } from './check/run-check';
 import { CliError } from './cli-error';
+import type { FactoryAction } from './factory/run-factory';
+import type { KataConfig } from '@kata-ts/config';
 import { defaultRunDir } from './exec/shim-state-locator';
 import { effectiveEnv, hostFacts, qemuVersion } from './env/effective-env';
 import { loadCliConfig } from './load-cli-config';
@@ -20,6 +22,7 @@ export interface CliDeps {
   /** The host `check` inspects (containerdAddress is overridden by --containerd-address). */
   host: HostProbe;
   exec: (sandboxId: string, options: { configFile: string | undefined; runDir: string }) => Promise<number>;
+  factory: (action: FactoryAction, config: KataConfig, runDir: string) => Promise<number>;
 }
 
 /** The `kata-runtime` command tree; actions set `exitCode` rather than exiting, so tests can drive it. */
@@ -76,6 +79,22 @@ export function createProgram(deps: CliDeps): { program: Command; exitCode: () =
     .action(async (sandboxId: string, opts: { runDir: string }) => {
       exitCode = await deps.exec(sandboxId, { configFile: configFile(), runDir: opts.runDir });
     });
+
+  const factory = program.command('factory').description("manage VM templates ([factory] enable_template): sandboxes resume from one instead of booting");
+  const runDirOption = () => new Option('--run-dir <dir>', "the shim's run directory (its KVM verdict cache)").default(defaultRunDir(deps.env));
+  for (const [action, description] of [
+    ['init', 'make the VM template for default-size sandboxes now (else the first sandbox makes it)'],
+    ['status', 'show whether templating is on and the templates made'],
+    ['destroy', 'remove every template (running sandboxes keep working)'],
+  ] as const) {
+    factory
+      .command(action)
+      .description(description)
+      .addOption(runDirOption())
+      .action(async (opts: { runDir: string }) => {
+        exitCode = await deps.factory(action, loadCliConfig(configFile(), deps.env, deps.runtimePath), opts.runDir);
+      });
+  }
 
   return { program, exitCode: () => exitCode };
 }

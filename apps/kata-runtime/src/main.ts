@@ -4,6 +4,7 @@ import { probeKvm } from '@kata-ts/hypervisor';
 import { createDialer } from '@kata-ts/vsock';
 import { DEFAULT_HOST, runCli } from './cli';
 import { runExec } from './exec/run-exec';
+import { runFactory } from './factory/run-factory';
 import { defaultRunDir, shimStateLocator } from './exec/shim-state-locator';
 import { loadCliConfig } from './load-cli-config';
 
@@ -27,5 +28,6 @@ const code = await runCli(process.argv.slice(2), {
       stdin: process.stdin,
       stdout: process.stdout,
     }),
+  factory: (action, config, runDir) => runFactory(action, { config, runDir, out: write(process.stdout) }),
 });
 process.exitCode = code;

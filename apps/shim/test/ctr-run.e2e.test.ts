@@ -235,16 +235,28 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     for (const id of ['bad1', 'bad2', 'bad3']) await ctr(['container', 'rm', id]);
   }, 240_000);
 
-  it('with [factory] enable_template, the first VM makes a template and later ones resume from it with the clock set', async () => {
+  it('with [factory] enable_template, VMs resume from the template kata-runtime factory made, with the clock set', async () => {
     const templatePath = join(dir, 'templates');
     const config = writeConfig('template', (t) =>
       t.replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
     );
+    const factory = (configPath: string, action: string) =>
+      runCommand(join(kata.bin, 'kata-runtime'), ['--config', configPath, 'factory', action, '--run-dir', runDir], { timeoutMs: 180_000 });
+    const off = await factory(kata.configPath, 'init');
+    expect(off.code).toBe(1);
+    expect(off.stderr).toContain('vm factory is not enabled: set [factory] enable_template = true');
+
+    const init = await factory(config, 'init');
+    expect(init.code, init.stderr).toBe(0);
+    const [key, ...others] = readdirSync(templatePath);
+    expect(others).toEqual([]);
+    expect(init.stdout).toContain(`vm factory initialized: ${join(templatePath, key!)}`);
+
     const first = await ctr([...kataRun(config), '--rm', image, 'tpl-1', 'uname', '-r']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout.trim()).toMatch(GUEST_KERNEL);
-    const [key, ...others] = readdirSync(templatePath);
-    expect(others).toEqual([]);
+    // The shim found the template kata-runtime made: no second one.
+    expect(readdirSync(templatePath)).toEqual([key]);
 
     // The template sleeps meanwhile: a clone resumes at the time it was saved, unless the shim
     // sets its clock.
@@ -256,10 +268,14 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     const guestNow = Number(second.stdout.trim());
     expect(guestNow).toBeGreaterThanOrEqual(before - 1);
     expect(guestNow).toBeLessThanOrEqual(after + 1);
-    // Both VMs resumed from the template (the first run made it first); a cold boot logs none.
+    // Both VMs logged the template they resumed from (a cold boot logs none).
     const started = readFileSync(containerd.logPath, 'utf8').split('\n').filter((l) => l.includes('VM started'));
-    const fromTemplate = started.filter((l) => l.includes(join(templatePath, key!)));
-    expect(fromTemplate.length).toBeGreaterThanOrEqual(2);
-    expect(readdirSync(templatePath)).toEqual([key]);
-  }, 300_000);
+    expect(started.filter((l) => l.includes(join(templatePath, key!)))).toHaveLength(2);
+
+    const status = await factory(config, 'status');
+    expect(status.stdout).toMatch(new RegExp(`vm factory is on[^]*template ${key}: 1 vCPU, 2048 MiB`));
+    const destroy = await factory(config, 'destroy');
+    expect(destroy.code).toBe(0);
+    expect(readdirSync(templatePath)).toEqual([]);
+  }, 400_000);
 });

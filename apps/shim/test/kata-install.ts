@@ -22,7 +22,7 @@ export async function installToTempPrefix(): Promise<Installed> {
   // builds of the agent and native code, which race with other builds in a shared work tree.
   // Under a lock, as test files run in parallel.
   const lock = join(tmpdir(), 'kata-ts-build.lock');
-  await run('flock', [lock, 'npm', 'run', '--silent', 'build', '-w', '@kata-ts/shim', '-w', '@kata-ts/proxy']);
+  await run('flock', [lock, 'npm', 'run', '--silent', 'build', '-w', '@kata-ts/shim', '-w', '@kata-ts/proxy', '-w', '@kata-ts/kata-runtime']);
   if (!existsSync(join(REPO, 'build/guest/kata-containers-initrd.img'))) await run('flock', [lock, join(REPO, 'tools/build-guest-image')]);
   const prefix = mkdtempSync(join(tmpdir(), 'kata-prefix-'));
   await run(join(REPO, 'tools/install.sh'), ['--prefix', prefix]);
