@@ -33,19 +33,23 @@ const pruneUnusedProtocols = {
  * @param {string} options.outfile the bundle, e.g. dist/kata-proxy.mjs
  * @param {boolean} [options.executable] a `#!/usr/bin/env node` line and mode 0755
  * @param {Record<string, string>} [options.define] compile-time constants (values are JS source)
+ * @param {boolean} [options.vmScript] instead of an ES module, a CommonJS bundle wrapped as one
+ *   function expression `(function (exports, require, module, importMetaUrl) {...})` for a
+ *   node:vm Script, which (unlike an ES module in Node 20) can start from a V8 code cache
  */
-export async function buildApp({ entry, outfile, executable = false, define = {} }) {
+export async function buildApp({ entry, outfile, executable = false, define = {}, vmScript = false }) {
   await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: vmScript ? 'cjs' : 'esm',
     target: 'node20',
     logLevel: 'warning',
-    define,
+    define: vmScript ? { 'import.meta.url': '__kataImportMetaUrl', ...define } : define,
     plugins: [pruneUnusedProtocols],
-    banner: { js: executable ? `#!/usr/bin/env node\n${REQUIRE_BANNER}` : REQUIRE_BANNER },
+    banner: { js: vmScript ? '(function (exports, require, module, __kataImportMetaUrl) {' : executable ? `#!/usr/bin/env node\n${REQUIRE_BANNER}` : REQUIRE_BANNER },
+    footer: vmScript ? { js: '})' } : undefined,
   });
   if (executable) chmodSync(outfile, 0o755);
 }

@@ -1,7 +1,9 @@
-// Builds dist/: kata-agent.mjs (the shared app bundling), kata-agent-monitor and kata-agent-sys
+// Builds dist/: kata-agent.mjs (src/loader.ts) running kata-agent.bundle.js (src/main.ts and all it
+// imports) from its V8 code cache kata-agent.bundle.cache, kata-agent-monitor and kata-agent-sys
 // (native helpers), and the native addon the bundle loads (libs/vsock's vsock.node) beside it.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../../tools/build-app.mjs';
@@ -10,7 +12,26 @@ const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(app, 'dist');
 mkdirSync(dist, { recursive: true });
 
-await buildApp({ entry: join(app, 'src/main.ts'), outfile: join(dist, 'kata-agent.mjs') });
+// V8 checks a code cache against the source's length only: never leave one beside a new bundle.
+rmSync(join(dist, 'kata-agent.bundle.cache'), { force: true });
+await buildApp({ entry: join(app, 'src/main.ts'), outfile: join(dist, 'kata-agent.bundle.js'), vmScript: true });
+await buildApp({ entry: join(app, 'src/loader.ts'), outfile: join(dist, 'kata-agent.mjs') });
+
+// The code cache: the loader writes it once the agent listens, then stops the agent. This node
+// must be the guest's (the image copies the host's), in a fixed environment (no NODE_OPTIONS: V8
+// rejects a cache made under other flags). --random-seed fixes V8's hash seed, without which every
+// cache differs (the image must be reproducible); V8 leaves that flag out of the cache's check.
+const scratch = mkdtempSync(join(tmpdir(), 'kata-agent-cache-'));
+try {
+  execFileSync(process.execPath, ['--random-seed=1', join(dist, 'kata-agent.mjs'), '--listen', `unix://${join(scratch, 'agent.sock')}`, '--root', join(scratch, 'root'), '--log-level', 'info'], {
+    cwd: scratch,
+    env: { PATH: process.env.PATH, KATA_AGENT_WRITE_CODE_CACHE: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 60_000,
+  });
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 
 // Static, so it runs in any guest image whatever its libc.
 const cc = process.env.CC ?? 'gcc';
