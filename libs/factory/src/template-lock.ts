@@ -23,9 +23,10 @@ function lockHolder(path: string): number | undefined {
 
 /**
  * Runs `fn` holding `path` as a lock file (O_EXCL, holding our pid), so that of several shims
- * starting pods at once only one makes a template. A lock whose process is gone is taken over.
+ * starting pods at once only one makes a template. A lock whose process is gone is taken over,
+ * after `onStale(pid)` has cleaned up what that process left.
  */
-export async function withLock<T>(path: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(path: string, timeoutMs: number, fn: () => Promise<T>, onStale: (pid: number) => void = () => {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -39,6 +40,7 @@ export async function withLock<T>(path: string, timeoutMs: number, fn: () => Pro
     const holder = lockHolder(path);
     if (holder === undefined) continue; // released meanwhile
     if (Number.isInteger(holder) && !alive(holder)) {
+      onStale(holder);
       rmSync(path, { force: true });
       continue;
     }

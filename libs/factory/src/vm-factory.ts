@@ -8,6 +8,7 @@ import { templateInputs, templateKey, type TemplateInputs } from './template-key
 import { withLock } from './template-lock';
 
 const CONFIG_FILE = 'config.json';
+const QEMU_PID_FILE = 'qemu.pid';
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 export interface VmFactoryOptions {
@@ -62,10 +63,15 @@ export class VmFactory {
     const dir = join(this.#path, key);
     if (complete(dir)) return dir;
     mkdirSync(this.#path, { recursive: true, mode: 0o700 });
-    return withLock(join(this.#path, `.${key}.lock`), this.#timeoutMs, async () => {
-      if (!complete(dir)) await this.#make(config, inputs, dir);
-      return dir;
-    });
+    return withLock(
+      join(this.#path, `.${key}.lock`),
+      this.#timeoutMs,
+      async () => {
+        if (!complete(dir)) await this.#make(config, inputs, dir);
+        return dir;
+      },
+      (deadPid) => this.#reapWork(join(this.#path, `.${key}.${deadPid}`)),
+    );
   }
 
   /** Boots one VM of this configuration, saves it once its agent answers, publishes it as `dir`. */
@@ -88,6 +94,8 @@ export class VmFactory {
         shares: config.shares?.map((share) => ({ ...share, hostPath: join(work, 'shared') })),
         template: { dir: work, role: 'save' },
       });
+      // Whoever takes over our lock, should this process die, stops this QEMU.
+      writeFileSync(join(work, QEMU_PID_FILE), String(vm.pid));
       await waitForAgentReady(join(work, 'agent.sock'), this.#timeoutMs, this.#log);
       await vm.saveTemplate();
     } catch (err) {
@@ -97,11 +105,23 @@ export class VmFactory {
     } finally {
       if (vm.pid !== undefined) await vm.stop({ timeoutMs: 5000 }).catch(() => undefined);
     }
-    for (const name of ['shared', 'console.log', 'agent.sock', 'qmp.sock']) rmSync(join(work, name), { recursive: true, force: true });
+    for (const name of ['shared', 'console.log', 'agent.sock', 'qmp.sock', QEMU_PID_FILE]) rmSync(join(work, name), { recursive: true, force: true });
     const record: TemplateRecord = { createdAt: new Date().toISOString(), inputs };
     writeFileSync(join(work, CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
     renameSync(work, dir);
     this.#log.info({ template: dir, ms: Math.round(performance.now() - started) }, 'VM template made');
+  }
+
+  /** What a template maker that died left: its QEMU (if still the one it started) and work dir. */
+  #reapWork(work: string): void {
+    try {
+      const pid = Number(readFileSync(join(work, QEMU_PID_FILE), 'utf8'));
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(work)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // no pid recorded, or that QEMU is gone already
+    }
+    rmSync(work, { recursive: true, force: true });
+    this.#log.warn({ work }, 'removed what a dead template maker left');
   }
 
   /** Every complete template under template_path. */

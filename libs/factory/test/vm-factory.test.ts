@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,14 +117,26 @@ describe('VmFactory with the real guest image', () => {
     expect(factory.list()).toHaveLength(1);
   }, 300_000);
 
-  it('fails clearly and leaves nothing behind when the template VM cannot boot', async () => {
+  it('fails clearly and leaves nothing behind when the template VM cannot boot, after reaping a dead maker', async () => {
     const templatePath = join(root, 'broken');
     const kernel = join(root, 'not-a-kernel');
     writeFileSync(kernel, 'not a kernel');
+    const config = vmConfig('broken', { kernel });
+    // A maker that died mid-way: its lock, its work dir and the "QEMU" it started.
+    const key = templateKey(templateInputs(config));
+    const deadPid = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
+    const work = join(templatePath, `.${key}.${deadPid}`);
+    mkdirSync(work, { recursive: true });
+    const orphan = spawn('sh', ['-c', 'sleep 60', 'sh', work], { stdio: 'ignore' });
+    const orphanExit = new Promise((resolve) => orphan.once('exit', (_code, signal) => resolve(signal)));
+    writeFileSync(join(work, 'qemu.pid'), String(orphan.pid));
+    writeFileSync(join(templatePath, `.${key}.lock`), String(deadPid));
+
     const factory = new VmFactory({ templatePath, logger: log, timeoutMs: 30_000 });
-    const err = await factory.template(vmConfig('broken', { kernel })).catch((e: unknown) => e);
+    const err = await factory.template(config).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FactoryError);
     expect(err).toMatchObject({ code: 'TEMPLATE_FAILED', message: expect.stringMatching(/making the VM template failed: .*(kernel|PVH)/i) });
+    expect(await orphanExit).toBe('SIGKILL');
     expect(readdirSync(templatePath)).toEqual([]);
   }, 60_000);
 
