@@ -36,8 +36,9 @@ const pruneUnusedProtocols = {
  * @param {boolean} [options.vmScript] instead of an ES module, a CommonJS bundle wrapped as one
  *   function expression `(function (exports, require, module, importMetaUrl) {...})` for a
  *   node:vm Script, which (unlike an ES module in Node 20) can start from a V8 code cache
+ * @param {Record<string, string>} [options.alias] modules to bundle in place of others (esbuild's alias)
  */
-export async function buildApp({ entry, outfile, executable = false, define = {}, vmScript = false }) {
+export async function buildApp({ entry, outfile, executable = false, define = {}, vmScript = false, alias = {} }) {
   await build({
     entryPoints: [entry],
     outfile,
@@ -47,6 +48,7 @@ export async function buildApp({ entry, outfile, executable = false, define = {}
     target: 'node20',
     logLevel: 'warning',
     define: vmScript ? { 'import.meta.url': '__kataImportMetaUrl', ...define } : define,
+    alias,
     plugins: [pruneUnusedProtocols],
     banner: { js: vmScript ? '(function (exports, require, module, __kataImportMetaUrl) {' : executable ? `#!/usr/bin/env node\n${REQUIRE_BANNER}` : REQUIRE_BANNER },
     footer: vmScript ? { js: '})' } : undefined,

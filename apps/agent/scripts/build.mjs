@@ -14,7 +14,7 @@ mkdirSync(dist, { recursive: true });
 
 // V8 checks a code cache against the source's length only: never leave one beside a new bundle.
 rmSync(join(dist, 'kata-agent.bundle.cache'), { force: true });
-await buildApp({ entry: join(app, 'src/main.ts'), outfile: join(dist, 'kata-agent.bundle.js'), vmScript: true });
+await buildApp({ entry: join(app, 'src/main.ts'), outfile: join(dist, 'kata-agent.bundle.js'), vmScript: true, alias: { assert: join(app, 'src/assert.cjs') } });
 await buildApp({ entry: join(app, 'src/loader.ts'), outfile: join(dist, 'kata-agent.mjs') });
 
 // The code cache: the loader writes it once the agent listens, then stops the agent. This node
