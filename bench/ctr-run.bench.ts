@@ -1,12 +1,13 @@
 /**
- * `ctr run --rm IMAGE ID true` through a private containerd: runc vs kata-ts (install from
+ * `ctr run --rm IMAGE ID true` through a private containerd: runc vs kata-ts, booting and resuming
+ * from a VM template ([factory] enable_template) (install from
  * tools/install.sh into a temp prefix), the bare boot of the same kernel + initrd to agent ready
  * (QEMU start → grpc.Health answers, no containerd, no shim), and the RSS of the shim, kata-proxy
  * and QEMU while one kata-ts container runs. Needs root and the guest image (tools/build-guest-image).
  * Run: npx tsx bench/ctr-run.bench.ts [--json]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +26,13 @@ const prefix = join(dir, 'kata');
 const runDir = join(dir, 'run');
 const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
 let containerd: PrivateContainerd | undefined;
+const RSS_CONTAINERS = ['bench-rss', 'bench-rss-tpl'];
 const cleanup = async (): Promise<void> => {
-  await containerd?.ctr(['task', 'kill', '-s', 'KILL', 'bench-rss']);
-  await containerd?.ctr(['task', 'rm', '-f', 'bench-rss'], { timeoutMs: 60_000 });
-  await containerd?.ctr(['container', 'rm', 'bench-rss']);
+  for (const id of RSS_CONTAINERS) {
+    await containerd?.ctr(['task', 'kill', '-s', 'KILL', id]);
+    await containerd?.ctr(['task', 'rm', '-f', id], { timeoutMs: 60_000 });
+    await containerd?.ctr(['container', 'rm', id]);
+  }
   await containerd?.stop();
   containerd = undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -51,6 +55,9 @@ async function timeRuns(name: string, runtimeArgs: string[], image: string): Pro
 }
 
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** Proportional set size: pages shared with other processes (a template's memory) count by share. */
+const pssMiB = (pid: number): number => Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
+const vmPid = (id: string): number => (JSON.parse(readFileSync(join(runDir, `sandboxes/${id}/state.json`), 'utf8')) as { vmPid: number }).vmPid;
 
 try {
   process.stderr.write('ctr-run: installing kata-ts, starting containerd\n');
@@ -62,6 +69,15 @@ try {
   process.stderr.write(`ctr-run: ${SAMPLES} runs each of runc and kata-ts\n`);
   const runcMs = await timeRuns('runc', [], image);
   const kataMs = await timeRuns('kata', kataArgs, image);
+  // The same install with VM templating on; the first (unmeasured) run makes the template.
+  const templateConfig = join(dir, 'template-configuration.toml');
+  writeFileSync(
+    templateConfig,
+    readFileSync(configPath, 'utf8').replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${join(dir, 'templates')}"`),
+  );
+  const templateArgs = ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', templateConfig];
+  process.stderr.write(`ctr-run: ${SAMPLES} runs of kata-ts from a VM template\n`);
+  const templateMs = await timeRuns('kata-tpl', templateArgs, image);
 
   process.stderr.write('ctr-run: bare boot to agent ready\n');
   const config = loadConfigFile(configPath);
@@ -82,15 +98,18 @@ try {
   process.stderr.write('ctr-run: RSS of a running kata-ts container\n');
   await ctr(['run', ...kataArgs, '-d', image, 'bench-rss', 'sleep', '600']);
   const state = JSON.parse(readFileSync(join(runDir, 'sandboxes/bench-rss/state.json'), 'utf8')) as { shimPid: number; proxyPid: number; vmPid: number };
-  const rss = { shim: rssMiB(state.shimPid), proxy: rssMiB(state.proxyPid), qemu: rssMiB(state.vmPid) };
+  await ctr(['run', ...templateArgs, '-d', image, 'bench-rss-tpl', 'sleep', '600']);
+  const rss = { shim: rssMiB(state.shimPid), proxy: rssMiB(state.proxyPid), qemu: rssMiB(state.vmPid), qemuPss: pssMiB(state.vmPid), clonePss: pssMiB(vmPid('bench-rss-tpl')) };
 
   const figures: BenchFigure[] = [
     { id: 'ctr-run-true', label: '`ctr run --rm … true`', unit: 'ms', subject: { name: 'kata-ts', value: kataMs }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true, samples: SAMPLES },
+    { id: 'ctr-run-true-template', label: '`ctr run --rm … true` from a VM template', unit: 'ms', subject: { name: 'kata-ts', value: templateMs }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true, samples: SAMPLES },
     { id: 'boot-to-agent-ready', label: 'VM start → agent ready', unit: 'ms', subject: { name: 'kata-ts', value: median(boots) }, lowerIsBetter: true, samples: SAMPLES },
     { id: 'ctr-run-overhead', label: '`ctr run` beyond the bare boot', unit: 'ms', subject: { name: 'kata-ts', value: kataMs - median(boots) }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true },
     { id: 'shim-rss', label: 'shim RSS', unit: 'MiB', subject: { name: 'containerd-shim-kata-v2', value: rss.shim }, lowerIsBetter: true },
     { id: 'proxy-rss', label: 'kata-proxy RSS', unit: 'MiB', subject: { name: 'kata-proxy', value: rss.proxy }, lowerIsBetter: true },
     { id: 'qemu-rss', label: 'QEMU RSS (guest incl.)', unit: 'MiB', subject: { name: 'qemu', value: rss.qemu }, lowerIsBetter: true },
+    { id: 'qemu-pss-template', label: 'QEMU PSS, VM resumed from a template vs booted', unit: 'MiB', subject: { name: 'template clone', value: rss.clonePss }, reference: { name: 'cold boot', value: rss.qemuPss }, lowerIsBetter: true },
   ];
   printBenchResult({
     bench: 'ctr-run',

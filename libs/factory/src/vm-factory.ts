@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { QemuHypervisor, TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '@kata-ts/hypervisor';
 import { createLogger, type Logger } from '@kata-ts/logging';
-import { waitForAgentReady } from './agent-ready';
+import { waitForAgentReady } from './agent-channel';
 import { FactoryError } from './factory-error';
 import { templateInputs, templateKey, type TemplateInputs } from './template-key';
 import { withLock } from './template-lock';

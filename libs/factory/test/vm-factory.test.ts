@@ -1,31 +1,43 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QemuHypervisor, selectAccelerator, type VmConfig } from '@kata-ts/hypervisor';
-import { buildGuestImage, stderrProgress, type BuildGuestImageResult } from '@kata-ts/image-builder';
 import { createLogger } from '@kata-ts/logging';
 import { FactoryError, templateInputs, templateKey, VmFactory } from '../src';
-import { waitForAgentReady } from '../src/agent-ready';
+import { waitForAgentReady } from '../src/agent-channel';
 
 const log = createLogger({ name: 'factory-test', level: 'warn' });
+/** The guest image tools/test builds before the tests run (tools/build-guest-image). */
+const GUEST = fileURLToPath(new URL('../../../build/guest/', import.meta.url));
+const built = { vmlinux: join(GUEST, 'vmlinux.container'), initrd: join(GUEST, 'kata-containers-initrd.img') };
 
 /**
  * Kata's VM templating through the real path: the guest image booted by QEMU (TCG here), saved
  * once its agent answers, and clones that resume from it and answer Health over the channel.
  */
 describe('VmFactory with the real guest image', () => {
-  let image: BuildGuestImageResult;
   let accelerator: 'kvm' | 'tcg';
   let root: string;
+  let image: { vmlinux: string; initrd: string };
   const clones: QemuHypervisor[] = [];
 
   beforeAll(async () => {
-    image = await buildGuestImage({ progress: stderrProgress() });
-    accelerator = (await selectAccelerator('auto', { kernel: image.vmlinux })).accelerator;
+    for (const file of Object.values(built)) if (!existsSync(file)) throw new Error(`${file} is missing: build the guest image first (tools/build-guest-image)`);
     root = mkdtempSync(join(tmpdir(), 'factory-test-'));
+    // Our own links: a rebuild of build/guest meanwhile (another suite) would be a new template key.
+    image = { vmlinux: join(root, 'vmlinux'), initrd: join(root, 'initrd') };
+    for (const name of ['vmlinux', 'initrd'] as const) {
+      try {
+        linkSync(built[name], image[name]);
+      } catch {
+        copyFileSync(built[name], image[name]);
+      }
+    }
+    accelerator = (await selectAccelerator('auto', { kernel: image.vmlinux, cacheDir: root })).accelerator;
   }, 600_000);
 
   afterEach(async () => {

@@ -1,13 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuHypervisor, type AcceleratorKind, type VmConfig, type VmTemplate } from '@kata-ts/hypervisor';
-import { Session } from '@kata-ts/mux';
-import { health } from '@kata-ts/protocols';
-import { Client, createClient } from '@kata-ts/ttrpc';
-import { connectPort } from '@kata-ts/vsock';
+import { connectAgentChannel, type AgentChannelConnection } from '@kata-ts/factory';
+import { createLogger } from '@kata-ts/logging';
 
 export interface BootedGuest {
   vm: QemuHypervisor;
@@ -85,71 +82,15 @@ export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
   return guest;
 }
 
-export interface AgentConnection {
-  session: Session;
-  client: Client;
-  close(): Promise<void>;
-}
-
 /**
- * Dials the agent the real way, retrying while the guest boots: QEMU's chardev socket → mux
- * client session → stream to port 1024 → ttrpc client, until grpc.Health/Check says SERVING.
- * Each attempt uses a fresh connection: bytes sent before the guest's mux session is up may be
- * eaten by the guest's port reopen cycle, and a mux stream cannot resynchronise after that. A
- * mux ping answered within PING_MS proves the session is in step before any stream is opened,
- * so a lost attempt costs PING_MS rather than ATTEMPT_MS.
+ * Dials the agent the shim's way while the guest boots (QEMU's chardev socket → mux with
+ * readiness pings → port 1024 → ttrpc), until grpc.Health/Check says SERVING.
  */
-export async function waitForAgent(socketPath: string, timeoutMs: number): Promise<AgentConnection> {
-  const deadline = performance.now() + timeoutMs;
-  let lastError: unknown;
-  while (performance.now() < deadline) {
-    const attemptMs = Math.min(ATTEMPT_MS, Math.max(100, deadline - performance.now()));
-    try {
-      return await attempt(socketPath, attemptMs);
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(50);
-  }
-  throw new Error(`agent not ready within ${timeoutMs} ms: ${(lastError as Error | undefined)?.message ?? 'not serving'}`);
+export function waitForAgent(socketPath: string, timeoutMs: number): Promise<AgentChannelConnection> {
+  return connectAgentChannel(socketPath, timeoutMs, log);
 }
 
-const ATTEMPT_MS = 3000;
-const PING_MS = 300;
-
-async function attempt(socketPath: string, timeoutMs: number): Promise<AgentConnection> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  const socket = connect(socketPath);
-  socket.on('error', () => {});
-  const session = new Session(socket, { role: 'client', keepAliveIntervalMs: false, pingTimeoutMs: PING_MS });
-  session.on('error', () => {});
-  let client: Client | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    await session.ping();
-    client = new Client(await connectPort(session, 1024, { signal }));
-    const reply = await createClient(health.HealthDefinition, client).check({ service: '' }, { signal });
-    if (reply.status !== health.HealthCheckResponse_ServingStatus.SERVING) throw new Error(`health status ${reply.status}`);
-    const connected = client;
-    return {
-      session,
-      client: connected,
-      close: async () => {
-        await connected.close().catch(() => {});
-        session.destroy();
-        socket.destroy();
-      },
-    };
-  } catch (err) {
-    await client?.close().catch(() => {});
-    session.destroy();
-    socket.destroy();
-    throw err;
-  }
-}
+const log = createLogger({ name: 'boot-check', level: 'warn' });
 
 /** Waits until the console shows `pattern` or the time is up. */
 export async function waitForConsole(guest: BootedGuest, pattern: RegExp, timeoutMs: number): Promise<string | undefined> {
