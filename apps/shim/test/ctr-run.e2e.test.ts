@@ -252,9 +252,11 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(others).toEqual([]);
     expect(init.stdout).toContain(`vm factory initialized: ${join(templatePath, key!)}`);
 
-    const first = await ctr([...kataRun(config), '--rm', image, 'tpl-1', 'uname', '-r']);
+    const bootId = 'cat /proc/sys/kernel/random/boot_id';
+    const first = await ctr([...kataRun(config), '--rm', image, 'tpl-1', 'sh', '-c', `uname -r; ${bootId}`]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout.trim()).toMatch(GUEST_KERNEL);
+    const [kernel, firstBootId] = first.stdout.trim().split('\n');
+    expect(kernel).toMatch(GUEST_KERNEL);
     // The shim found the template kata-runtime made: no second one.
     expect(readdirSync(templatePath)).toEqual([key]);
 
@@ -262,10 +264,14 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     // sets its clock.
     await new Promise((r) => setTimeout(r, 8000));
     const before = Math.floor(Date.now() / 1000);
-    const second = await ctr([...kataRun(config), '--rm', image, 'tpl-2', 'date', '+%s']);
+    const second = await ctr([...kataRun(config), '--rm', image, 'tpl-2', 'sh', '-c', `date +%s; ${bootId}`]);
     const after = Math.ceil(Date.now() / 1000);
     expect(second.code, second.stderr).toBe(0);
-    const guestNow = Number(second.stdout.trim());
+    const [date, secondBootId] = second.stdout.trim().split('\n');
+    // Clones share the template's memory, not its identity.
+    expect(secondBootId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(secondBootId).not.toBe(firstBootId);
+    const guestNow = Number(date);
     expect(guestNow).toBeGreaterThanOrEqual(before - 1);
     expect(guestNow).toBeLessThanOrEqual(after + 1);
     // Both VMs logged the template they resumed from (a cold boot logs none).
