@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { VmFactory } from '@kata-ts/factory';
 import { probeKvm } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
-import { bootConfig, bootGuest, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { bootConfig, bootGuest, nodeFloorAgentDir, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
 
 const samplesFlag = process.argv.indexOf('--samples');
@@ -96,6 +96,23 @@ try {
   rmSync(templateDir, { recursive: true, force: true });
 }
 
+// The floor under any Node agent: the same kernel, PID 1 and Node, running a one-line program.
+const floorDir = nodeFloorAgentDir();
+const nodeFloor: number[] = [];
+try {
+  const floor = await buildGuestImage({ outDir: join(repo, 'build', 'guest-floor'), cacheDir: join(repo, 'build', 'guest', '.cache'), agentDir: floorDir });
+  for (let i = 0; i < SAMPLES; i++) {
+    const guest = await bootGuest({ kernel: floor.vmlinux, initrd: floor.initrd, accelerator });
+    try {
+      if (await waitForConsole(guest, /NODE-UP/, 120_000)) nodeFloor.push(performance.now() - guest.startedAt);
+    } finally {
+      await guest.destroy();
+    }
+  }
+} finally {
+  rmSync(floorDir, { recursive: true, force: true });
+}
+
 // The agent's RSS, measured in the guest by the probe wrapper around the unchanged agent.
 const probeDir = probeAgentDir(agentDist);
 let rssMiB = 0;
@@ -121,6 +138,15 @@ const figures: BenchFigure[] = [
     ...(bare.length ? { reference: { name: 'bare boot to PID 1 starting the agent', value: median(bare) } } : {}),
     lowerIsBetter: true,
     samples: ready.length,
+  },
+  {
+    id: 'node-floor',
+    label: `QEMU start → Node runs a one-line program (no agent; ${accelerator})`,
+    unit: 'ms',
+    subject: { name: 'Node floor', value: median(nodeFloor) },
+    reference: { name: 'agent ready', value: median(ready) },
+    lowerIsBetter: true,
+    samples: nodeFloor.length,
   },
   {
     id: 'template-to-agent-ready',
@@ -153,6 +179,7 @@ printBenchResult({
     `QEMU start → PID 1 starts the agent: ${spread(bare, 'ms')}`,
     `agent started → first "listening" line (Node start + bundle + listeners): ${spread(listening, 'ms')}`,
     `from template to agent ready: ${spread(fromTemplate, 'ms')}`,
+    `QEMU start → a one-line Node program runs (the floor of any Node agent): ${spread(nodeFloor, 'ms')}`,
     `kernel ${image.manifest.kernel.release} (${image.manifest.kernel.package} ${image.manifest.kernel.version}), initrd ${(image.manifest.initrd.size / MiB).toFixed(1)} MiB, vmlinux ${(image.manifest.kernel.vmlinux.size / MiB).toFixed(1)} MiB`,
     'wall-clock times on a shared 2-core host: other load inflates them',
   ],

@@ -80,6 +80,16 @@ export function probeAgentDir(agentDist: string): string {
   return dir;
 }
 
+/**
+ * An "agent" that only says `NODE-UP` on the console and idles: the floor under any Node agent,
+ * QEMU start → Node running its first line (what the kernel, PID 1 and Node's own start cost).
+ */
+export function nodeFloorAgentDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'node-floor-agent-'));
+  writeFileSync(join(dir, 'kata-agent.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync('/dev/console', 'NODE-UP\\n');\nsetInterval(() => {}, 1 << 30);\n`, { mode: 0o755 });
+  return dir;
+}
+
 /** An "agent" that exits at once with `code`: PID 1 must then power the VM off. */
 export function exitingAgentDir(code: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'exiting-agent-'));
