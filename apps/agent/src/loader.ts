@@ -4,7 +4,6 @@
 // take a code cache in Node 20. Resolves once the agent listens.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import type { main } from './main';
 
@@ -13,7 +12,9 @@ type Bundle = (exports: object, require: NodeJS.Require, module: { exports: obje
 const bundle = new URL('./kata-agent.bundle.js', import.meta.url);
 const cacheFile = new URL('./kata-agent.bundle.cache', import.meta.url);
 const cachedData = readIfPresent(cacheFile);
-const script = new Script(readFileSync(bundle, 'utf8'), { filename: fileURLToPath(bundle), cachedData });
+// A fixed name, not the path: V8 keeps the name a cache was made under (stack traces show it), so
+// a path would put the build's checkout into the cache and the image would not be reproducible.
+const script = new Script(readFileSync(bundle, 'utf8'), { filename: 'kata-agent.bundle.js', cachedData });
 const module = { exports: {} as { main: typeof main } };
 (script.runInThisContext() as Bundle)(module.exports, createRequire(bundle), module, bundle.href);
 await module.exports.main(cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used');
