@@ -55,7 +55,7 @@ export async function main(codeCache: CodeCacheState): Promise<void> {
     guestUris,
     debugConsoleFromCmdline(readCmdline(opts.kernelCmdline), consoleShell(here)),
   );
-  // Without it, startup compiles the whole bundle: ~0.1 s more in a TCG guest.
+  // Without it, startup compiles the whole bundle: ~0.25 s more in a TCG guest.
   if (codeCache !== 'used') log.warn({ codeCache }, 'no usable V8 code cache (kata-agent.bundle.cache missing, or made by another node)');
   log.info({ pid: process.pid }, 'kata-agent ready');
 
