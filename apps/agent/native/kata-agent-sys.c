@@ -6,11 +6,13 @@
  *   kata-agent-sys settime SECONDS MICROSECONDS
  *   kata-agent-sys ifup NAME                              (sets IFF_UP, e.g. lo)
  *   kata-agent-sys pty COMMAND [ARGS...]                  (the debug console, see do_pty)
+ *   kata-agent-sys reseed < BYTES                         (mixes stdin into the RNG, reseeds the CRNG)
  * Exit 0 on success; otherwise the error on stderr and exit 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/random.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -158,6 +160,28 @@ static int do_pty(char **argv) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+// ReseedRandomDev: the host's bytes go into the input pool (/dev/random), then the CRNG rekeys
+// from it at once instead of at its next scheduled reseed (a VM cloned from a template must not
+// go on with its template's random state).
+static int do_reseed(void) {
+  char buf[4096];
+  size_t len = 0;
+  for (ssize_t n; len < sizeof buf && (n = read(0, buf + len, sizeof buf - len)) != 0;) {
+    if (n < 0 && errno != EINTR) return fail("read", "stdin");
+    if (n > 0) len += n;
+  }
+  if (len == 0) {
+    fprintf(stderr, "reseed: no data on stdin\n");
+    return 1;
+  }
+  int fd = open("/dev/random", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail("open", "/dev/random");
+  if (write_all(fd, buf, len) != 0) return fail("write", "/dev/random");
+  if (ioctl(fd, RNDRESEEDCRNG) != 0) return fail("ioctl RNDRESEEDCRNG", "/dev/random");
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *op = argc > 1 ? argv[1] : "";
   if (strcmp(op, "mount") == 0 && (argc == 5 || argc == 6)) {
@@ -175,6 +199,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(op, "ifup") == 0 && argc == 3) return do_ifup(argv[2]);
   if (strcmp(op, "pty") == 0 && argc >= 3) return do_pty(argv + 2);
-  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | ifup NAME | pty COMMAND [ARGS...]\n");
+  if (strcmp(op, "reseed") == 0 && argc == 2) return do_reseed();
+  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | ifup NAME | pty COMMAND [ARGS...] | reseed < BYTES\n");
   return 2;
 }

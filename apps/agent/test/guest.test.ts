@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, health } from '@kata-ts/protocols';
-import { createClient, type TypedClient } from '@kata-ts/ttrpc';
+import { Code, createClient, type TypedClient } from '@kata-ts/ttrpc';
 import type { OciSpec } from '@kata-ts/oci';
 import { busyboxSpec, buildRootfs, readAll, toProto, readUntilQuiet, WAIT_FOR_PID1 } from './harness';
 import { bootGuest, hasGuestImage, type GuestVm } from './guest-vm';
@@ -55,6 +56,9 @@ describe.skipIf(!hasGuestImage || process.getuid?.() !== 0)('kata-agent inside t
   it('serves health over the serial channel and runs a container from the 9p share', async () => {
     expect((await createClient(health.HealthDefinition, guest.client).check({ service: '' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
     await rpc.setGuestDateTime({ Sec: Math.floor(Date.now() / 1000), Usec: 0 });
+    // What the shim does for a VM resumed from a template.
+    await rpc.reseedRandomDev({ data: randomBytes(512) });
+    await expect(rpc.reseedRandomDev({ data: Buffer.alloc(0) })).rejects.toMatchObject({ code: Code.INVALID_ARGUMENT, message: expect.stringContaining('data: 0 bytes') });
     await run('hello', ['sh', '-c', 'echo hi; hostname; cat /etc/resolv.conf; grep guestpod /etc/hosts; cat /sys/class/net/lo/flags; exit 3']);
     // lo is up (IFF_UP|IFF_LOOPBACK): the container shares the guest's (the pod's) network.
     expect((await stdout('hello')).toString()).toBe('hi\nguestpod\nnameserver 10.0.2.3\n127.0.1.1\tguestpod\n0x9\n');

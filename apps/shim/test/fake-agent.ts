@@ -62,6 +62,9 @@ export class FakeAgent implements AgentClient {
   async setGuestDateTime(): Promise<void> {
     this.calls.push('setGuestDateTime');
   }
+  async reseedRandomDev(): Promise<void> {
+    this.calls.push('reseedRandomDev');
+  }
   async createContainer(containerId: string): Promise<void> {
     this.calls.push(`createContainer ${containerId}`);
     this.proc(containerId, '');

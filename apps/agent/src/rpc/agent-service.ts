@@ -116,6 +116,10 @@ export function agentService(sandbox: Sandbox, log: Logger): Service {
       await sandbox.setDateTime(r.Sec, r.Usec);
       return empty;
     },
+    reseedRandomDev: async (r: agent.ReseedRandomDevRequest) => {
+      await sandbox.reseedRandom(r.data);
+      return empty;
+    },
     getOOMEvent: async (_r: agent.GetOOMEventRequest, ctx: CallContext) => {
       const id = await Promise.race([sandbox.oom.next(), aborted(ctx.signal)]);
       if (id === undefined) throw new NotFoundError('sandbox destroyed: no more OOM events');

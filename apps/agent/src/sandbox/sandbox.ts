@@ -201,6 +201,13 @@ export class Sandbox {
     await this.sys.setTime(seconds, microseconds);
   }
 
+  /** ReseedRandomDev: the host's random bytes into the guest RNG (a VM resumed from a template). */
+  async reseedRandom(data: Uint8Array): Promise<void> {
+    if (!this.config.guest) throw new FailedPreconditionError('reseeding the RNG is only allowed with --guest');
+    if (data.length === 0 || data.length > 4096) throw new InvalidArgumentError(`data: ${data.length} bytes; 1 to 4096 expected`);
+    await this.sys.reseedRandom(data);
+  }
+
   #liveOwnerPid(owner: Container | undefined, what: string): number | undefined {
     if (!owner) return undefined;
     if (!owner.init.running) throw new FailedPreconditionError(`the sandbox ${what} namespace is gone: container ${owner.id} exited`);

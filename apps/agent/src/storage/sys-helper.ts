@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { CommandError } from '../errors';
 
 /**
- * kata-agent-sys (native/): mount(2), umount2(2), settimeofday(2) and SIOCSIFFLAGS, which Node
- * lacks and the guest has no mount(8)/ip(8)/date(1) for.
+ * kata-agent-sys (native/): mount(2), umount2(2), settimeofday(2), SIOCSIFFLAGS and
+ * RNDRESEEDCRNG, which Node lacks and the guest has no mount(8)/ip(8)/date(1) for.
  */
 export class SysHelper {
   constructor(readonly binary: string) {}
@@ -25,12 +25,18 @@ export class SysHelper {
     return this.#run(['ifup', name]);
   }
 
-  #run(args: string[]): Promise<void> {
+  /** Mixes `data` into the guest's RNG and reseeds it now. */
+  reseedRandom(data: Uint8Array): Promise<void> {
+    return this.#run(['reseed'], data);
+  }
+
+  #run(args: string[], input?: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
-      execFile(this.binary, args, (error, _stdout, stderr) => {
+      const child = execFile(this.binary, args, (error, _stdout, stderr) => {
         if (!error) return resolve();
         reject(new CommandError(`kata-agent-sys ${args[0]}`, typeof error.code === 'number' ? error.code : null, stderr || error.message));
       });
+      child.stdin?.end(input);
     });
   }
 }

@@ -29,6 +29,8 @@ export interface AgentClient {
   createSandbox(request: SandboxRequest): Promise<void>;
   /** Sets the guest's wall clock (a VM resumed from a template wakes at the template's time). */
   setGuestDateTime(now: Date): Promise<void>;
+  /** Mixes host randomness into the guest RNG (a clone must not share its template's). */
+  reseedRandomDev(data: Uint8Array): Promise<void>;
   /** `sandboxPidns`: join (or, first, found) the pod's shared PID namespace in the guest. */
   createContainer(containerId: string, execId: string, spec: OciSpec, options: { timeoutMs: number; sandboxPidns: boolean }): Promise<void>;
   startContainer(containerId: string): Promise<void>;

@@ -46,6 +46,10 @@ export class TtrpcAgentClient implements AgentClient {
     await this.#agent.setGuestDateTime({ Sec: Math.floor(ms / 1000), Usec: (ms % 1000) * 1000 }, { timeoutMs: CALL_TIMEOUT_MS });
   }
 
+  async reseedRandomDev(data: Uint8Array): Promise<void> {
+    await this.#agent.reseedRandomDev({ data: Buffer.from(data) }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
   async createContainer(containerId: string, execId: string, spec: OciSpec, o: { timeoutMs: number; sandboxPidns: boolean }): Promise<void> {
     const request = agent.CreateContainerRequest.fromPartial({ containerId, execId, OCI: specToProto(spec), sandboxPidns: o.sandboxPidns });
     await this.#agent.createContainer(request, { timeoutMs: o.timeoutMs });

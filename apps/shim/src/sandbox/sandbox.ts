@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { KataConfig } from '@kata-ts/config';
 import { SHARED_DIR_TAG } from '@kata-ts/factory';
@@ -20,6 +21,8 @@ import type { Vm, VmLauncher } from './vm';
 
 export const AGENT_VSOCK_PORT = 1024;
 const STOP_TIMEOUT_MS = 5_000;
+/** Host random bytes for a template clone's RNG: far more than its 256-bit key needs. */
+const RESEED_BYTES = 512;
 
 export interface SandboxOptions {
   id: string;
@@ -99,8 +102,12 @@ export class Sandbox implements SandboxHandle {
         vmGone,
       ]);
       agent = await Promise.race([connectAgent(paths.proxy, deadline, log), vmGone]);
-      // A clone's clock stopped when its template was saved.
-      if (vm.template) await agent.setGuestDateTime(new Date());
+      // A clone woke with its template's clock and random state (Kata does the same two calls;
+      // vmgenid has the kernel reseed as well).
+      if (vm.template) {
+        await agent.setGuestDateTime(new Date());
+        await agent.reseedRandomDev(randomBytes(RESEED_BYTES));
+      }
       await agent.createSandbox({
         sandboxId: o.id,
         hostname: o.spec.hostname ?? '',
