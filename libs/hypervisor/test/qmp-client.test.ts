@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,5 +70,18 @@ describe('QmpClient against a real QEMU', () => {
   it('rejects a socket nobody listens on', async () => {
     dir = mkdtempSync(join(tmpdir(), 'qmp-'));
     await expect(QmpClient.connect(join(dir, 'missing.sock'))).rejects.toMatchObject({ code: 'QMP_CLOSED' });
+  });
+
+  it('fails at once, not at its timeout, when QEMU closes QMP before greeting (it died starting)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qmp-'));
+    const socket = join(dir, 'qmp.sock');
+    const server = createServer((conn) => conn.destroy());
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      // The 30 s greeting timeout is beyond the test's own: only the close can end this in time.
+      await expect(QmpClient.connect(socket, { timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'QMP_CLOSED', message: expect.stringContaining('before its greeting') });
+    } finally {
+      server.close();
+    }
   });
 });

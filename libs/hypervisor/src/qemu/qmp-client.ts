@@ -34,7 +34,12 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     super();
     this.#socket = socket;
     let greeted: (g: Record<string, unknown>) => void = () => {};
-    this.#greeting = new Promise((resolve) => (greeted = resolve));
+    this.#greeting = new Promise((resolve, reject) => {
+      greeted = resolve;
+      // QEMU that dies while starting (a bad kernel, say) may close QMP before greeting.
+      socket.once('close', () => reject(new HypervisorError('QMP_CLOSED', 'QEMU closed QMP before its greeting')));
+    });
+    this.#greeting.catch(() => {}); // connect() awaits it; a client never connected must not leak a rejection
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#onData(chunk, greeted));
     socket.on('error', () => {}); // 'close' follows and fails whatever is pending.
