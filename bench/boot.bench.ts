@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmFactory } from '@kata-ts/factory';
+import { createLogger } from '@kata-ts/logging';
 import { probeKvm } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
 import { bootConfig, bootGuest, nodeFloorAgentDir, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
@@ -79,7 +80,7 @@ const templateDir = mkdtempSync(join(tmpdir(), 'boot-bench-template-'));
 const fromTemplate: number[] = [];
 let templateMiB = 0;
 try {
-  const factory = new VmFactory({ templatePath: join(templateDir, 'templates') });
+  const factory = new VmFactory({ templatePath: join(templateDir, 'templates'), logger: createLogger({ name: 'factory', level: 'warn' }) });
   const options = { kernel: image.vmlinux, initrd: image.initrd, accelerator } as const;
   const template = await factory.template(bootConfig(options, templateDir));
   templateMiB = (factory.list()[0]?.memoryBytes ?? 0) / (1024 * 1024);
