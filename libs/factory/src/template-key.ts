@@ -45,6 +45,16 @@ export function templateInputs(config: VmConfig): TemplateInputs {
   };
 }
 
+/** Whether a file recorded in a template's inputs was replaced or removed since (an upgrade). */
+export function replacedSince(file: FileIdentity): boolean {
+  try {
+    const now = identify(file.path);
+    return now.dev !== file.dev || now.ino !== file.ino || now.size !== file.size || now.mtimeMs !== file.mtimeMs;
+  } catch {
+    return true;
+  }
+}
+
 /** The template directory's name for these inputs. */
 export function templateKey(inputs: TemplateInputs): string {
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);

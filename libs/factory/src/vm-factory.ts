@@ -4,7 +4,7 @@ import { QemuHypervisor, TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfi
 import { createLogger, type Logger } from '@kata-ts/logging';
 import { waitForAgentReady } from './agent-channel';
 import { FactoryError } from './factory-error';
-import { templateInputs, templateKey, type TemplateInputs } from './template-key';
+import { replacedSince, templateInputs, templateKey, type TemplateInputs } from './template-key';
 import { withLock } from './template-lock';
 
 const CONFIG_FILE = 'config.json';
@@ -110,6 +110,25 @@ export class VmFactory {
     writeFileSync(join(work, CONFIG_FILE), `${JSON.stringify(record, null, 2)}\n`);
     renameSync(work, dir);
     this.#log.info({ template: dir, ms: Math.round(performance.now() - started) }, 'VM template made');
+    try {
+      this.#pruneReplaced();
+    } catch (err) {
+      // Another process removing templates at the same moment; the new template stands.
+      this.#log.warn({ err }, 'pruning replaced templates failed');
+    }
+  }
+
+  /**
+   * Templates of a QEMU, kernel or initrd since replaced (an upgrade) can never be used again, and
+   * each holds guest RAM: remove them. Templates of other, still valid configurations stay.
+   */
+  #pruneReplaced(): void {
+    for (const t of this.list()) {
+      const { qemu, kernel, initrd } = t.inputs;
+      if (![qemu, kernel, initrd].some(replacedSince)) continue;
+      rmSync(t.dir, { recursive: true, force: true });
+      this.#log.info({ template: t.dir }, 'removed a template of replaced files');
+    }
   }
 
   /** What a template maker that died left: its QEMU (if still the one it started) and work dir. */

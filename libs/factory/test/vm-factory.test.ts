@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,21 @@ describe('VmFactory with the real guest image', () => {
     const second = await factory.template(vmConfig('d2'));
     expect(second).toBe(first);
     expect(factory.list()).toHaveLength(1);
+  }, 300_000);
+
+  it('a new template for a replaced initrd (an upgrade) removes the stale one, not other valid ones', async () => {
+    const templatePath = join(root, 'upgrade');
+    const factory = new VmFactory({ templatePath, logger: log });
+    const initrd = join(root, 'upgrade-initrd');
+    copyFileSync(image.initrd, initrd);
+    const old = await factory.template(vmConfig('u1', { initrd }));
+    const other = await factory.template(vmConfig('u2', { memoryMiB: 384 }));
+    // Installed anew: a new file at the same path.
+    copyFileSync(image.initrd, `${initrd}.new`);
+    renameSync(`${initrd}.new`, initrd);
+    const fresh = await factory.template(vmConfig('u3', { initrd }));
+    expect(fresh).not.toBe(old);
+    expect(factory.list().map((t) => t.dir).sort()).toEqual([fresh, other].sort());
   }, 300_000);
 
   it('fails clearly and leaves nothing behind when the template VM cannot boot, after reaping a dead maker', async () => {
