@@ -3,7 +3,7 @@
 // CommonJS dependencies (pino, ...). Run from the app's folder (npm scripts are):
 //   node ../../tools/build-app.mjs <entry> <outfile> [--executable]
 // or, for apps with more to build (native helpers, an embedded commit), import buildApp.
-import { chmodSync } from 'node:fs';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,7 +39,8 @@ const pruneUnusedProtocols = {
  * @param {Record<string, string>} [options.alias] modules to bundle in place of others (esbuild's alias)
  */
 export async function buildApp({ entry, outfile, executable = false, define = {}, vmScript = false, alias = {} }) {
-  await build({
+  const { outputFiles } = await build({
+    write: false,
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -53,6 +54,13 @@ export async function buildApp({ entry, outfile, executable = false, define = {}
     banner: { js: vmScript ? '(function (exports, require, module, __kataImportMetaUrl) {' : executable ? `#!/usr/bin/env node\n${REQUIRE_BANNER}` : REQUIRE_BANNER },
     footer: vmScript ? { js: '})' } : undefined,
   });
+  // Replaced whole, by rename: tests rebuild a bundle while others run it, and a Node started
+  // on a half-written file dies of a SyntaxError.
+  for (const file of outputFiles) {
+    const partial = `${file.path}.${process.pid}.partial`;
+    writeFileSync(partial, file.contents, { mode: executable ? 0o755 : 0o644 });
+    renameSync(partial, file.path);
+  }
   if (executable) chmodSync(outfile, 0o755);
 }
 
