@@ -3,8 +3,8 @@
 // CommonJS dependencies (pino, ...). Run from the app's folder (npm scripts are):
 //   node ../../tools/build-app.mjs <entry> <outfile> [--executable]
 // or, for apps with more to build (native helpers, an embedded commit), import buildApp.
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -57,6 +57,7 @@ export async function buildApp({ entry, outfile, executable = false, define = {}
   // Replaced whole, by rename: tests rebuild a bundle while others run it, and a Node started
   // on a half-written file dies of a SyntaxError.
   for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
     const partial = `${file.path}.${process.pid}.partial`;
     writeFileSync(partial, file.contents, { mode: executable ? 0o755 : 0o644 });
     renameSync(partial, file.path);
