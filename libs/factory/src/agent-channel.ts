@@ -1,10 +1,9 @@
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_PORT } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
 import { health } from '@kata-ts/protocols';
 import { Client, createClient } from '@kata-ts/ttrpc';
-import { ChannelClient, connectUnix } from '@kata-ts/vsock';
+import { ChannelClient, createDialer } from '@kata-ts/vsock';
 
 /** A ttrpc client to the agent of a VM over its virtio-serial channel, with the channel under it. */
 export interface AgentChannelConnection {
@@ -20,7 +19,8 @@ export interface AgentChannelConnection {
 export async function connectAgentChannel(channelSocket: string, timeoutMs: number, log: Logger): Promise<AgentChannelConnection> {
   const deadline = performance.now() + timeoutMs;
   const remaining = () => Math.max(1, Math.ceil(deadline - performance.now()));
-  const socket = await connectWhenListening(channelSocket, deadline);
+  // QEMU creates the chardev socket while it starts: the dialer retries until it listens.
+  const socket = await createDialer(`unix://${channelSocket}`).dial({ timeoutMs: remaining() });
   const channel = new ChannelClient(socket, { logger: log });
   const closeChannel = () => {
     channel.close();
@@ -51,19 +51,6 @@ export async function connectAgentChannel(channelSocket: string, timeoutMs: numb
     }
     await client?.close();
     await sleep(50);
-  }
-}
-
-/** QEMU creates the chardev socket while it starts: retry until it listens or the time is up. */
-async function connectWhenListening(path: string, deadline: number): Promise<Socket> {
-  for (;;) {
-    try {
-      return await connectUnix(path, AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || performance.now() >= deadline) throw err;
-      await sleep(20);
-    }
   }
 }
 

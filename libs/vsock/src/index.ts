@@ -30,4 +30,3 @@ export { listen } from './listener';
 export type { Listener, ListenOptions } from './listener-interface';
 export { SerialChannel } from './serial-channel';
 export { ChannelClient, type ChannelClientEvents, type ChannelClientOptions, type ChannelConnectOptions } from './channel-client';
-export { connectUnix } from './connect-unix';
