@@ -70,7 +70,7 @@ export class Sandbox implements SandboxHandle {
     let proxy: ProxyProcess | undefined;
     let agent: AgentClient | undefined;
     const deadline = Date.now() + dialTimeoutMs;
-    const templatePath = templateFor(config, size, log);
+    const templatePath = templatePathFor(config, size, log);
     try {
       vm = await o.launchVm({
         sandboxId: o.id,
@@ -203,7 +203,7 @@ export class Sandbox implements SandboxHandle {
  * Where the VM's template lives, if templating applies: enabled, and a VM of the default size
  * (templates are made at that size; Kata hotplugs the rest, kata-ts boots a bigger pod cold).
  */
-function templateFor(config: KataConfig, size: { vcpus: number; memoryMiB: number }, log: Logger): string | undefined {
+function templatePathFor(config: KataConfig, size: { vcpus: number; memoryMiB: number }, log: Logger): string | undefined {
   if (!config.factory.enableTemplate) return undefined;
   const q = config.hypervisor;
   if (size.vcpus === q.defaultVcpus && size.memoryMiB === q.defaultMemory) return config.factory.templatePath;

@@ -11,6 +11,8 @@ import { DEFAULT_QEMU_PATH, qemuCommandLine, shellQuote } from './command-line';
 import { QmpClient } from './qmp-client';
 
 const QMP_WAIT_MS = 10_000;
+/** Template RAM is a shared file both sides map: migration carries only the device state. */
+const IGNORE_SHARED_RAM = { capabilities: [{ capability: 'x-ignore-shared', state: true }] };
 
 /** QEMU as a child process of the shim, controlled over QMP. */
 export class QemuHypervisor implements Hypervisor {
@@ -91,7 +93,7 @@ export class QemuHypervisor implements Hypervisor {
    */
   async #restore(dir: string): Promise<void> {
     const qmp = this.qmp();
-    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await qmp.execute('migrate-set-capabilities', IGNORE_SHARED_RAM);
     await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(join(dir, TEMPLATE_STATE_FILE))}` });
     for (;;) {
       const { status } = await qmp.execute<{ status: string }>('query-status');
@@ -118,7 +120,7 @@ export class QemuHypervisor implements Hypervisor {
     const qmp = this.qmp();
     const state = join(template.dir, TEMPLATE_STATE_FILE);
     await qmp.execute('stop');
-    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await qmp.execute('migrate-set-capabilities', IGNORE_SHARED_RAM);
     await qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(`${state}.partial`)}` });
     for (;;) {
       const status = await qmp.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
