@@ -26,11 +26,7 @@ const prefix = join(dir, 'kata');
 const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
 let containerd: PrivateContainerd | undefined;
 const cleanup = async (): Promise<void> => {
-  for (const id of ['bench-runc', 'bench-kata']) {
-    await containerd?.ctr(['task', 'kill', '-s', 'KILL', id]);
-    await containerd?.ctr(['task', 'rm', '-f', id], { timeoutMs: 60_000 });
-    await containerd?.ctr(['container', 'rm', id]);
-  }
+  await containerd?.removeContainers(['bench-runc', 'bench-kata']);
   await containerd?.stop();
   containerd = undefined;
   rmSync(dir, { recursive: true, force: true });

@@ -26,13 +26,8 @@ const prefix = join(dir, 'kata');
 const runDir = join(dir, 'run');
 const configPath = join(prefix, 'share/defaults/kata-containers/configuration.toml');
 let containerd: PrivateContainerd | undefined;
-const RSS_CONTAINERS = ['bench-rss', 'bench-rss-tpl'];
 const cleanup = async (): Promise<void> => {
-  for (const id of RSS_CONTAINERS) {
-    await containerd?.ctr(['task', 'kill', '-s', 'KILL', id]);
-    await containerd?.ctr(['task', 'rm', '-f', id], { timeoutMs: 60_000 });
-    await containerd?.ctr(['container', 'rm', id]);
-  }
+  await containerd?.removeContainers(['bench-rss', 'bench-rss-tpl']);
   await containerd?.stop();
   containerd = undefined;
   rmSync(dir, { recursive: true, force: true });

@@ -50,9 +50,7 @@ describe.skipIf(!ready)('kata sandbox through containerd: exec stdout and the de
 
   afterAll(async () => {
     if (containerd) {
-      await ctr(['task', 'kill', '-s', 'KILL', ID]);
-      await ctr(['task', 'rm', '-f', ID], 60_000);
-      await ctr(['container', 'rm', ID]);
+      await containerd.removeContainers([ID]);
       await containerd.stop();
     }
     if (dir) rmSync(dir, { recursive: true, force: true });

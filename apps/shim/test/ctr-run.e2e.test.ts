@@ -99,12 +99,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     let leak: unknown;
     await expectNoLeaks().catch((err: unknown) => (leak = err));
     // A failed test leaves its container: remove it so the next test starts clean.
-    const left = (await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
-    for (const id of left) {
-      await ctr(['task', 'kill', '-s', 'KILL', id]);
-      await ctr(['task', 'delete', '-f', id]);
-      await ctr(['container', 'rm', id]);
-    }
+    await containerd.removeContainers((await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean));
     if (leak) throw leak;
   }, 90_000);
 

@@ -35,6 +35,8 @@ export interface PrivateContainerd {
   ctr(args: string[], options?: RunOptions): Promise<CommandResult>;
   /** The tail of containerd's log (for failure messages). */
   logTail(lines?: number): string;
+  /** Kills each container's task, deletes it and removes the container; what is gone is skipped. */
+  removeContainers(ids: string[]): Promise<void>;
   /** Stops containerd and kills everything it started (shims, VMs, proxies), then unmounts under dir. */
   stop(): Promise<void>;
 }
@@ -113,6 +115,14 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
   const ctr = (args: string[], runOptions: RunOptions = {}) =>
     runCommand('ctr', ['--address', address, '-n', 'default', ...args], { env, ...runOptions });
 
+  const removeContainers = async (ids: string[]): Promise<void> => {
+    for (const id of ids) {
+      await ctr(['task', 'kill', '-s', 'KILL', id]);
+      await ctr(['task', 'delete', '-f', id], { timeoutMs: 60_000 });
+      await ctr(['container', 'rm', id]);
+    }
+  };
+
   const stop = async (): Promise<void> => {
     if (!exited && child.pid) {
       try {
@@ -143,5 +153,5 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     }
     await new Promise((res) => setTimeout(res, 100));
   }
-  return { dir, pid: child.pid!, address, logPath, env, ctr, logTail, stop };
+  return { dir, pid: child.pid!, address, logPath, env, ctr, logTail, removeContainers, stop };
 }
