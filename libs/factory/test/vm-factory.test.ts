@@ -159,12 +159,16 @@ describe('VmFactory with the real guest image', () => {
     writeFileSync(join(work, 'qemu.pid'), String(orphan.pid));
     writeFileSync(join(templatePath, `.${key}.lock`), String(deadPid));
 
-    const factory = new VmFactory({ templatePath, logger: log, timeoutMs: 30_000 });
-    const err = await factory.template(config).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FactoryError);
-    expect(err).toMatchObject({ code: 'TEMPLATE_FAILED', message: expect.stringMatching(/making the VM template failed: .*(kernel|PVH)/i) });
-    expect(await orphanExit).toBe('SIGKILL');
-    expect(readdirSync(templatePath)).toEqual([]);
+    try {
+      const factory = new VmFactory({ templatePath, logger: log, timeoutMs: 30_000 });
+      const err = await factory.template(config).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FactoryError);
+      expect(err).toMatchObject({ code: 'TEMPLATE_FAILED', message: expect.stringMatching(/making the VM template failed: .*(kernel|PVH)/i) });
+      expect(await orphanExit).toBe('SIGKILL');
+      expect(readdirSync(templatePath)).toEqual([]);
+    } finally {
+      orphan.kill('SIGKILL'); // if the factory did not, the test must not leave it
+    }
   }, 60_000);
 
   it('refuses what a template cannot be', async () => {
