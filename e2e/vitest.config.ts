@@ -1,11 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { kataVitestConfig } from '../vitest.shared';
 
-// Pods boot VMs under TCG on a shared 2-core machine: long timeouts, one file at a time.
-export default defineConfig({
+// Pods boot VMs under TCG on a shared 2-core machine: longer timeouts, one file at a time.
+export default kataVitestConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 180_000,
-    hookTimeout: 180_000,
     fileParallelism: false,
   },
 });

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { kataVitestConfig } from '../../vitest.shared';
 
-// Integration tests start real containers (and one suite a VM under TCG) on a shared machine.
-export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 180_000 } });
+// Integration tests start real containers (and one suite a VM under TCG).
+export default kataVitestConfig();

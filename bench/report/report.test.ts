@@ -83,7 +83,8 @@ describe('bench report', () => {
         `const c = spawn('sleep', ['300'], { stdio: 'ignore' }); writeFileSync(${JSON.stringify(pidFile)}, String(c.pid));\n` +
         `setInterval(() => undefined, 1000);\n`,
     );
-    const timedOut = await runBench(tsxBin, slow, 3000, () => undefined);
+    // Its limit leaves tsx time to start and write the pid file even on a busy machine.
+    const timedOut = await runBench(tsxBin, slow, 20_000, () => undefined);
     expect(timedOut.error).toMatch(/timed out/);
     const grandchild = readFileSync(pidFile, 'utf8');
     expect(await gone(grandchild)).toBe(true);

@@ -1,6 +1,6 @@
 import pkg from '../package.json';
 
-/** Replaced with the git commit by the esbuild bundle (scripts/build.mjs); absent under tsx. */
+/** Replaced with the git commit by the esbuild bundle (tools/build-app.mjs --commit); absent under tsx. */
 declare const __KATA_TS_COMMIT__: string | undefined;
 
 /** The OCI runtime-spec version whose config.json the agent honours. */

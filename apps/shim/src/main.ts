@@ -4,6 +4,9 @@ import { serveCommand } from './cli/serve-command';
 import { startCommand } from './cli/start-command';
 import { SHIM_VERSION } from './task-service';
 
+/** The checkout's commit, set by the bundle's build (tools/build-app.mjs --commit); absent under tsx. */
+declare const __KATA_TS_COMMIT__: string | undefined;
+
 /*
  * containerd-shim-kata-v2. stdout carries only what containerd parses (start: the address;
  * delete: a DeleteResponse); errors go to stderr, which containerd shows the user.
@@ -11,7 +14,8 @@ import { SHIM_VERSION } from './task-service';
 async function main(): Promise<number> {
   const args = parseShimArgs(process.argv.slice(2));
   if (args.version) {
-    process.stdout.write(`containerd-shim-kata-v2 (kata-ts) version ${SHIM_VERSION}, node ${process.version}\n`);
+    const commit = typeof __KATA_TS_COMMIT__ === 'string' ? __KATA_TS_COMMIT__ : 'unknown (not a release build)';
+    process.stdout.write(`containerd-shim-kata-v2 (kata-ts) version ${SHIM_VERSION}, commit ${commit}, node ${process.version}\n`);
     return 0;
   }
   switch (args.action) {

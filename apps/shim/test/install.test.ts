@@ -43,4 +43,13 @@ describe('tools/install.sh --prefix', () => {
     expect(r.stdout).toMatch(/containerd-shim-kata-v2 \(kata-ts\) version/);
     expect(r.stdout).toMatch(/Usage: kata-proxy/);
   });
+
+  it('reports the commit of the checkout that built it (shim and kata-runtime)', async () => {
+    const head = (await runCommand('git', ['-C', REPO, 'rev-parse', 'HEAD'])).stdout.trim();
+    expect(head).toMatch(/^[0-9a-f]{40}$/);
+    const shim = await runCommand(join(kata.bin, 'containerd-shim-kata-v2'), ['-v']);
+    expect(shim.stdout).toMatch(new RegExp(`, commit ${head}(-dirty)?, node `));
+    const cli = await runCommand(join(kata.bin, 'kata-runtime'), ['--version']);
+    expect(cli.stdout).toMatch(new RegExp(`commit {3}: ${head}(-dirty)?\n`));
+  });
 });

@@ -11,10 +11,8 @@ root="$(cd "$pkg_dir/../.." && pwd)"
 protos="${PROTOS_DIR:-$root/protos}"
 gen_dir="$pkg_dir/src/gen"
 plugin="$root/node_modules/.bin/protoc-gen-ts_proto"
-# protoc's own include dir holds the google/protobuf well-known types; these are always generated
-# (the `google` namespace), whether or not one of our protos imports them.
-wkt_include="${PROTOC_INCLUDE:-/usr/include}"
-wkt_files=(google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto)
+# The google/protobuf well-known types our protos import (any, empty, timestamp) are vendored in
+# protos/google/protobuf (copied from protobuf 3.21, BSD-3-Clause), so no -dev package is needed.
 
 opts=(
   esModuleInterop=true
@@ -44,8 +42,8 @@ generate() {
     --plugin="protoc-gen-ts_proto=$plugin" \
     --ts_proto_out="$out" \
     --ts_proto_opt="${opts[*]}" \
-    -I . -I "$wkt_include" \
-    "${wkt_files[@]}" "${files[@]}")
+    -I . \
+    "${files[@]}")
 }
 
 case "${1:-}" in

@@ -1,0 +1,3 @@
+import { kataVitestConfig } from '../../vitest.shared';
+
+export default kataVitestConfig();
