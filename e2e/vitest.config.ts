@@ -1,4 +1,4 @@
-import { kataVitestConfig } from '../vitest.shared';
+import { kataVitestConfig } from '../vitest.shared.ts';
 
 // Pods boot VMs under TCG on a shared 2-core machine: longer timeouts, one file at a time.
 export default kataVitestConfig({

@@ -1,3 +1,3 @@
-import { kataVitestConfig } from '../../vitest.shared';
+import { kataVitestConfig } from '../../vitest.shared.ts';
 
 export default kataVitestConfig();
