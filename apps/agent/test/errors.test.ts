@@ -7,6 +7,7 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: bad input gets a s
   let a: TestAgent;
   beforeAll(async () => {
     a = await startTestAgent();
+    await a.agent.createSandbox(agent.CreateSandboxRequest.fromPartial({ sandboxId: 'sb-errors' }));
     await runContainer(a, 'ok', ['sleep', '1000']);
   }, 30_000);
   afterAll(() => a?.stop(), 30_000);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agent } from '@kata-ts/protocols';
 import { hasCrun, isRoot, runContainer, startTestAgent, stderrOf, stdoutOf, type TestAgent } from './harness';
 
 /** The jail honours the spec: every field below travels oci.proto → agent plan → crun. */
@@ -6,6 +7,7 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: the jail follows t
   let a: TestAgent;
   beforeAll(async () => {
     a = await startTestAgent();
+    await a.agent.createSandbox(agent.CreateSandboxRequest.fromPartial({ sandboxId: 'sb-jail' }));
   }, 30_000);
   afterAll(() => a?.stop(), 30_000);
 

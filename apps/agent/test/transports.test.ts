@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '@kata-ts/mux';
 import { agent, health } from '@kata-ts/protocols';
 import { Client, createClient } from '@kata-ts/ttrpc';
-import { connectPort, openSerialPort } from '@kata-ts/vsock';
+import { connectPort, openSerialPort } from '@kata-ts/agent-transport';
 import { hasCrun, isRoot, readAll, startTestAgent, toProto, busyboxSpec, type TestAgent } from './harness';
 
 const hasSocat = existsSync('/usr/bin/socat');
@@ -46,6 +46,7 @@ describe.skipIf(!isRoot || !hasCrun || !hasSocat)('kata-agent over serial:// (mu
   it('serves health and runs a container through the mux stream', async () => {
     expect((await createClient(health.HealthDefinition, client).check({ service: '' })).status).toBe(health.HealthCheckResponse_ServingStatus.SERVING);
     const rpc = createClient(agent.AgentServiceDefinition, client);
+    await rpc.createSandbox(agent.CreateSandboxRequest.fromPartial({ sandboxId: 'sb-serial' }));
     a.rootfsFor('viaserial');
     await rpc.createContainer(agent.CreateContainerRequest.fromPartial({ containerId: 'viaserial', OCI: toProto(busyboxSpec(['sh', '-c', 'seq 1 100000'])) }));
     await rpc.startContainer({ containerId: 'viaserial' });

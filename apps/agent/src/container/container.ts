@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@kata-ts/logging';
 import type { ContainerStats, CgroupStats } from '../cgroups/cgroup-stats';
-import { AlreadyExistsError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
+import { AlreadyExistsError, DeadlineExceededError, InvalidArgumentError, NotFoundError } from '../errors';
 import { stringifyOciJson, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import { ContainerProcess } from '../process/container-process';
 import { startMonitored } from '../process/process-monitor';
+import { StateMachine } from '../process/state-machine';
 import type { Crun } from '../runtime/crun';
+import { CONTAINER_STATES, type ContainerOperation, type ContainerStatus } from './container-states';
 import { cgroupPathOf, validateProcess } from './spec-plan';
-
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
 
 /** What a container needs from the agent around it. */
 export interface ContainerEnv {
@@ -25,12 +25,14 @@ export interface ContainerEnv {
 }
 
 /**
- * A container: its crun bundle, init process and exec processes, and its status. Operations
- * illegal in the current status throw FailedPreconditionError naming it.
+ * A container: its crun bundle, init process and exec processes, and its status. Every change
+ * of status goes through CONTAINER_STATES (an illegal operation throws FailedPreconditionError
+ * naming it), one operation at a time: e.g. a RemoveContainer waits for a PauseContainer in
+ * flight. Waits and stdio are not serialised: they block for as long as the process runs.
  */
 export class Container {
   readonly execs = new Map<string, ContainerProcess>();
-  #status: ContainerStatus = 'created';
+  readonly #state: StateMachine<ContainerStatus, ContainerOperation>;
 
   private constructor(
     readonly id: string,
@@ -39,7 +41,10 @@ export class Container {
     readonly init: ContainerProcess,
     readonly env: ContainerEnv,
   ) {
-    void init.exited.then(() => (this.#status = 'stopped'));
+    this.#state = new StateMachine(CONTAINER_STATES, 'created', `container ${id}`);
+    void init.exited
+      .then(() => this.#state.run('exit', async () => {}))
+      .catch((error: unknown) => env.log.error({ error }, 'init exit not recorded'));
   }
 
   /** Writes the bundle and runs `crun create` under a monitor; the init process waits for start. */
@@ -70,17 +75,15 @@ export class Container {
   }
 
   get status(): ContainerStatus {
-    return this.#status;
+    return this.#state.status;
   }
 
   get cgroupPath(): string {
     return cgroupPathOf(this.sandboxId, this.id);
   }
 
-  async start(): Promise<void> {
-    this.#require('start', 'created');
-    await this.env.crun.start(this.id);
-    if (this.#status === 'created') this.#status = 'running';
+  start(): Promise<void> {
+    return this.#state.run('start', () => this.init.start(() => this.env.crun.start(this.id)));
   }
 
   /** The init process for '' or the init's exec id, else the exec with that id. */
@@ -94,7 +97,10 @@ export class Container {
   async exec(execId: string, process: OciProcess): Promise<ContainerProcess> {
     if (!execId) throw new InvalidArgumentError('exec_id: missing');
     validateProcess(process, 'process');
-    this.#require('exec in', 'running');
+    return this.#state.run('exec', () => this.#exec(execId, process));
+  }
+
+  async #exec(execId: string, process: OciProcess): Promise<ContainerProcess> {
     const existing = this.execs.get(execId);
     if ((existing && existing.running) || execId === this.init.execId) {
       throw new AlreadyExistsError(`container ${this.id}: exec id "${execId}" is in use`);
@@ -127,9 +133,7 @@ export class Container {
     const proc = this.process(execId);
     const status = await proc.exited;
     if (!proc.isInit) {
-      void Promise.all([proc.stdout.drained, proc.stderr?.drained]).then(() => {
-        if (this.execs.get(proc.execId) === proc) this.#forget(proc);
-      });
+      void Promise.all([proc.stdout.drained, proc.stderr?.drained]).then(() => this.#forget(proc));
     }
     return status;
   }
@@ -137,32 +141,32 @@ export class Container {
   /** Signals one process; for the init process ('' exec id) also every other process in the cgroup. */
   async signal(execId: string, signal: number): Promise<void> {
     if (signal < 1 || signal > 64) throw new InvalidArgumentError(`signal: ${signal} is not a signal number`);
-    const proc = this.process(execId);
-    proc.signal(signal);
-    if (execId === '' && this.#status !== 'stopped' && this.#status !== 'created') {
-      await this.env.crun.kill(this.id, signal, true).catch((error: unknown) => this.env.log.debug({ error }, 'kill --all'));
-    }
+    await this.#state.run('signal', async () => {
+      this.process(execId).signal(signal);
+      if (execId === '' && (this.status === 'running' || this.status === 'paused')) {
+        await this.env.crun.kill(this.id, signal, true).catch((error: unknown) => this.env.log.debug({ error }, 'kill --all'));
+      }
+    });
   }
 
-  async pause(): Promise<void> {
-    this.#require('pause', 'running');
-    await this.env.crun.pause(this.id);
-    // The freezer may still be FREEZING when crun returns; paused means frozen.
-    for (let i = 0; i < 100 && !this.env.cgroups.frozen(this.cgroupPath); i++) await delay(20);
-    this.#status = 'paused';
+  pause(): Promise<void> {
+    return this.#state.run('pause', async () => {
+      await this.env.crun.pause(this.id);
+      // The freezer may still be FREEZING when crun returns; paused means frozen.
+      for (let i = 0; i < 100 && !this.env.cgroups.frozen(this.cgroupPath); i++) await delay(20);
+    });
   }
 
-  async resume(): Promise<void> {
-    this.#require('resume', 'paused');
-    await this.env.crun.resume(this.id);
-    this.#status = 'running';
+  resume(): Promise<void> {
+    return this.#state.run('resume', async () => void (await this.env.crun.resume(this.id)));
   }
 
-  async update(resources: OciLinuxResources): Promise<void> {
-    if (this.#status === 'stopped') throw new FailedPreconditionError(`container ${this.id} is stopped`);
-    const file = join(this.env.bundleDir, 'resources.json');
-    writeFileSync(file, stringifyOciJson(resources));
-    await this.env.crun.update(this.id, file);
+  update(resources: OciLinuxResources): Promise<void> {
+    return this.#state.run('update', async () => {
+      const file = join(this.env.bundleDir, 'resources.json');
+      writeFileSync(file, stringifyOciJson(resources));
+      await this.env.crun.update(this.id, file);
+    });
   }
 
   stats(): ContainerStats {
@@ -171,42 +175,44 @@ export class Container {
 
   /** Host pids of the container's processes. */
   pids(): Promise<number[]> {
-    if (this.#status === 'stopped') return Promise.resolve([]);
+    if (this.status === 'stopped') return Promise.resolve([]);
     return this.env.crun.pids(this.id);
   }
 
   /**
-   * Kills every process, waits for the init process (at most `timeoutSeconds`, 0 = forever),
-   * deletes the crun container and cgroup, and drops all stdio and state files.
+   * Kills every process, waits for them (at most `timeoutSeconds`, 0 = forever), deletes the
+   * crun container and cgroup, and drops all stdio and state files.
    */
-  async remove(timeoutSeconds: number): Promise<void> {
-    if (this.#status === 'paused') await this.env.crun.resume(this.id).catch(() => {});
-    if (this.init.running) {
-      await this.env.crun.kill(this.id, 9, true).catch(() => this.init.signal(9));
-      const exited = this.init.exited.then(() => true);
-      const timedOut = timeoutSeconds > 0 ? delay(timeoutSeconds * 1000).then(() => false) : new Promise<boolean>(() => {});
-      if (!(await Promise.race([exited, timedOut]))) {
-        throw new DeadlineExceededError(`container ${this.id}: processes still running after ${timeoutSeconds}s`);
+  remove(timeoutSeconds: number): Promise<void> {
+    return this.#state.run('remove', async () => {
+      const deadline = timeoutSeconds > 0 ? delay(timeoutSeconds * 1000).then(() => false) : new Promise<boolean>(() => {});
+      const exitedInTime = async (procs: ContainerProcess[]) => {
+        if (!(await Promise.race([Promise.all(procs.map((p) => p.exited)).then(() => true), deadline]))) {
+          throw new DeadlineExceededError(`container ${this.id}: processes still running after ${timeoutSeconds}s`);
+        }
+      };
+      if (this.status === 'paused') await this.env.crun.resume(this.id).catch(() => {});
+      if (this.init.running) {
+        await this.env.crun.kill(this.id, 9, true).catch(() => this.init.signal(9));
+        await exitedInTime([this.init]);
       }
-    }
-    await this.env.crun.delete(this.id, true).catch((error: unknown) => {
-      if (!(error instanceof NotFoundError)) throw error;
+      await this.env.crun.delete(this.id, true).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+      // crun delete --force killed what was left in the cgroup (an exec can outlive an init that
+      // is not pid 1 of a shared pid namespace): a process is deleted only once it exited.
+      const procs = [this.init, ...this.execs.values()];
+      await exitedInTime(procs);
+      for (const p of procs) this.#forget(p);
+      rmSync(this.env.bundleDir, { recursive: true, force: true });
     });
-    this.#status = 'stopped';
-    for (const p of [this.init, ...this.execs.values()]) this.#forget(p);
-    rmSync(this.env.bundleDir, { recursive: true, force: true });
   }
 
+  /** Deletes a stopped process; an exec once (a wait that drained it and a remove may race). */
   #forget(proc: ContainerProcess): void {
-    if (this.execs.get(proc.execId) === proc) this.execs.delete(proc.execId);
-    proc.release();
-    rmSync(proc.ioDir, { recursive: true, force: true });
-  }
-
-  #require(action: string, status: ContainerStatus): void {
-    if (this.#status !== status) {
-      throw new FailedPreconditionError(`cannot ${action} container ${this.id}: it is ${this.#status}, not ${status}`);
-    }
+    if (!proc.isInit && this.execs.get(proc.execId) !== proc) return;
+    this.execs.delete(proc.execId);
+    proc.delete();
   }
 }
 

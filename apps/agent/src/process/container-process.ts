@@ -1,18 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { FailedPreconditionError } from '../errors';
 import { OutputBuffer } from './output-buffer';
 import type { MonitoredProcess } from './process-monitor';
+import { EXEC_STATES, INIT_STATES, type ProcessOperation, type ProcessStatus } from './process-states';
+import { StateMachine } from './state-machine';
 
 /**
  * One process of a container: the init process or an exec. Owns the agent's ends of its stdio
- * and its exit status (containerd's encoding: the code, or 128 + signal).
+ * and its exit status (containerd's encoding: the code, or 128 + signal). Its status moves
+ * through INIT_STATES or EXEC_STATES only.
  */
 export class ContainerProcess {
   readonly pid: number;
   readonly stdout: OutputBuffer;
   readonly stderr: OutputBuffer | undefined;
+  /** Resolves with the exit status once the process is stopped. */
   readonly exited: Promise<number>;
-  #exitStatus: number | undefined;
+  readonly #state: StateMachine<ProcessStatus, ProcessOperation>;
   #stdinClosed = false;
 
   constructor(
@@ -23,22 +27,33 @@ export class ContainerProcess {
     /** This process's FIFOs, pid file and crun log. */
     readonly ioDir: string,
   ) {
+    this.#state = new StateMachine(isInit ? INIT_STATES : EXEC_STATES, isInit ? 'created' : 'running', `process ${execId}`);
     this.pid = monitored.pid;
     this.stdout = new OutputBuffer(`stdout of ${execId}`, monitored.stdout);
     this.stderr = monitored.stderr && new OutputBuffer(`stderr of ${execId}`, monitored.stderr);
-    this.exited = monitored.exited.then((status) => {
-      // Nobody can read stdin any more; its FIFO end is just an open fd.
-      monitored.stdin.destroy();
-      return (this.#exitStatus = status);
-    });
+    // Queued like `start`: an exit reported while crun start runs lands after it (created →
+    // running → stopped), as containerd's runc shim takes the process lock for both.
+    this.exited = monitored.exited.then((status) =>
+      this.#state.run('exit', async () => {
+        // Nobody can read stdin any more; its FIFO end is just an open fd.
+        monitored.stdin.destroy();
+        return status;
+      }),
+    );
   }
 
-  get exitStatus(): number | undefined {
-    return this.#exitStatus;
+  get status(): ProcessStatus {
+    return this.#state.status;
   }
 
+  /** Not exited yet (created or running). */
   get running(): boolean {
-    return this.#exitStatus === undefined;
+    return this.status === 'created' || this.status === 'running';
+  }
+
+  /** Starts a created init process: `work` is crun start. */
+  start(work: () => Promise<unknown>): Promise<void> {
+    return this.#state.run('start', async () => void (await work()));
   }
 
   /** Writes all of `data`, waiting while the pipe is full; resolves with the length written. */
@@ -55,9 +70,9 @@ export class ContainerProcess {
     this.monitored.stdin.end();
   }
 
-  /** A resize that races with the exit (the shim forwards ResizePty as it comes) is a no-op. */
   resize(rows: number, columns: number): void {
     if (!this.terminal) throw new FailedPreconditionError(`process ${this.execId} has no terminal`);
+    this.#state.apply('resize');
     if (this.running) this.monitored.resize(rows, columns);
   }
 
@@ -66,6 +81,7 @@ export class ContainerProcess {
    * (it is pid 1 of its namespace), so it gets SIGKILL instead, as Kata's agent does.
    */
   signal(signal: number): void {
+    this.#state.apply('signal');
     if (!this.running) return;
     let sig = signal;
     if (this.isInit && signal === 15 && !handlesSignal(this.pid, 15)) sig = 9;
@@ -76,11 +92,13 @@ export class ContainerProcess {
     }
   }
 
-  /** Drops the agent's stdio ends; pending reads see EOF. */
-  release(): void {
+  /** Drops the agent's stdio ends (pending reads see EOF) and the process's files. */
+  delete(): void {
+    this.#state.apply('delete');
     this.monitored.stdin.destroy();
     this.stdout.destroy();
     this.stderr?.destroy();
+    rmSync(this.ioDir, { recursive: true, force: true });
   }
 }
 

@@ -6,6 +6,7 @@ import { Container } from '../container/container';
 import { planSpec } from '../container/spec-plan';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { OciSpec } from '@kata-ts/oci';
+import { StateMachine, type StateTable } from '../process/state-machine';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage, type StorageRequest } from '../storage/mounter';
 import { SysHelper } from '../storage/sys-helper';
@@ -28,6 +29,19 @@ export interface ContainerRequest {
   sandboxPidns: boolean;
 }
 
+type SandboxStatus = 'none' | 'created' | 'destroyed';
+type SandboxOperation = 'create' | 'createContainer' | 'destroy';
+
+/**
+ * CreateSandbox once, before any container. Destroying may repeat, and may come first: the
+ * agent's shutdown destroys whatever there is.
+ */
+const SANDBOX_STATES: StateTable<SandboxStatus, SandboxOperation> = {
+  none: { create: 'created', destroy: 'destroyed' },
+  created: { createContainer: 'created', destroy: 'destroyed' },
+  destroyed: { destroy: 'destroyed' },
+};
+
 /** How long DestroySandbox waits for each container's processes to die. */
 const DESTROY_TIMEOUT_S = 10;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -37,8 +51,8 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * shared namespaces. The single owner of the container map.
  */
 export class Sandbox {
-  id = 'default';
-  #created = false;
+  readonly #state = new StateMachine(SANDBOX_STATES, 'none', 'the sandbox');
+  #id: string | undefined;
   #hostname = '';
   #sharedPidns = false;
   #pidnsOwner: Container | undefined;
@@ -65,15 +79,18 @@ export class Sandbox {
     mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
   }
 
-  get created(): boolean {
-    return this.#created;
+  /** Set once, by CreateSandbox. */
+  get id(): string | undefined {
+    return this.#id;
   }
 
-  async create(req: SandboxRequest): Promise<void> {
-    if (this.#created) throw new AlreadyExistsError(`sandbox ${this.id} already exists`);
+  create(req: SandboxRequest): Promise<void> {
+    return this.#state.run('create', () => this.#create(req));
+  }
+
+  async #create(req: SandboxRequest): Promise<void> {
     if (req.sandboxId && !ID_PATTERN.test(req.sandboxId)) throw new InvalidArgumentError(`sandbox_id: "${req.sandboxId}" is not a valid id`);
     req.storages.forEach((s, i) => validateStorage(s, `storages[${i}]`));
-    this.id = req.sandboxId || this.id;
     this.#hostname = req.hostname;
     this.#sharedPidns = req.sandboxPidns;
     const dir = join(this.config.stateRoot, 'sandbox');
@@ -94,21 +111,24 @@ export class Sandbox {
       await this.sys.interfaceUp('lo').catch((err: unknown) => this.log.warn({ err }, 'loopback up'));
     }
     this.#files = files;
-    this.#created = true;
+    this.#id = req.sandboxId || 'default';
   }
 
   /** Removes every container, unmounts storages, and deletes the sandbox's cgroups. */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    return this.#state.run('destroy', () => this.#destroy());
+  }
+
+  async #destroy(): Promise<void> {
     for (const id of [...this.#containers.keys()]) {
       // One stuck container must not keep the others (and the sandbox's mounts) alive.
       await this.removeContainer(id, DESTROY_TIMEOUT_S).catch((err: unknown) => this.log.error({ err, container: id }, 'remove on destroy'));
     }
     for (const mountPoint of [...this.#storages.keys()].reverse()) await this.#releaseStorage(mountPoint, true);
-    for (const dir of this.cgroups.directories(`/kata/${this.id}`)) rmdirQuiet(dir);
+    if (this.#id) for (const dir of this.cgroups.directories(`/kata/${this.#id}`)) rmdirQuiet(dir);
     for (const dir of this.cgroups.directories('/kata')) rmdirQuiet(dir);
     rmSync(join(this.config.stateRoot, 'sandbox'), { recursive: true, force: true });
     this.oom.close();
-    this.#created = false;
   }
 
   container(id: string): Container {
@@ -122,6 +142,9 @@ export class Sandbox {
   }
 
   async createContainer(req: ContainerRequest): Promise<Container> {
+    // Checked, not queued: containers are created side by side (each reserves its id).
+    this.#state.check('createContainer');
+    const sandboxId = this.#id!;
     const id = req.containerId;
     if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`container_id: "${id}" is not a valid id`);
     if (this.#containers.has(id) || this.#reserved.has(id)) throw new AlreadyExistsError(`container "${id}" already exists`);
@@ -132,7 +155,7 @@ export class Sandbox {
       const sharePid = this.#sharedPidns || req.sandboxPidns;
       const pidnsOwnerPid = sharePid ? this.#liveOwnerPid(this.#pidnsOwner, 'pid') : undefined;
       const spec = planSpec(req.spec, {
-        sandboxId: this.id,
+        sandboxId,
         containerId: id,
         sharedDir: this.config.sharedDir,
         pidnsOwnerPid,
@@ -141,7 +164,7 @@ export class Sandbox {
         sandboxFiles: this.#files,
       });
       for (const s of req.storages) mounted.push(await this.#addStorage(s));
-      const container = await Container.create(id, this.id, req.execId || id, spec, {
+      const container = await Container.create(id, sandboxId, req.execId || id, spec, {
         crun: this.crun,
         cgroups: this.cgroups,
         monitor: this.config.monitor,

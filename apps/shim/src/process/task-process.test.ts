@@ -60,6 +60,23 @@ describe('InitProcess state machine', () => {
     expect(agent.calls).toEqual(expect.arrayContaining(['pauseContainer c2', 'resumeContainer c2', 'signalProcess c2  9']));
   });
 
+  it('records an exit through the state table, after the operation in flight', async () => {
+    const init = await InitProcess.create('c4', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    await init.start(() => undefined);
+    let unfreeze!: () => void;
+    agent.pauseContainer = () => new Promise<void>((resolve) => (unfreeze = resolve));
+    const paused = init.pause();
+    agent.exitProcess('c4', '', 137);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([init.status, init.exit, events]).toEqual(['running', undefined, []]); // queued behind the pause
+    unfreeze();
+    await paused;
+    expect((await init.wait()).status).toBe(137);
+    expect([init.status, events]).toEqual(['stopped', ['exit c4 137']]);
+    await init.markExited(255); // a second report (the sandbox died afterwards) changes nothing
+    expect(init.exit?.status).toBe(137);
+  });
+
   it('reports 255 when the sandbox dies under a running process', async () => {
     const init = await InitProcess.create('c3', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
     await init.start(() => undefined);

@@ -1,5 +1,5 @@
 import type { Logger } from '@kata-ts/logging';
-import type { AgentClient } from '../agent/agent-client';
+import type { AgentClient } from '@kata-ts/agent-client';
 import { IoCopier } from '../stdio/io-copier';
 import { ProcessIo, type StdioPaths } from '../stdio/process-io';
 import { AsyncLock } from './async-lock';
@@ -139,7 +139,10 @@ export abstract class TaskProcess {
     await this.markExited(status);
   }
 
-  /** Records the exit once, after the output drained; also used when the sandbox dies. */
+  /**
+   * Records the exit once, after the output drained; also used when the sandbox dies. The
+   * transition takes the lock like every other: an exit waits for an operation in flight.
+   */
   async markExited(status: number): Promise<void> {
     if (this.#exit || this.status === 'deleted') return;
     const at = new Date();
@@ -150,20 +153,22 @@ export abstract class TaskProcess {
       this.#copier.stop();
     }
     await this.#io?.close();
-    if (this.#exit) return;
-    this.#exit = { status, at };
-    this.#state = STATES.stopped;
-    this.host.log.info({ exec: this.execId, status }, 'process exited');
-    this.#resolveExited(this.#exit);
-    this.host.onExit(this);
+    await this.#lock.run(async () => {
+      // Recorded once (the sandbox can die as a wait returns), and not after a delete.
+      if (this.#exit || this.status === 'deleted') return;
+      this.#state = STATES[this.#state.transition('exit', this.what)];
+      this.#exit = { status, at };
+      this.host.log.info({ exec: this.execId, status }, 'process exited');
+      this.#resolveExited(this.#exit);
+      this.host.onExit(this);
+    });
   }
 
   #locked<T>(op: ProcessOperation, work: () => Promise<T>): Promise<T> {
     return this.#lock.run(async () => {
       const next = this.#state.transition(op, this.what);
       const result = await work();
-      // An exit may have landed while the work ran; it wins over e.g. 'running'.
-      if (!this.#exit || next === 'deleted') this.#state = STATES[next];
+      this.#state = STATES[next];
       return result;
     });
   }
