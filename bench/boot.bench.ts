@@ -7,12 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectAgent } from '@kata-ts/agent-client';
 import { VmFactory } from '@kata-ts/factory';
 import { createLogger } from '@kata-ts/logging';
 import { probeKvm } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
-import { bootConfig, bootGuest, nodeFloorAgentDir, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { bootConfig, bootGuest, nodeFloorAgentDir, probeAgentDir, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
+
+const agentLog = createLogger({ name: 'boot-bench', level: 'warn' });
 
 const samplesFlag = process.argv.indexOf('--samples');
 const SAMPLES = samplesFlag >= 0 ? Number(process.argv[samplesFlag + 1]) : 5;
@@ -63,7 +66,7 @@ for (let i = 0; i < SAMPLES; i++) {
     const seenAt = (pattern: RegExp) => waitForConsole(guest, pattern, 120_000).then((seen) => (seen ? performance.now() - guest.startedAt : undefined));
     const bareBoot = seenAt(/kata-init: \[[\d.]+\] agent started/);
     const agentListening = seenAt(/"msg":"listening"/);
-    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
     ready.push(performance.now() - guest.startedAt);
     await agent.close();
     const [bareMs, listeningMs] = await Promise.all([bareBoot, agentListening]);
@@ -87,7 +90,7 @@ try {
   for (let i = 0; i < SAMPLES; i++) {
     const guest = await bootGuest({ ...options, template: { dir: template, role: 'restore' } });
     try {
-      await (await waitForAgent(join(guest.dir, 'agent.sock'), 60_000)).close();
+      await (await connectAgent(guest.vm.agentChannel(), { timeoutMs: 60_000, log: agentLog })).close();
       fromTemplate.push(performance.now() - guest.startedAt);
     } finally {
       await guest.destroy();

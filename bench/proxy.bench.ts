@@ -16,7 +16,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@kata-ts/logging';
 import { Session } from '@kata-ts/mux';
-import { connectHybridVsock, listenPorts } from '@kata-ts/vsock';
+import { connectHybridVsock, listenPorts } from '@kata-ts/agent-transport';
 import { printBenchResult, type BenchFigure } from './bench-result';
 
 const MIB = 1024 * 1024;

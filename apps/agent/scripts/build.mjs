@@ -1,6 +1,6 @@
 // Builds dist/: kata-agent.mjs (src/loader.ts) running kata-agent.bundle.js (src/main.ts and all it
 // imports) from its V8 code cache kata-agent.bundle.cache, kata-agent-monitor and kata-agent-sys
-// (native helpers), and the native addon the bundle loads (libs/vsock's vsock.node) beside it.
+// (native helpers), and the native addon the bundle loads (libs/agent-transport's vsock.node) beside it.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,5 +43,5 @@ for (const helper of ['kata-agent-monitor', 'kata-agent-sys']) {
 const busybox = process.env.KATA_AGENT_BUSYBOX ?? '/bin/busybox';
 if (existsSync(busybox)) copyFileSync(busybox, join(dist, 'busybox'));
 
-const addon = join(app, '../../libs/vsock/build/Release/vsock.node');
+const addon = join(app, '../../libs/agent-transport/build/Release/vsock.node');
 if (existsSync(addon)) copyFileSync(addon, join(dist, 'vsock.node'));

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from '@kata-ts/logging';
 import { agent, health } from '@kata-ts/protocols';
 import { Server } from '@kata-ts/ttrpc';
-import type { Listener } from '@kata-ts/vsock';
+import type { Listener } from '@kata-ts/agent-transport';
 import type { DebugConsoleConfig } from './console/debug-console-config';
 import { agentService } from './rpc/agent-service';
 import { healthService } from './rpc/health-service';

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { createLogger } from '@kata-ts/logging';
 import { startAgent } from './agent';
 import { consoleShell, debugConsoleFromCmdline } from './console/debug-console-config';
-import { GUEST_SHARED_DIR } from './sandbox/agent-config';
+import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import { guestChannels } from './transport/guest-channels';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Session } from '@kata-ts/mux';
 import { health } from '@kata-ts/protocols';
 import { Client, createClient } from '@kata-ts/ttrpc';
-import { connectPort, openSerialPort } from '@kata-ts/vsock';
+import { connectPort, openSerialPort } from '@kata-ts/agent-transport';
 import { isRoot, startTestAgent, type TestAgent } from './harness';
 
 const hasSocat = existsSync('/usr/bin/socat');

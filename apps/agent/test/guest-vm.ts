@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { QemuHypervisor, selectAccelerator, AGENT_PORT } from '@kata-ts/hypervisor';
+import { AGENT_PORT } from '@kata-ts/guest-contract';
+import { QemuHypervisor, selectAccelerator } from '@kata-ts/hypervisor';
 import { Session } from '@kata-ts/mux';
 import { Client } from '@kata-ts/ttrpc';
-import { connectPort } from '@kata-ts/vsock';
+import { connectPort } from '@kata-ts/agent-transport';
 import { DIST } from './harness';
 
 export const GUEST_DIR = fileURLToPath(new URL('../../../build/guest/', import.meta.url));

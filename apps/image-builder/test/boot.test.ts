@@ -1,9 +1,13 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent } from '@kata-ts/agent-client';
 import { probeKvm, type AcceleratorKind } from '@kata-ts/hypervisor';
+import { createLogger } from '@kata-ts/logging';
 import { buildGuestImage, findRepoRoot, stderrProgress, type BuildGuestImageResult } from '../src';
-import { bootGuest, exitingAgentDir, probeAgentDir, waitForAgent, waitForConsole, waitForProbeReport, type BootedGuest } from '../src/testing';
+import { bootGuest, exitingAgentDir, probeAgentDir, waitForConsole, waitForProbeReport, type BootedGuest } from '../src/testing';
+
+const agentLog = createLogger({ name: 'boot-check', level: 'warn' });
 
 const repo = findRepoRoot();
 const agentDist = join(repo, 'apps', 'agent', 'dist');
@@ -43,7 +47,7 @@ describe('guest image boot check', () => {
 
   it('boots and the agent answers grpc.Health/Check over virtio-serial + mux + ttrpc', async () => {
     guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
-    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
     const readyMs = performance.now() - guest.startedAt;
     await agent.close();
     console.log(`QEMU start -> agent ready (${accelerator}): ${(readyMs / 1000).toFixed(2)} s`);
@@ -61,7 +65,7 @@ describe('guest image boot check', () => {
     tempDirs.push(agentDir);
     const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
     guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
-    const agent = await waitForAgent(join(guest.dir, 'agent.sock'), 120_000);
+    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
     await agent.close();
     const report = await waitForProbeReport(guest, 60_000);
     if (!report) throw new Error(`no PROBE report on the console:\n${guest.console().slice(-3000)}`);

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { loadConfigFile } from '@kata-ts/config';
 import { probeKvm } from '@kata-ts/hypervisor';
-import { createDialer } from '@kata-ts/vsock';
+import { dialPort } from '@kata-ts/agent-transport';
 import { DEFAULT_HOST, runCli } from './cli';
 import { runExec } from './exec/run-exec';
 import { runFactory } from './factory/run-factory';
@@ -24,7 +24,7 @@ const code = await runCli(process.argv.slice(2), {
       // --config wins; else the file the sandbox's shim loaded; else the standard lookup.
       loadConfig: (recorded) =>
         !configFile && recorded ? loadConfigFile(recorded, 'recorded by the sandbox shim', false) : loadCliConfig(configFile, process.env, runtimePath),
-      dial: (uri) => createDialer(uri, { timeoutMs: 10_000 }).dial(),
+      dial: (channel, port) => dialPort(channel, port, { timeoutMs: 10_000 }),
       stdin: process.stdin,
       stdout: process.stdout,
     }),

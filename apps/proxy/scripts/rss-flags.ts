@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session } from '@kata-ts/mux';
-import { createDialer, listenPorts } from '@kata-ts/vsock';
+import { createDialer, listenPorts } from '@kata-ts/agent-transport';
 
 const bundle = join(import.meta.dirname, '../dist/kata-proxy.mjs');
 const FLAG_SETS = [[], ['--max-semi-space-size=1'], ['--max-old-space-size=16', '--max-semi-space-size=1'], ['--jitless'], ['--lite-mode', '--max-semi-space-size=1']];

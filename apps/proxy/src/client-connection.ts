@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
-import { hybridVsockOk, readHybridVsockRequest, type ChannelClient } from '@kata-ts/vsock';
+import { hybridVsockOk, readHybridVsockRequest, type ChannelClient } from '@kata-ts/agent-transport';
 
 export interface ClientContext {
   channel: ChannelClient;

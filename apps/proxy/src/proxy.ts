@@ -1,7 +1,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@kata-ts/logging';
-import { ChannelClient, createDialer } from '@kata-ts/vsock';
+import { ChannelClient, createDialer } from '@kata-ts/agent-transport';
 import { serveClient } from './client-connection';
 
 export interface ProxyOptions {

@@ -4,7 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { GoAwayCode, Session } from '@kata-ts/mux';
-import { listenPorts } from '@kata-ts/vsock';
+import { listenPorts } from '@kata-ts/agent-transport';
 
 export interface FakeGuest {
   /** The session once kata-proxy connected. */

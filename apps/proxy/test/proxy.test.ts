@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectHybridVsock, createDialer, DialError, HybridVsockError } from '@kata-ts/vsock';
+import { connectHybridVsock, createDialer, DialError, HybridVsockError } from '@kata-ts/agent-transport';
 import { echo, startFakeGuest, startReopeningGuest, type FakeGuest, type ReopeningGuest } from './fake-guest';
 import { assertBundle, bundle, exited, killProxy, spawnProxy } from './proxy-process';
 

@@ -13,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeKvm, QemuHypervisor, type AcceleratorKind } from '@kata-ts/hypervisor';
 import { health } from '@kata-ts/protocols';
 import { Client, createClient } from '@kata-ts/ttrpc';
-import { createDialer } from '@kata-ts/vsock';
+import { createDialer } from '@kata-ts/agent-transport';
 import { assertBundle, exited, killProxy, spawnProxy } from './proxy-process';
 
 const guestDir = join(import.meta.dirname, '../../../build/guest');

@@ -1,5 +1,5 @@
 import type { agent } from '@kata-ts/protocols';
-import type { AgentClient } from '../src/agent/agent-client';
+import type { AgentClient } from '@kata-ts/agent-client';
 
 interface FakeProc {
   out: Buffer[];
@@ -124,7 +124,7 @@ export class FakeAgent implements AgentClient {
   getOOMEvent(): Promise<string> {
     return new Promise(() => undefined);
   }
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     for (const p of this.procs.values()) this.#notify(p);
   }

@@ -1,23 +1,6 @@
-import type { agent } from '@kata-ts/protocols';
+import type { SandboxRequest } from '@kata-ts/guest-contract';
 import type { OciLinuxResources, OciProcess, OciSpec } from '@kata-ts/oci';
-
-/** A filesystem the agent mounts in the guest (Kata's Storage). */
-export interface GuestStorage {
-  driver: string;
-  source: string;
-  fstype: string;
-  options: string[];
-  mountPoint: string;
-}
-
-export interface SandboxRequest {
-  sandboxId: string;
-  hostname: string;
-  dns: string[];
-  sandboxPidns: boolean;
-  kernelModules: string[];
-  storages: GuestStorage[];
-}
+import type { agent } from '@kata-ts/protocols';
 
 /**
  * What the shim asks of the agent in the guest. Domain arguments in, plain values out: the
@@ -54,5 +37,6 @@ export interface AgentClient {
   listProcesses(containerId: string): Promise<number[]>;
   /** Blocks until a container of the sandbox hits OOM; returns its id. */
   getOOMEvent(): Promise<string>;
-  close(): void;
+  /** Closes the connection, and the channel under it when the client owns one. */
+  close(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import type { Logger } from '@kata-ts/logging';
 import { agent, health } from '@kata-ts/protocols';
 import { Client, createClient, type TypedClient } from '@kata-ts/ttrpc';
 import { processToProto, resourcesToProto, specToProto, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
-import type { AgentClient, SandboxRequest } from './agent-client';
+import type { SandboxRequest } from '@kata-ts/guest-contract';
+import type { AgentClient } from './agent-client';
 
 /** Calls that must answer promptly; the blocking ones (wait, read, OOM) have no deadline. */
 const CALL_TIMEOUT_MS = 30_000;
@@ -14,14 +15,19 @@ export class TtrpcAgentClient implements AgentClient {
   readonly #agent: TypedClient<typeof agent.AgentServiceDefinition>;
   readonly #health: TypedClient<typeof health.HealthDefinition>;
 
-  constructor(stream: Duplex, log: Logger) {
+  readonly #onClose: () => void;
+
+  /** `onClose` releases what carries the stream (the channel connectAgent opened). */
+  constructor(stream: Duplex, log: Logger, onClose: () => void = () => undefined) {
+    this.#onClose = onClose;
     this.#client = new Client(stream, { logger: log });
     this.#agent = createClient(agent.AgentServiceDefinition, this.#client);
     this.#health = createClient(health.HealthDefinition, this.#client);
   }
 
   async check(timeoutMs: number): Promise<void> {
-    await this.#health.check({ service: '' }, { timeoutMs });
+    const { status } = await this.#health.check({ service: '' }, { timeoutMs });
+    if (status !== health.HealthCheckResponse_ServingStatus.SERVING) throw new Error(`the agent's health is ${health.HealthCheckResponse_ServingStatus[status] ?? status}, not SERVING`);
   }
 
   async createSandbox(r: SandboxRequest): Promise<void> {
@@ -121,7 +127,11 @@ export class TtrpcAgentClient implements AgentClient {
     return (await this.#agent.getOOMEvent({})).containerId;
   }
 
-  close(): void {
-    void this.#client.close();
+  async close(): Promise<void> {
+    try {
+      await this.#client.close();
+    } finally {
+      this.#onClose();
+    }
   }
 }

@@ -4,7 +4,7 @@
  * Not part of `nx test`: it needs a Debian kernel (an unpacked linux-image .deb, as the image
  * builder makes) and boots a VM. Prints what it checked and how long it took.
  *
- *   npx nx run proxy:build && npx tsx libs/vsock/scripts/vm-serial-check.ts --kernel-root <dir>
+ *   npx nx run proxy:build && npx tsx libs/agent-transport/scripts/vm-serial-check.ts --kernel-root <dir>
  *   (<dir> holds boot/vmlinuz-<release> and lib/modules/<release>/)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

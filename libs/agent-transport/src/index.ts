@@ -30,3 +30,4 @@ export { listen } from './listener';
 export type { Listener, ListenOptions } from './listener-interface';
 export { SerialChannel } from './serial-channel';
 export { ChannelClient, type ChannelClientEvents, type ChannelClientOptions, type ChannelConnectOptions } from './channel-client';
+export { describeChannel, dialPort, openChannel, type AgentChannel, type GuestEndpoint } from './agent-channel';

@@ -1,7 +1,5 @@
 import type { KataConfig } from '@kata-ts/config';
-
-/** Kata's debug console port (`kata-runtime exec`). */
-export const DEBUG_CONSOLE_VSOCK_PORT = 1026;
+import { DEBUG_CONSOLE_PORT } from '@kata-ts/guest-contract';
 
 /**
  * The guest kernel's command line: the configured parameters, plus the debug console's when
@@ -9,6 +7,6 @@ export const DEBUG_CONSOLE_VSOCK_PORT = 1026;
  * console only when it finds them).
  */
 export function kernelParams(config: Pick<KataConfig, 'hypervisor' | 'agent'>): string {
-  const debugConsole = config.agent.debugConsoleEnabled ? ` agent.debug_console agent.debug_console_vport=${DEBUG_CONSOLE_VSOCK_PORT}` : '';
+  const debugConsole = config.agent.debugConsoleEnabled ? ` agent.debug_console agent.debug_console_vport=${DEBUG_CONSOLE_PORT}` : '';
   return `${config.hypervisor.kernelParams}${debugConsole}`.trim();
 }

@@ -1,9 +1,7 @@
 import type { KataConfig } from '@kata-ts/config';
 import type { AcceleratorKind, MachineType, VmConfig } from '@kata-ts/hypervisor';
+import { SHARED_DIR_TAG } from '@kata-ts/guest-contract';
 import { kernelParams } from './kernel-params';
-
-/** Kata's rootfs share: the guest mounts mount_tag `kataShared`. */
-export const SHARED_DIR_TAG = 'kataShared';
 
 export interface SandboxVmPlace {
   /** The sandbox id (QEMU -name). */

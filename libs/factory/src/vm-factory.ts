@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QemuHypervisor, TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '@kata-ts/hypervisor';
+import { connectAgent } from '@kata-ts/agent-client';
 import { createLogger, type Logger } from '@kata-ts/logging';
-import { waitForAgentReady } from './agent-channel';
 import { FactoryError } from './factory-error';
 import { replacedSince, templateInputs, templateKey, type TemplateInputs } from './template-key';
 import { withLock } from './template-lock';
@@ -96,7 +96,8 @@ export class VmFactory {
       });
       // Whoever takes over our lock, should this process die, stops this QEMU.
       writeFileSync(join(work, QEMU_PID_FILE), String(vm.pid));
-      await waitForAgentReady(join(work, 'agent.sock'), this.#timeoutMs, this.#log);
+      // Ready when the agent answers; the template is saved with no host attached.
+      await (await connectAgent(vm.agentChannel(), { timeoutMs: this.#timeoutMs, log: this.#log })).close();
       await vm.saveTemplate();
     } catch (err) {
       const console = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8').slice(-1000) : '';

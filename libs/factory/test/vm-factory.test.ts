@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent } from '@kata-ts/agent-client';
 import { QemuHypervisor, selectAccelerator, type VmConfig } from '@kata-ts/hypervisor';
 import { createLogger } from '@kata-ts/logging';
 import { FactoryError, templateInputs, templateKey, VmFactory } from '../src';
-import { waitForAgentReady } from '../src/agent-channel';
 
 const log = createLogger({ name: 'factory-test', level: 'warn' });
 /** The guest image tools/test builds before the tests run (tools/build-guest-image). */
@@ -70,7 +70,7 @@ describe('VmFactory with the real guest image', () => {
     clones.push(vm);
     const started = performance.now();
     await vm.start(config);
-    await waitForAgentReady(config.agentSocket, 60_000, log);
+    await (await connectAgent(vm.agentChannel(), { timeoutMs: 60_000, log })).close();
     return performance.now() - started;
   }
 
@@ -123,7 +123,7 @@ describe('VmFactory with the real guest image', () => {
     expect(factory.destroy()).toEqual([first]);
     expect(existsSync(templatePath) ? readdirSync(templatePath) : []).toEqual([]);
     // The clone maps the unlinked memory privately: its agent still answers.
-    await waitForAgentReady(vmConfig('d-clone').agentSocket, 30_000, log);
+    await (await connectAgent(clones.at(-1)!.agentChannel(), { timeoutMs: 30_000, log })).close();
     const second = await factory.template(vmConfig('d2'));
     expect(second).toBe(first);
     expect(factory.list()).toHaveLength(1);

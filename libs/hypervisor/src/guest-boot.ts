@@ -1,10 +1,5 @@
 import type { AcceleratorKind } from './vm-config';
 
-/** The agent's port, on vsock and inside the mux on the serial channel. */
-export const AGENT_PORT = 1024;
-/** Name of the virtio-serial port the agent listens on (Kata's). */
-export const AGENT_CHANNEL_NAME = 'agent.channel.0';
-
 /**
  * The kernel command line every kata-ts VM boots with: the shim and the boot check use this one
  * list, so what is measured is what runs. Chosen for boot time under TCG, where every probe and

@@ -1,3 +1,4 @@
+import type { AgentChannel } from '@kata-ts/agent-transport';
 import type { VmConfig } from './vm-config';
 
 /** How the VM ended. */
@@ -5,13 +6,6 @@ export interface VmExit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
-
-/** Where the shim dials the agent. */
-export type AgentChannel =
-  /** QEMU's unix-socket end of the virtio-serial port: kata-proxy serves it; agent on mux `port`. */
-  | { kind: 'serial'; socketPath: string; port: number }
-  /** Kernel vsock (host has /dev/vhost-vsock); `uri` is for @kata-ts/vsock's createDialer. */
-  | { kind: 'vsock'; cid: number; port: number; uri: string };
 
 export interface HypervisorCapabilities {
   /** vhost-vsock is available (else the agent is reached over the serial channel). */
@@ -33,6 +27,8 @@ export interface Hypervisor {
   wait(): Promise<VmExit>;
   /** The VMM's host pid (what containerd is told), undefined before start. */
   readonly pid: number | undefined;
+  /** What the VM was started with (accelerator, template, sockets), undefined before start. */
+  readonly config: VmConfig | undefined;
   agentChannel(): AgentChannel;
   capabilities(): HypervisorCapabilities;
 }

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Kata's debug console port, as the runtime passes it (`agent.debug_console_vport=1026`). */
-export const DEBUG_CONSOLE_PORT = 1026;
+import { DEBUG_CONSOLE_PORT } from '@kata-ts/guest-contract';
 
 export interface DebugConsoleConfig {
   /** The vsock port the console listens on, on the agent's channels. */

@@ -13,6 +13,3 @@ export interface AgentConfig {
   /** Running inside the VM: may set the clock, bring up loopback, load modules. */
   guest: boolean;
 }
-
-/** The guest path where Kata mounts the `kataShared` 9p share. */
-export const GUEST_SHARED_DIR = '/run/kata-containers/shared/containers';

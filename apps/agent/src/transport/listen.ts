@@ -1,6 +1,6 @@
 import type { Logger } from '@kata-ts/logging';
 import type { Server } from '@kata-ts/ttrpc';
-import { listen, type Listener } from '@kata-ts/vsock';
+import { listen, type Listener } from '@kata-ts/agent-transport';
 import type { DebugConsoleConfig } from '../console/debug-console-config';
 import { serveDebugConsole } from '../console/debug-console';
 

@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuHypervisor, type AcceleratorKind, type VmConfig, type VmTemplate } from '@kata-ts/hypervisor';
-import { connectAgentChannel, type AgentChannelConnection } from '@kata-ts/factory';
-import { createLogger } from '@kata-ts/logging';
 
 export interface BootedGuest {
   vm: QemuHypervisor;
@@ -81,16 +79,6 @@ export async function bootGuest(options: BootOptions): Promise<BootedGuest> {
   }
   return guest;
 }
-
-/**
- * Dials the agent the shim's way while the guest boots (QEMU's chardev socket → mux with
- * readiness pings → port 1024 → ttrpc), until grpc.Health/Check says SERVING.
- */
-export function waitForAgent(socketPath: string, timeoutMs: number): Promise<AgentChannelConnection> {
-  return connectAgentChannel(socketPath, timeoutMs, log);
-}
-
-const log = createLogger({ name: 'boot-check', level: 'warn' });
 
 /** Waits until the console shows `pattern` or the time is up. */
 export async function waitForConsole(guest: BootedGuest, pattern: RegExp, timeoutMs: number): Promise<string | undefined> {

@@ -1,2 +1,2 @@
-export { bootConfig, bootGuest, waitForAgent, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
+export { bootConfig, bootGuest, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
 export { exitingAgentDir, nodeFloorAgentDir, parseProbeReport, probeAgentDir, waitForProbeReport, type ProbeReport } from './probe-agent';

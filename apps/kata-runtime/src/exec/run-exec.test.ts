@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfigFile } from '@kata-ts/config';
-import { createDialer, hybridVsockOk, readHybridVsockRequest } from '@kata-ts/vsock';
+import { dialPort, hybridVsockOk, readHybridVsockRequest } from '@kata-ts/agent-transport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../cli-error';
 import { runExec, type ExecDeps } from './run-exec';
@@ -55,10 +55,10 @@ function deps(socketPath: string, config: string, stdin: PassThrough, stdout: Pa
   return {
     locate: async (id) => {
       if (id !== 'sb1') throw new CliError('SANDBOX_NOT_FOUND', `no sandbox ${id}`);
-      return { agentUri: `hvsock://${socketPath}:1024`, configPath: config };
+      return { agentChannel: { kind: 'hybrid-vsock', socketPath, port: 1024 }, configPath: config };
     },
     loadConfig: (recorded) => loadConfigFile(recorded ?? 'unused', 'recorded by the shim', false),
-    dial: (uri) => createDialer(uri, { timeoutMs: 2000 }).dial(),
+    dial: (channel, port) => dialPort(channel, port, { timeoutMs: 2000 }),
     stdin,
     stdout,
   };

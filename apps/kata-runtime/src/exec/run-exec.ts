@@ -1,14 +1,17 @@
 import type { Duplex, Writable } from 'node:stream';
+import { describeChannel, type AgentChannel } from '@kata-ts/agent-transport';
 import type { KataConfig } from '@kata-ts/config';
+import { DEBUG_CONSOLE_PORT } from '@kata-ts/guest-contract';
 import { CliError } from '../cli-error';
 import { attachConsole, type ConsoleStdin } from './attach-console';
-import { consoleUri, type SandboxLocator } from './sandbox-locator';
+import type { SandboxLocator } from './sandbox-locator';
 
 export interface ExecDeps {
   locate: SandboxLocator;
   /** The sandbox's configuration: the file its shim loaded when known, else the CLI's lookup. */
   loadConfig: (recordedPath: string | undefined) => KataConfig;
-  dial: (uri: string) => Promise<Duplex>;
+  /** A stream to `port` over the sandbox's channel. */
+  dial: (channel: AgentChannel, port: number) => Promise<Duplex>;
   stdin: ConsoleStdin;
   stdout: Writable;
 }
@@ -26,15 +29,15 @@ export async function runExec(sandboxId: string, deps: ExecDeps): Promise<number
       `the debug console of sandbox ${sandboxId} is disabled: set debug_console_enabled = true under [agent.kata] in ${config.source.path} and restart the sandbox`,
     );
   }
-  const uri = consoleUri(location.agentUri);
+  const channel = location.agentChannel;
   let conn: Duplex;
   try {
-    conn = await deps.dial(uri);
+    conn = await deps.dial(channel, DEBUG_CONSOLE_PORT);
   } catch (err) {
     // The CLI's configuration may differ from the one the sandbox was started with.
     throw new CliError(
       'CONSOLE_UNREACHABLE',
-      `cannot reach the debug console of sandbox ${sandboxId} at ${uri} (was the sandbox started with debug_console_enabled = true?): ${(err as Error).message}`,
+      `cannot reach the debug console of sandbox ${sandboxId} at ${describeChannel(channel)} port ${DEBUG_CONSOLE_PORT} (was the sandbox started with debug_console_enabled = true?): ${(err as Error).message}`,
     );
   }
   await attachConsole(conn, deps.stdin, deps.stdout);

@@ -17,11 +17,12 @@ afterEach(async () => {
 });
 
 describe('shimStateLocator', () => {
-  it('takes agentUri and configPath from state.json', async () => {
+  it('takes agentChannel and configPath from state.json', async () => {
     const dir = join(runDir, 'sandboxes', 'sb1');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'state.json'), JSON.stringify({ agentUri: 'vsock://3:1024', configPath: '/c.toml', other: 1 }));
-    await expect(shimStateLocator(runDir)('sb1')).resolves.toEqual({ agentUri: 'vsock://3:1024', configPath: '/c.toml' });
+    const agentChannel = { kind: 'vsock', cid: 3, port: 1024 };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ agentChannel, configPath: '/c.toml', other: 1 }));
+    await expect(shimStateLocator(runDir)('sb1')).resolves.toEqual({ agentChannel, configPath: '/c.toml' });
   });
 
   it("falls back to the sandbox's kata-proxy socket", async () => {
@@ -29,7 +30,12 @@ describe('shimStateLocator', () => {
     mkdirSync(dir, { recursive: true });
     server = createServer();
     await new Promise<void>((resolve) => server?.listen(join(dir, 'proxy.sock'), resolve));
-    await expect(shimStateLocator(runDir)('sb2')).resolves.toEqual({ agentUri: `hvsock://${dir}/proxy.sock:1024`, configPath: undefined });
+    // A malformed channel in state.json counts as none.
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ agentChannel: { kind: 'hybrid-vsock', port: 1024 } }));
+    await expect(shimStateLocator(runDir)('sb2')).resolves.toEqual({
+      agentChannel: { kind: 'hybrid-vsock', socketPath: `${dir}/proxy.sock`, port: 1024 },
+      configPath: undefined,
+    });
   });
 
   it('names the running sandboxes when the id is unknown, and rejects path tricks', async () => {

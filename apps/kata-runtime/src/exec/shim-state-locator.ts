@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentChannel } from '@kata-ts/agent-transport';
+import { AGENT_PORT } from '@kata-ts/guest-contract';
 import { CliError } from '../cli-error';
 import type { SandboxLocation, SandboxLocator } from './sandbox-locator';
 
@@ -9,8 +11,9 @@ export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Finds a sandbox in the shim's layout, `<run-dir>/sandboxes/<id>/`: its `state.json` may name
- * `agentUri` and `configPath`; without them the agent is behind kata-proxy's `proxy.sock` there.
+ * Finds a sandbox in the shim's layout, `<run-dir>/sandboxes/<id>/`: its `state.json` names the
+ * `agentChannel` and `configPath`; a sandbox still starting has no state yet, but its agent is
+ * already behind kata-proxy's `proxy.sock` there.
  */
 export function shimStateLocator(runDir: string): SandboxLocator {
   const root = join(runDir, 'sandboxes');
@@ -26,9 +29,13 @@ export function shimStateLocator(runDir: string): SandboxLocator {
     }
     const state = readState(join(dir, 'state.json'));
     const proxySocket = join(dir, 'proxy.sock');
-    const agentUri = typeof state.agentUri === 'string' ? state.agentUri : existsSync(proxySocket) ? `hvsock://${proxySocket}:1024` : undefined;
-    if (!agentUri) throw new CliError('SANDBOX_NOT_FOUND', `sandbox ${sandboxId} has no agent channel (no agentUri in state.json, no ${proxySocket})`);
-    return { agentUri, configPath: typeof state.configPath === 'string' ? state.configPath : undefined };
+    const agentChannel: AgentChannel | undefined = isChannel(state.agentChannel)
+      ? state.agentChannel
+      : existsSync(proxySocket)
+        ? { kind: 'hybrid-vsock', socketPath: proxySocket, port: AGENT_PORT }
+        : undefined;
+    if (!agentChannel) throw new CliError('SANDBOX_NOT_FOUND', `sandbox ${sandboxId} has no agent channel (none in state.json, no ${proxySocket})`);
+    return { agentChannel, configPath: typeof state.configPath === 'string' ? state.configPath : undefined };
   };
 }
 
@@ -39,6 +46,12 @@ function readState(file: string): Partial<Record<keyof SandboxLocation, unknown>
     // A sandbox still starting has no state.json yet: the proxy socket is enough.
     return {};
   }
+}
+
+function isChannel(value: unknown): value is AgentChannel {
+  const c = value as Partial<Record<string, unknown>> | undefined;
+  if (typeof c !== 'object' || c === null || typeof c.port !== 'number') return false;
+  return c.kind === 'vsock' ? typeof c.cid === 'number' : (c.kind === 'hybrid-vsock' || c.kind === 'serial') && typeof c.socketPath === 'string';
 }
 
 function listSandboxes(root: string): string[] {

@@ -3,7 +3,6 @@ import { task } from '@kata-ts/protocols';
 import { Server } from '@kata-ts/ttrpc';
 import { EventPublisher } from '../events/event-publisher';
 import { Pod } from '../pod';
-import { launchQemuVm } from '../sandbox/qemu-vm';
 import { Sandbox } from '../sandbox/sandbox';
 import { taskService } from '../task-service';
 import { shimLogger } from './shim-logger';
@@ -27,7 +26,7 @@ export async function serveCommand(args: ShimArgs): Promise<void> {
   const pod = new Pod({
     namespace: args.namespace,
     events,
-    createSandbox: (o) => Sandbox.create({ ...o, launchVm: launchQemuVm }),
+    createSandbox: (o) => Sandbox.create(o),
     log,
     startConfigPath: process.env.KATA_TS_START_CONFIG_PATH,
     binaryPath: process.argv[1],

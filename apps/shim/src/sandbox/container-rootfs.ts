@@ -1,11 +1,9 @@
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import type { types } from '@kata-ts/protocols';
 import { InvalidArgumentError } from '../errors';
 import { mount, mountsUnder, unmountAll } from './mount-table';
-
-/** Where the agent finds a container's root: the 9p share is mounted here in the guest. */
-export const GUEST_SHARED_DIR = '/run/kata-containers/shared/containers';
 
 /**
  * A container's rootfs: containerd's mounts (overlay from the snapshotter, or a bind) on

@@ -1,7 +1,20 @@
+import type { AgentClient } from '@kata-ts/agent-client';
+import type { KataConfig } from '@kata-ts/config';
+import type { Logger } from '@kata-ts/logging';
+import type { OciMount, OciSpec } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
-import type { AgentClient } from '../agent/agent-client';
-import type { OciMount } from '@kata-ts/oci';
-import type { SandboxOptions } from './sandbox';
+import type { SandboxPaths } from '../run-paths';
+
+export interface SandboxOptions {
+  id: string;
+  config: KataConfig;
+  paths: SandboxPaths;
+  /** The sandbox container's spec: sizes (limits) and hostname. */
+  spec: OciSpec;
+  log: Logger;
+  /** Called once if the VM or the proxy goes away while the sandbox is up. */
+  onDied(reason: string): void;
+}
 
 /** What the pod needs of its sandbox; `Sandbox` is the VM-backed one. */
 export interface SandboxHandle {
@@ -15,4 +28,4 @@ export interface SandboxHandle {
   stop(): Promise<void>;
 }
 
-export type SandboxFactory = (options: Omit<SandboxOptions, 'launchVm'>) => Promise<SandboxHandle>;
+export type SandboxFactory = (options: SandboxOptions) => Promise<SandboxHandle>;

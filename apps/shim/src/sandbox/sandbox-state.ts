@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { AgentChannel } from '@kata-ts/agent-transport';
 
 /** What `delete` (run after the shim died) needs to find and clean up a sandbox. */
 export interface SandboxState {
@@ -10,6 +11,8 @@ export interface SandboxState {
   containers: Record<string, string>;
   /** The configuration file the sandbox was started with (`kata-runtime exec` checks its debug console setting). */
   configPath?: string;
+  /** Where the agent is reached; `kata-runtime exec` dials the debug console port on it. */
+  agentChannel?: AgentChannel;
 }
 
 export function writeSandboxState(path: string, state: SandboxState): void {

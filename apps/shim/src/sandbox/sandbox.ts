@@ -1,40 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import type { KataConfig } from '@kata-ts/config';
-import { SHARED_DIR_TAG } from '@kata-ts/factory';
+import { AgentConnectError, connectAgent, type AgentClient } from '@kata-ts/agent-client';
+import type { AgentChannel } from '@kata-ts/agent-transport';
+import { startSandboxVm } from '@kata-ts/factory';
+import { sharedDirStorage } from '@kata-ts/guest-contract';
+import type { Hypervisor } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
+import type { OciMount } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
-import { createDialer } from '@kata-ts/vsock';
-import type { AgentClient } from '../agent/agent-client';
-import { TtrpcAgentClient } from '../agent/ttrpc-agent-client';
 import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
-import type { SandboxPaths } from '../run-paths';
-import type { OciMount, OciSpec } from '@kata-ts/oci';
-import { GUEST_SHARED_DIR, mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
+import { runDir, type SandboxPaths } from '../run-paths';
+import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
-import type { SandboxHandle } from './sandbox-handle';
+import type { SandboxHandle, SandboxOptions } from './sandbox-handle';
 import { writeSandboxState } from './sandbox-state';
 import { sandboxSize } from './sandbox-size';
 import { shareContainerMounts } from './share-mounts';
-import type { Vm, VmLauncher } from './vm';
 
-export const AGENT_VSOCK_PORT = 1024;
 const STOP_TIMEOUT_MS = 5_000;
 /** Host random bytes for a template clone's RNG: far more than its 256-bit key needs. */
 const RESEED_BYTES = 512;
-
-export interface SandboxOptions {
-  id: string;
-  config: KataConfig;
-  paths: SandboxPaths;
-  /** The sandbox container's spec: sizes (limits) and hostname. */
-  spec: OciSpec;
-  launchVm: VmLauncher;
-  log: Logger;
-  /** Called once if the VM or the proxy goes away while the sandbox is up. */
-  onDied(reason: string): void;
-}
 
 /**
  * One pod's VM: QEMU, kata-proxy on its agent channel, and the agent client. Owns the shared
@@ -50,14 +36,17 @@ export class Sandbox implements SandboxHandle {
     readonly id: string,
     readonly paths: SandboxPaths,
     readonly agent: AgentClient,
-    readonly vm: Vm,
-    readonly proxy: ProxyProcess,
+    readonly vm: Hypervisor,
+    /** kata-proxy, when the VM's agent channel is serial (no vhost-vsock on the host). */
+    readonly proxy: ProxyProcess | undefined,
+    /** Where the agent is reached: what `kata-runtime exec` dials too. */
+    readonly agentChannel: AgentChannel,
     readonly log: Logger,
     readonly configPath: string,
   ) {}
 
   get pid(): number {
-    return this.vm.pid;
+    return this.vm.pid ?? 0;
   }
 
   static async create(o: SandboxOptions): Promise<Sandbox> {
@@ -66,45 +55,42 @@ export class Sandbox implements SandboxHandle {
     mkdirSync(paths.shared, { recursive: true });
     const size = sandboxSize(config.hypervisor, o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
-    let vm: Vm | undefined;
+    let vm: Hypervisor | undefined;
     let proxy: ProxyProcess | undefined;
     let agent: AgentClient | undefined;
     const deadline = Date.now() + dialTimeoutMs;
-    const templatePath = templatePathFor(config, size, log);
     try {
-      vm = await o.launchVm({
-        sandboxId: o.id,
+      vm = await startSandboxVm(
         config,
-        ...size,
-        sharedDir: paths.shared,
-        channelSocket: paths.channel,
-        qmpSocket: paths.qmp,
-        logFile: paths.qemuLog,
-        templatePath,
-        templateTimeoutMs: dialTimeoutMs,
-        debug: config.hypervisor.enableDebug || config.runtime.enableDebug,
-        log,
-      });
-      log.info({ vmPid: vm.pid, accelerator: vm.accelerator, template: vm.template, ...size }, 'VM started');
-      const vmGone = vm.exited.then(() => {
+        { id: o.id, ...size, sharedDir: paths.shared, channelSocket: paths.channel, qmpSocket: paths.qmp, logFile: paths.qemuLog },
+        { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log },
+      );
+      const template = vm.config?.template?.dir;
+      log.info({ vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size }, 'VM started');
+      const vmGone = vm.wait().then(() => {
         throw new SandboxUnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
       });
       vmGone.catch(() => undefined); // only raced during boot; the VM exiting later is normal
-      proxy = await Promise.race([
-        ProxyProcess.start({
-          path: config.proxy.path,
-          sandboxId: o.id,
-          channelSocket: paths.channel,
-          listenSocket: paths.proxy,
-          logFile: paths.proxyLog,
-          timeoutMs: Math.max(1, deadline - Date.now()),
-        }),
-        vmGone,
-      ]);
-      agent = await Promise.race([connectAgent(paths.proxy, deadline, log), vmGone]);
+      let channel = vm.agentChannel();
+      if (channel.kind === 'serial') {
+        // No vhost-vsock: kata-proxy holds QEMU's serial channel and serves hybrid vsock.
+        proxy = await Promise.race([
+          ProxyProcess.start({
+            path: config.proxy.path,
+            sandboxId: o.id,
+            channelSocket: channel.socketPath,
+            listenSocket: paths.proxy,
+            logFile: paths.proxyLog,
+            timeoutMs: Math.max(1, deadline - Date.now()),
+          }),
+          vmGone,
+        ]);
+        channel = { kind: 'hybrid-vsock', socketPath: paths.proxy, port: channel.port };
+      }
+      agent = await Promise.race([readyAgent(channel, deadline, log), vmGone]);
       // A clone woke with its template's clock and random state (Kata does the same two calls;
       // vmgenid has the kernel reseed as well).
-      if (vm.template) {
+      if (template) {
         await agent.setGuestDateTime(new Date());
         await agent.reseedRandomDev(randomBytes(RESEED_BYTES));
       }
@@ -114,30 +100,22 @@ export class Sandbox implements SandboxHandle {
         dns: [],
         sandboxPidns: false,
         kernelModules: config.agent.kernelModules,
-        storages: [
-          {
-            driver: '9p',
-            source: SHARED_DIR_TAG,
-            fstype: '9p',
-            options: ['trans=virtio', 'version=9p2000.L', 'cache=mmap', 'msize=262144'],
-            mountPoint: GUEST_SHARED_DIR,
-          },
-        ],
+        storages: [sharedDirStorage()],
       });
+      const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path);
+      sandbox.#saveState();
+      void vm.wait().then(() => sandbox.#died('the VM (QEMU) exited'));
+      void proxy?.exited.then(() => sandbox.#died('kata-proxy exited'));
+      sandbox.#onDied = o.onDied;
+      return sandbox;
     } catch (err) {
-      agent?.close();
+      await agent?.close();
       await proxy?.stop();
-      await vm?.stop(STOP_TIMEOUT_MS);
+      await vm?.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
       await unmountAll(paths.shared);
       rmSync(paths.dir, { recursive: true, force: true });
       throw err;
     }
-    const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, log, config.source.path);
-    sandbox.#saveState();
-    void vm.exited.then(() => sandbox.#died('the VM (QEMU) exited'));
-    void proxy.exited.then(() => sandbox.#died('kata-proxy exited'));
-    sandbox.#onDied = o.onDied;
-    return sandbox;
   }
 
   #died(reason: string): void {
@@ -178,8 +156,8 @@ export class Sandbox implements SandboxHandle {
   async #stop(): Promise<void> {
     // No DestroySandbox: the VM is going away with everything in it, and waiting for the guest to
     // tidy up first costs a round trip through a busy (TCG) VM.
-    this.agent.close();
-    await Promise.all([this.vm.stop(STOP_TIMEOUT_MS), this.proxy.stop()]);
+    await this.agent.close();
+    await Promise.all([this.vm.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined), this.proxy?.stop()]);
     for (const id of [...this.#containers.keys()]) await this.unmountRootfs(id);
     await unmountAll(this.paths.shared);
     rmSync(this.paths.dir, { recursive: true, force: true });
@@ -191,44 +169,25 @@ export class Sandbox implements SandboxHandle {
     writeSandboxState(this.paths.state, {
       sandboxId: this.id,
       shimPid: process.pid,
-      vmPid: this.vm.pid,
-      proxyPid: this.proxy.pid,
+      vmPid: this.vm.pid ?? 0,
+      proxyPid: this.proxy?.pid ?? 0,
+      agentChannel: this.agentChannel,
       containers: Object.fromEntries(this.#containers),
       configPath: this.configPath,
     });
   }
 }
 
-/**
- * Where the VM's template lives, if templating applies: enabled, and a VM of the default size
- * (templates are made at that size; Kata hotplugs the rest, kata-ts boots a bigger pod cold).
- */
-function templatePathFor(config: KataConfig, size: { vcpus: number; memoryMiB: number }, log: Logger): string | undefined {
-  if (!config.factory.enableTemplate) return undefined;
-  const q = config.hypervisor;
-  if (size.vcpus === q.defaultVcpus && size.memoryMiB === q.defaultMemory) return config.factory.templatePath;
-  log.info({ ...size, defaultVcpus: q.defaultVcpus, defaultMemory: q.defaultMemory }, 'VM larger than the template size: booting cold');
-  return undefined;
-}
-
-async function connectAgent(proxySocket: string, deadline: number, log: Logger): Promise<AgentClient> {
-  const uri = `hvsock://${proxySocket}:${AGENT_VSOCK_PORT}`;
-  const timeoutMs = Math.max(1, deadline - Date.now());
-  let stream;
+/** The agent, once it answers on `channel`; a timeout becomes the shim's DEADLINE_EXCEEDED. */
+async function readyAgent(channel: AgentChannel, deadline: number, log: Logger): Promise<AgentClient> {
   try {
-    stream = await createDialer(uri, { timeoutMs }).dial({ timeoutMs });
+    const agent = await connectAgent(channel, { timeoutMs: Math.max(1, deadline - Date.now()), log });
+    log.info({ channel }, 'agent ready');
+    return agent;
   } catch (err) {
-    throw new SandboxTimeoutError(`the agent did not answer on ${uri} within agent.kata.dial_timeout: ${(err as Error).message}`, err);
+    if (err instanceof AgentConnectError) throw new SandboxTimeoutError(`${err.message} (agent.kata.dial_timeout)`, err);
+    throw err;
   }
-  const agent = new TtrpcAgentClient(stream, log);
-  try {
-    await agent.check(Math.max(1_000, deadline - Date.now()));
-  } catch (err) {
-    agent.close();
-    throw new SandboxTimeoutError(`the agent did not pass its health check: ${(err as Error).message}`, err);
-  }
-  log.info({ uri }, 'agent ready');
-  return agent;
 }
 
 function tail(path: string): string {

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GUEST_SHARED_DIR, unmountContainerRootfs } from './container-rootfs';
+import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
+import { unmountContainerRootfs } from './container-rootfs';
 import { mountsUnder, unmountAll } from './mount-table';
 import { shareContainerMounts } from './share-mounts';
 

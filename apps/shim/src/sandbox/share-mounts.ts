@@ -2,7 +2,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InvalidArgumentError } from '../errors';
 import type { OciMount } from '@kata-ts/oci';
-import { GUEST_SHARED_DIR } from './container-rootfs';
+import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import { mount } from './mount-table';
 
 const isBind = (m: OciMount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');

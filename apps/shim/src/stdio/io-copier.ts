@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
-import type { AgentClient } from '../agent/agent-client';
+import type { AgentClient } from '@kata-ts/agent-client';
 import type { ProcessIo } from './process-io';
 
 const READ_SIZE = 64 << 10;

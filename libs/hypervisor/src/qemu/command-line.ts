@@ -1,4 +1,5 @@
-import { guestCpuModel, guestKernelParams, AGENT_CHANNEL_NAME } from '../guest-boot';
+import { AGENT_CHANNEL_NAME } from '@kata-ts/guest-contract';
+import { guestCpuModel, guestKernelParams } from '../guest-boot';
 import { HypervisorError } from '../hypervisor-error';
 import { TEMPLATE_MEMORY_FILE, type VmConfig } from '../vm-config';
 

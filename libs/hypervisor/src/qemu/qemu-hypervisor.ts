@@ -3,8 +3,9 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@kata-ts/logging';
-import { AGENT_PORT } from '../guest-boot';
-import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
+import { AGENT_PORT } from '@kata-ts/guest-contract';
+import type { AgentChannel } from '@kata-ts/agent-transport';
+import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
 import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '../vm-config';
 import { DEFAULT_QEMU_PATH, qemuCommandLine, shellQuote } from './command-line';
@@ -29,6 +30,10 @@ export class QemuHypervisor implements Hypervisor {
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  get config(): VmConfig | undefined {
+    return this.#config;
   }
 
   /** The argv QEMU was started with (for logs and `kata-runtime env`). */
@@ -186,7 +191,7 @@ export class QemuHypervisor implements Hypervisor {
   agentChannel(): AgentChannel {
     const config = this.#config;
     if (!config) throw new HypervisorError('NOT_RUNNING', 'VM never started');
-    if (config.vsock) return { kind: 'vsock', cid: config.vsock.guestCid, port: AGENT_PORT, uri: `vsock://${config.vsock.guestCid}:${AGENT_PORT}` };
+    if (config.vsock) return { kind: 'vsock', cid: config.vsock.guestCid, port: AGENT_PORT };
     return { kind: 'serial', socketPath: config.agentSocket, port: AGENT_PORT };
   }
 

@@ -1,5 +1,6 @@
-import { AGENT_PORT } from '../guest-boot';
-import type { AgentChannel, Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
+import type { AgentChannel } from '@kata-ts/agent-transport';
+import { AGENT_PORT } from '@kata-ts/guest-contract';
+import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
 import type { VmConfig } from '../vm-config';
 
