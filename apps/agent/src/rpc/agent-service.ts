@@ -4,7 +4,7 @@ import type { CallContext, ServiceImplementation } from '@kata-ts/ttrpc';
 import { listProcesses } from '../container/list-processes';
 import { EndOfStreamError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { Sandbox } from '../sandbox/sandbox';
-import type { StorageRequest } from '../storage/mounter';
+import type { GuestStorage } from '@kata-ts/guest-contract';
 import { processFromProto, resourcesFromProto, specFromProto } from '@kata-ts/oci';
 import { statsToProto } from './translate/stats-to-proto';
 import { wrapHandler } from './wrap-handler';
@@ -18,7 +18,7 @@ type Service = ServiceImplementation<typeof agent.AgentServiceDefinition>;
 type Handler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
 
 const empty = {};
-const storages = (list: agent.Storage[]): StorageRequest[] =>
+const storages = (list: agent.Storage[]): GuestStorage[] =>
   list.map((s) => ({ driver: s.driver, source: s.source, fstype: s.fstype, options: s.options, mountPoint: s.mountPoint }));
 
 /**
@@ -29,7 +29,14 @@ const storages = (list: agent.Storage[]): StorageRequest[] =>
 export function agentService(sandbox: Sandbox, log: Logger): Service {
   const handlers = {
     createSandbox: async (r: agent.CreateSandboxRequest) => {
-      await sandbox.create({ sandboxId: r.sandboxId, hostname: r.hostname, dns: r.dns, storages: storages(r.storages), sandboxPidns: r.sandboxPidns });
+      await sandbox.create({
+        sandboxId: r.sandboxId,
+        hostname: r.hostname,
+        dns: r.dns,
+        storages: storages(r.storages),
+        sandboxPidns: r.sandboxPidns,
+        kernelModules: r.kernelModules.map((m) => [m.name, ...m.parameters].join(' ')),
+      });
       return empty;
     },
     destroySandbox: async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@kata-ts/logging';
-import { Sandbox, type ContainerRequest, type SandboxRequest } from './sandbox';
+import type { SandboxRequest } from '@kata-ts/guest-contract';
+import { Sandbox, type ContainerRequest } from './sandbox';
 
 let dir: string;
 let sandbox: Sandbox;
@@ -15,7 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const sandboxRequest = (sandboxId: string): SandboxRequest => ({ sandboxId, hostname: '', dns: [], storages: [], sandboxPidns: false });
+const sandboxRequest = (sandboxId: string): SandboxRequest => ({ sandboxId, hostname: '', dns: [], storages: [], sandboxPidns: false, kernelModules: [] });
 const containerRequest: ContainerRequest = { containerId: 'c1', execId: 'c1', spec: { ociVersion: '1.1.0' }, storages: [], sandboxPidns: false };
 
 describe('Sandbox state', () => {

@@ -6,26 +6,19 @@ import { Container } from '../container/container';
 import { planSpec } from '../container/spec-plan';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { OciSpec } from '@kata-ts/oci';
+import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';
 import { Crun } from '../runtime/crun';
-import { isMountPoint, mountStorage, validateStorage, type StorageRequest } from '../storage/mounter';
+import { isMountPoint, mountStorage, validateStorage } from '../storage/mounter';
 import { SysHelper } from '../storage/sys-helper';
 import type { AgentConfig } from './agent-config';
 import { OomWatcher } from './oom-watcher';
-
-export interface SandboxRequest {
-  sandboxId: string;
-  hostname: string;
-  dns: string[];
-  storages: StorageRequest[];
-  sandboxPidns: boolean;
-}
 
 export interface ContainerRequest {
   containerId: string;
   execId: string;
   spec: OciSpec;
-  storages: StorageRequest[];
+  storages: GuestStorage[];
   sandboxPidns: boolean;
 }
 
@@ -91,6 +84,8 @@ export class Sandbox {
   async #create(req: SandboxRequest): Promise<void> {
     if (req.sandboxId && !ID_PATTERN.test(req.sandboxId)) throw new InvalidArgumentError(`sandbox_id: "${req.sandboxId}" is not a valid id`);
     req.storages.forEach((s, i) => validateStorage(s, `storages[${i}]`));
+    // Said, not silently dropped: the guest image loads its own module list at boot.
+    if (req.kernelModules.length) this.log.warn({ modules: req.kernelModules }, 'kernel_modules are not loaded by the kata-ts agent yet');
     this.#hostname = req.hostname;
     this.#sharedPidns = req.sandboxPidns;
     const dir = join(this.config.stateRoot, 'sandbox');
@@ -245,7 +240,7 @@ export class Sandbox {
   }
 
   /** Mounts a storage unless something is mounted there already; returns its mount point. */
-  async #addStorage(s: StorageRequest): Promise<string> {
+  async #addStorage(s: GuestStorage): Promise<string> {
     const users = this.#storages.get(s.mountPoint);
     if (users !== undefined) {
       this.#storages.set(s.mountPoint, users + 1);
