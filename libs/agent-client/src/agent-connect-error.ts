@@ -1,5 +1,5 @@
 /** The agent could not be reached, or did not pass its health check, before the deadline. */
 export class AgentConnectError extends Error {
   override readonly name = 'AgentConnectError';
-  readonly code = 'AGENT_UNREACHABLE';
+  readonly code = 'UNREACHABLE';
 }

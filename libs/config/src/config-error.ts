@@ -1,5 +1,5 @@
 /** Stable codes callers and tests match on. */
-export type ConfigErrorCode = 'CONFIG_NOT_FOUND' | 'CONFIG_UNREADABLE' | 'CONFIG_SYNTAX' | 'CONFIG_INVALID';
+export type ConfigErrorCode = 'NOT_FOUND' | 'UNREADABLE' | 'SYNTAX' | 'INVALID';
 
 /**
  * A configuration problem, naming the file, the key and what is wrong, so the message that

@@ -1,4 +1,4 @@
-export type OciErrorCode = 'ERR_OCI_BAD_UINT64' | 'ERR_OCI_BAD_JSON';
+export type OciErrorCode = 'BAD_UINT64' | 'BAD_JSON';
 
 /** A config.json (or OCI Process/LinuxResources JSON) that cannot be carried to the guest as given. */
 export class OciError extends Error {
