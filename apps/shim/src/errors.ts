@@ -86,7 +86,7 @@ const CODES: Record<ShimErrorCode, Code> = {
 export function toTtrpcError(err: unknown): TtrpcError {
   if (err instanceof TtrpcError) return err;
   if (err instanceof ShimError) return new TtrpcError(CODES[err.code], err.message, { cause: err });
-  if (ConfigError.is(err)) return new TtrpcError(Code.INVALID_ARGUMENT, `kata-ts configuration: ${err.message}`, { cause: err });
+  if (err instanceof ConfigError) return new TtrpcError(Code.INVALID_ARGUMENT, `kata-ts configuration: ${err.message}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new TtrpcError(Code.INTERNAL, message, { cause: err });
 }

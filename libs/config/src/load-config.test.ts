@@ -154,7 +154,7 @@ function catchError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    if (ConfigError.is(err)) return err;
+    if (err instanceof ConfigError) return err;
     throw err;
   }
   throw new Error('expected a ConfigError');

@@ -45,7 +45,7 @@ function readToml(path: string): TomlTable {
   try {
     return assertTable(parseToml(text), path);
   } catch (err) {
-    if (ConfigError.is(err)) throw err;
+    if (err instanceof ConfigError) throw err;
     const first = String((err as Error).message).split('\n')[0];
     throw new ConfigError('SYNTAX', `TOML syntax error: ${first}`, { file: path });
   }

@@ -1,3 +1,5 @@
+import { KataError } from '@kata-ts/errors';
+
 /** Stable codes callers and tests match on. */
 export type MuxErrorCode =
   /** The peer broke the yamux protocol (bad version/type, window overrun, duplicate stream...). */
@@ -17,23 +19,5 @@ export type MuxErrorCode =
   /** Our own fault (a bug, a throwing 'stream' listener): the peer gets GoAway(internal error). */
   | 'INTERNAL';
 
-const kMuxError = Symbol.for('@kata-ts/mux/MuxError');
-
-/** Every error the mux emits or throws. `instanceof` works across duplicate package copies. */
-export class MuxError extends Error {
-  override readonly name = 'MuxError';
-  readonly code: MuxErrorCode;
-
-  constructor(code: MuxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-
-  get [kMuxError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is MuxError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kMuxError] === true;
-  }
-}
+/** Every error the mux emits or throws. */
+export class MuxError extends KataError<MuxErrorCode> {}
