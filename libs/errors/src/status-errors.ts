@@ -15,53 +15,53 @@ export type StatusCode =
   | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
-export class StatusError<C extends StatusCode = StatusCode> extends KataError<C> {}
+export class StatusError extends KataError<StatusCode> {}
 
-export class InvalidArgumentError extends StatusError<'INVALID_ARGUMENT'> {
+export class InvalidArgumentError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('INVALID_ARGUMENT', message, options);
   }
 }
 
-export class NotFoundError extends StatusError<'NOT_FOUND'> {
+export class NotFoundError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('NOT_FOUND', message, options);
   }
 }
 
-export class AlreadyExistsError extends StatusError<'ALREADY_EXISTS'> {
+export class AlreadyExistsError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('ALREADY_EXISTS', message, options);
   }
 }
 
-export class FailedPreconditionError extends StatusError<'FAILED_PRECONDITION'> {
+export class FailedPreconditionError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('FAILED_PRECONDITION', message, options);
   }
 }
 
 /** Something (the VM, the agent, a container's processes) did not answer or finish in time. */
-export class DeadlineExceededError extends StatusError<'DEADLINE_EXCEEDED'> {
+export class DeadlineExceededError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('DEADLINE_EXCEEDED', message, options);
   }
 }
 
 /** Something needed went away (the VM, kata-proxy, the agent). */
-export class UnavailableError extends StatusError<'UNAVAILABLE'> {
+export class UnavailableError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('UNAVAILABLE', message, options);
   }
 }
 
-export class UnimplementedError extends StatusError<'UNIMPLEMENTED'> {
+export class UnimplementedError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('UNIMPLEMENTED', message, options);
   }
 }
 
-export class InternalError extends StatusError<'INTERNAL'> {
+export class InternalError extends StatusError {
   constructor(message: string, options?: ErrorOptions) {
     super('INTERNAL', message, options);
   }
