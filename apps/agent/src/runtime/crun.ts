@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { CommandError, NotFoundError } from '../errors';
+import { NotFoundError } from '@kata-ts/errors';
+import { CommandError } from '../errors';
 
 export interface CrunOptions {
   /** The crun binary. */
