@@ -1,3 +1,5 @@
+import { KataError } from '@kata-ts/errors';
+
 export type ImageBuildErrorCode =
   | 'TOOL_MISSING'
   | 'COMMAND_FAILED'
@@ -8,13 +10,4 @@ export type ImageBuildErrorCode =
   | 'AGENT_MISSING';
 
 /** A guest image build failure with a stable code and a message that says what to do. */
-export class ImageBuildError extends Error {
-  override readonly name = 'ImageBuildError';
-  constructor(
-    readonly code: ImageBuildErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class ImageBuildError extends KataError<ImageBuildErrorCode> {}

@@ -107,7 +107,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     return exitCode();
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (CliError.is(err)) {
+    if (err instanceof CliError) {
       deps.err(`kata-runtime: ${err.message}\n`);
       return err.exitCode;
     }

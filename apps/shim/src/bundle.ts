@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError } from './errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import { parseOciJson, type OciSpec } from '@kata-ts/oci';
 
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError } from './errors';
+import { AlreadyExistsError, NotFoundError } from '@kata-ts/errors';
 import type { ExecProcess } from './process/exec-process';
 import type { InitProcess } from './process/init-process';
 import type { TaskProcess } from './process/task-process';
@@ -18,12 +18,12 @@ export class Container {
   process(execId: string): TaskProcess {
     if (!execId) return this.init;
     const p = this.#execs.get(execId);
-    if (!p) throw new NotFoundError(`exec ${execId} of ${this.id}`);
+    if (!p) throw new NotFoundError(`exec ${execId} of ${this.id}: not found`);
     return p;
   }
 
   addExec(exec: ExecProcess): void {
-    if (this.#execs.has(exec.execId)) throw new AlreadyExistsError(`exec ${exec.execId} of ${this.id}`);
+    if (this.#execs.has(exec.execId)) throw new AlreadyExistsError(`exec ${exec.execId} of ${this.id}: already exists`);
     this.#execs.set(exec.execId, exec);
   }
 

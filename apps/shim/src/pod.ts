@@ -3,7 +3,7 @@ import type { Logger } from '@kata-ts/logging';
 import { events, types, type google } from '@kata-ts/protocols';
 import { podIdentity, readBundleSpec } from './bundle';
 import { Container } from './container';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from './errors';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@kata-ts/errors';
 import type { EventPublisher } from './events/event-publisher';
 import { ExecProcess } from './process/exec-process';
 import { InitProcess } from './process/init-process';
@@ -66,12 +66,12 @@ export class Pod {
 
   container(id: string): Container {
     const c = this.#containers.get(id);
-    if (!c) throw new NotFoundError(`container ${id}`);
+    if (!c) throw new NotFoundError(`container ${id}: not found`);
     return c;
   }
 
   async create(r: CreateRequest): Promise<number> {
-    if (this.#containers.has(r.id)) throw new AlreadyExistsError(`container ${r.id}`);
+    if (this.#containers.has(r.id)) throw new AlreadyExistsError(`container ${r.id}: already exists`);
     const spec = readBundleSpec(r.bundle);
     const identity = podIdentity(r.id, spec);
     const log = this.o.log.child({ sandbox: identity.sandboxId, container: r.id });

@@ -1,7 +1,8 @@
 import type { Logger } from '@kata-ts/logging';
 import { runtimeoptions, task, unpackAnyAs, type google } from '@kata-ts/protocols';
 import type { CallContext, ServiceImplementation } from '@kata-ts/ttrpc';
-import { InvalidArgumentError, NotImplementedError, toTtrpcError } from './errors';
+import { InvalidArgumentError, UnimplementedError } from '@kata-ts/errors';
+import { toTtrpcError } from './to-ttrpc-error';
 import type { Pod } from './pod';
 import { toTimestamp } from './timestamp';
 import { ociProcessFromAny, ociResourcesFromAny } from '@kata-ts/oci';
@@ -23,7 +24,7 @@ export function configPathOf(options: google.Any | undefined): string | undefine
 export function taskService(pod: Pod, log: Logger, onShutdown: () => void): Service {
   const handlers = {
     create: async (r: task.CreateTaskRequest) => {
-      if (r.checkpoint) throw new NotImplementedError('checkpoint restore');
+      if (r.checkpoint) throw new UnimplementedError('checkpoint restore: not implemented by kata-ts');
       const pid = await pod.create({
         id: r.id,
         bundle: r.bundle,
@@ -77,7 +78,7 @@ export function taskService(pod: Pod, log: Logger, onShutdown: () => void): Serv
       return {};
     },
     checkpoint: async () => {
-      throw new NotImplementedError('checkpoint');
+      throw new UnimplementedError('checkpoint: not implemented by kata-ts');
     },
     kill: async (r: task.KillRequest) => {
       await pod.kill(r.id, r.execId, r.signal, r.all);

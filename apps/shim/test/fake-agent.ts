@@ -1,5 +1,7 @@
 import type { agent } from '@kata-ts/protocols';
 import type { AgentClient } from '@kata-ts/agent-client';
+import { END_OF_STREAM_STATUS } from '@kata-ts/guest-contract';
+import { Code, TtrpcError } from '@kata-ts/ttrpc';
 
 interface FakeProc {
   out: Buffer[];
@@ -50,7 +52,8 @@ export class FakeAgent implements AgentClient {
     for (;;) {
       const chunk = p[stream].shift();
       if (chunk) return chunk;
-      if (p.exit !== undefined || this.closed) throw new Error('EOF');
+      if (p.exit !== undefined) throw new TtrpcError(Code[END_OF_STREAM_STATUS], `EOF: ${stream} of ${containerId}/${execId}`);
+      if (this.closed) throw new TtrpcError(Code.UNAVAILABLE, 'ttrpc: connection closed');
       await new Promise<void>((r) => p.waiters.push(r));
     }
   }

@@ -1,5 +1,8 @@
+import { KataError } from '@kata-ts/errors';
+
 /** The agent could not be reached, or did not pass its health check, before the deadline. */
-export class AgentConnectError extends Error {
-  override readonly name = 'AgentConnectError';
-  readonly code = 'AGENT_UNREACHABLE';
+export class AgentConnectError extends KataError<'UNREACHABLE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNREACHABLE', message, options);
+  }
 }

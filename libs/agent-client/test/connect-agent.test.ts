@@ -68,11 +68,11 @@ describe('connectAgent', () => {
     await agent.close();
   });
 
-  it('fails with AGENT_UNREACHABLE naming the channel when nothing answers in time', async () => {
+  it('fails with UNREACHABLE naming the channel when nothing answers in time', async () => {
     const path = join(dir, 'missing.sock');
     const err = await connectAgent({ kind: 'hybrid-vsock', socketPath: path, port: AGENT_PORT }, { timeoutMs: 300, log }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AgentConnectError);
-    expect((err as AgentConnectError).code).toBe('AGENT_UNREACHABLE');
+    expect((err as AgentConnectError).code).toBe('UNREACHABLE');
     expect((err as Error).message).toContain(`hybrid-vsock ${path} port ${AGENT_PORT}`);
   });
 

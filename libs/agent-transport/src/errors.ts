@@ -1,3 +1,5 @@
+import { KataError } from '@kata-ts/errors';
+
 /** Stable codes for everything this library throws; callers switch on `code`, never on text. */
 export type VsockErrorCode =
   /** vsock.node was not found or could not be loaded. */
@@ -42,20 +44,11 @@ export type PortChannelErrorCode =
    *  session restarted in between (the stream's frames were discarded). Retry. */
   | 'STREAM_LOST';
 
-/** Base of this library's errors: a stable `code` plus the usual message and cause. */
-export class VsockError<C extends string = VsockErrorCode> extends Error {
-  override name = 'VsockError';
-  readonly code: C;
-
-  constructor(code: C, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+/** Base of this library's errors. */
+export class VsockError<C extends string = VsockErrorCode> extends KataError<C> {}
 
 /** A failed hybrid-vsock handshake (Firecracker / Cloud Hypervisor / kata-proxy). */
 export class HybridVsockError extends VsockError<HybridVsockErrorCode> {
-  override name = 'HybridVsockError';
   readonly socketPath: string;
   /** The guest port asked for; undefined when the request itself was unreadable (server side). */
   readonly port: number | undefined;
@@ -77,7 +70,6 @@ export class HybridVsockError extends VsockError<HybridVsockErrorCode> {
 
 /** A dial that gave up: timeout or abort. */
 export class DialError extends VsockError<DialErrorCode> {
-  override name = 'DialError';
   readonly uri: string;
 
   constructor(code: DialErrorCode, uri: string, message: string, options?: { cause?: unknown }) {
@@ -88,7 +80,6 @@ export class DialError extends VsockError<DialErrorCode> {
 
 /** A refused or malformed port-routed mux stream (see port-channel.ts). */
 export class PortChannelError extends VsockError<PortChannelErrorCode> {
-  override name = 'PortChannelError';
   readonly port: number | undefined;
 
   constructor(code: PortChannelErrorCode, port: number | undefined, message: string, options?: { cause?: unknown }) {

@@ -9,7 +9,7 @@ function int(min: number, max: number, set: (c: KataConfig, n: number) => void):
   return (config, value, key) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new ConfigError('CONFIG_INVALID', `annotation must be an integer in [${min}, ${max}], got "${value}"`, { key });
+      throw new ConfigError('INVALID', `annotation must be an integer in [${min}, ${max}], got "${value}"`, { key });
     }
     set(config, n);
   };
@@ -18,7 +18,7 @@ function int(min: number, max: number, set: (c: KataConfig, n: number) => void):
 function bool(set: (c: KataConfig, b: boolean) => void): Setter {
   return (config, value, key) => {
     if (value !== 'true' && value !== 'false') {
-      throw new ConfigError('CONFIG_INVALID', `annotation must be "true" or "false", got "${value}"`, { key });
+      throw new ConfigError('INVALID', `annotation must be "true" or "false", got "${value}"`, { key });
     }
     set(config, value === 'true');
   };

@@ -11,13 +11,13 @@ export function checkConfigPaths(config: KataConfig): void {
   const q = config.hypervisor;
   const need = (key: string, path: string, executable = false): void => {
     if (!existsSync(path)) {
-      throw new ConfigError('CONFIG_INVALID', `${path} does not exist`, { file, key });
+      throw new ConfigError('INVALID', `${path} does not exist`, { file, key });
     }
     if (executable) {
       try {
         accessSync(path, constants.X_OK);
       } catch {
-        throw new ConfigError('CONFIG_INVALID', `${path} is not executable`, { file, key });
+        throw new ConfigError('INVALID', `${path} is not executable`, { file, key });
       }
     }
   };
@@ -27,7 +27,7 @@ export function checkConfigPaths(config: KataConfig): void {
   if (q.image) need('hypervisor.qemu.image', q.image);
   if (q.sharedFs === 'virtio-fs' && !existsSync(q.virtioFsDaemon)) {
     throw new ConfigError(
-      'CONFIG_INVALID',
+      'INVALID',
       `virtio-fs needs virtiofsd, which is not installed (${q.virtioFsDaemon} does not exist); use shared_fs = "virtio-9p"`,
       { file, key: 'hypervisor.qemu.shared_fs' },
     );

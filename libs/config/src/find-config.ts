@@ -38,7 +38,7 @@ export function findConfig(options: FindConfigOptions = {}): FoundConfig {
   for (const [path, reason] of explicit) {
     if (!path) continue;
     if (!existsSync(path)) {
-      throw new ConfigError('CONFIG_NOT_FOUND', `configuration file does not exist (named by ${reason})`, { file: path });
+      throw new ConfigError('NOT_FOUND', `configuration file does not exist (named by ${reason})`, { file: path });
     }
     return { path: resolve(path), reason };
   }
@@ -51,7 +51,7 @@ export function findConfig(options: FindConfigOptions = {}): FoundConfig {
     if (existsSync(path)) return { path, reason };
   }
   throw new ConfigError(
-    'CONFIG_NOT_FOUND',
+    'NOT_FOUND',
     `no configuration file found; tried ${defaults.map(([p]) => p).join(', ')} ` +
       '(set options.ConfigPath, --runtime-config-path or KATA_CONF_FILE)',
   );

@@ -88,7 +88,7 @@ describe('loadConfig', () => {
 
   it('refuses a named file that does not exist instead of falling back', () => {
     const err = catchError(() => findConfig({ configPath: join(dir, 'nope.toml'), env: {} }));
-    expect(err.code).toBe('CONFIG_NOT_FOUND');
+    expect(err.code).toBe('NOT_FOUND');
     expect(err.message).toContain('nope.toml');
     expect(err.message).toContain('ConfigPath');
   });
@@ -107,7 +107,7 @@ describe('loadConfig', () => {
   it('names the file, key and problem for a bad value', () => {
     const path = write('bad.toml', '[hypervisor.qemu]\nkernel="/k"\ninitrd="/i"\ndefault_vcpus = "two"\n');
     const err = catchError(() => loadConfigFile(path, 'test', false));
-    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.code).toBe('INVALID');
     expect(err.file).toBe(path);
     expect(err.key).toBe('hypervisor.qemu.default_vcpus');
     expect(err.message).toMatch(/bad\.toml: hypervisor\.qemu\.default_vcpus: must be an integer/);
@@ -129,7 +129,7 @@ describe('loadConfig', () => {
   it('reports TOML syntax errors with the file', () => {
     const path = write('syntax.toml', '[hypervisor.qemu\n');
     const err = catchError(() => loadConfigFile(path));
-    expect(err.code).toBe('CONFIG_SYNTAX');
+    expect(err.code).toBe('SYNTAX');
     expect(err.message).toContain(path);
   });
 
@@ -154,7 +154,7 @@ function catchError(fn: () => unknown): ConfigError {
   try {
     fn();
   } catch (err) {
-    if (ConfigError.is(err)) return err;
+    if (err instanceof ConfigError) return err;
     throw err;
   }
   throw new Error('expected a ConfigError');

@@ -40,14 +40,14 @@ function readToml(path: string): TomlTable {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read: ${(err as Error).message}`, { file: path });
+    throw new ConfigError('UNREADABLE', `cannot read: ${(err as Error).message}`, { file: path });
   }
   try {
     return assertTable(parseToml(text), path);
   } catch (err) {
-    if (ConfigError.is(err)) throw err;
+    if (err instanceof ConfigError) throw err;
     const first = String((err as Error).message).split('\n')[0];
-    throw new ConfigError('CONFIG_SYNTAX', `TOML syntax error: ${first}`, { file: path });
+    throw new ConfigError('SYNTAX', `TOML syntax error: ${first}`, { file: path });
   }
 }
 

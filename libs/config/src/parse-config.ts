@@ -95,6 +95,6 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
 }
 
 export function assertTable(doc: unknown, file: string): TomlTable {
-  if (!TableReader.isTable(doc)) throw new ConfigError('CONFIG_INVALID', 'not a TOML table', { file });
+  if (!TableReader.isTable(doc)) throw new ConfigError('INVALID', 'not a TOML table', { file });
   return doc;
 }

@@ -76,7 +76,7 @@ export class TableReader {
 
   #fail(key: string, problem: string): never {
     const dotted = key === this.#prefix ? key : `${this.#prefix}.${key}`;
-    throw new ConfigError('CONFIG_INVALID', problem, { file: this.#file, key: dotted });
+    throw new ConfigError('INVALID', problem, { file: this.#file, key: dotted });
   }
 }
 

@@ -1,13 +1,6 @@
+import { KataError } from '@kata-ts/errors';
+
 export type HypervisorErrorCode = 'START_FAILED' | 'NOT_RUNNING' | 'QMP_ERROR' | 'QMP_CLOSED' | 'TIMEOUT' | 'NOT_SUPPORTED' | 'BAD_CONFIG';
 
 /** A VM lifecycle failure with a stable code. */
-export class HypervisorError extends Error {
-  override readonly name = 'HypervisorError';
-  constructor(
-    readonly code: HypervisorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class HypervisorError extends KataError<HypervisorErrorCode> {}

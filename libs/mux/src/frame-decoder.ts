@@ -28,7 +28,7 @@ export class FrameDecoder {
     this.#sink = sink;
   }
 
-  /** Throws MuxError('ERR_MUX_PROTOCOL') on an unknown version or type; sink errors propagate. */
+  /** Throws MuxError('PROTOCOL') on an unknown version or type; sink errors propagate. */
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length && !this.#stopped) {
@@ -67,11 +67,11 @@ export class FrameDecoder {
     const { version, ...header } = decodeHeader(source, at);
     if (version !== PROTOCOL_VERSION) {
       this.#stopped = true;
-      throw new MuxError('ERR_MUX_PROTOCOL', `invalid yamux version ${version}`);
+      throw new MuxError('PROTOCOL', `invalid yamux version ${version}`);
     }
     if (header.type > FrameType.GoAway) {
       this.#stopped = true;
-      throw new MuxError('ERR_MUX_PROTOCOL', `invalid yamux frame type ${header.type}`);
+      throw new MuxError('PROTOCOL', `invalid yamux frame type ${header.type}`);
     }
     this.#sink.header(header);
     if (this.#stopped) return;

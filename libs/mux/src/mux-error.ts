@@ -1,39 +1,23 @@
+import { KataError } from '@kata-ts/errors';
+
 /** Stable codes callers and tests match on. */
 export type MuxErrorCode =
   /** The peer broke the yamux protocol (bad version/type, window overrun, duplicate stream...). */
-  | 'ERR_MUX_PROTOCOL'
+  | 'PROTOCOL'
   /** The peer reset the stream, or refused it (backlog full, going away). */
-  | 'ERR_MUX_STREAM_RESET'
+  | 'STREAM_RESET'
   /** The session closed (transport ended, close()/destroy()) while the stream was open. */
-  | 'ERR_MUX_SESSION_CLOSED'
+  | 'SESSION_CLOSED'
   /** The peer sent GoAway: no new streams; or GoAway with an error code, ending the session. */
-  | 'ERR_MUX_REMOTE_GOAWAY'
+  | 'REMOTE_GOAWAY'
   /** The underlying transport failed. */
-  | 'ERR_MUX_TRANSPORT'
+  | 'TRANSPORT'
   /** A ping (or keepalive) was not answered in time. */
-  | 'ERR_MUX_TIMEOUT'
+  | 'TIMEOUT'
   /** All 2^31 stream ids of this side are used. */
-  | 'ERR_MUX_STREAMS_EXHAUSTED'
+  | 'STREAMS_EXHAUSTED'
   /** Our own fault (a bug, a throwing 'stream' listener): the peer gets GoAway(internal error). */
-  | 'ERR_MUX_INTERNAL';
+  | 'INTERNAL';
 
-const kMuxError = Symbol.for('@kata-ts/mux/MuxError');
-
-/** Every error the mux emits or throws. `instanceof` works across duplicate package copies. */
-export class MuxError extends Error {
-  override readonly name = 'MuxError';
-  readonly code: MuxErrorCode;
-
-  constructor(code: MuxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-
-  get [kMuxError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is MuxError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kMuxError] === true;
-  }
-}
+/** Every error the mux emits or throws. */
+export class MuxError extends KataError<MuxErrorCode> {}

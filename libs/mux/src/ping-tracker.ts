@@ -19,7 +19,7 @@ export class PingTracker {
     const rtt = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(value);
-        reject(new MuxError('ERR_MUX_TIMEOUT', `no ping reply within ${timeoutMs} ms`));
+        reject(new MuxError('TIMEOUT', `no ping reply within ${timeoutMs} ms`));
       }, timeoutMs);
       // A pending ping must not keep the process alive; the transport does that.
       timer.unref();

@@ -74,7 +74,7 @@ describe('Session on the wire', () => {
     const burst = Buffer.concat(Array.from({ length: 100_000 }, () => ping));
     for (let i = 0; i < 20 && !session.destroyed; i++) theirs.write(burst);
     await closed(session);
-    expect(errors.map((e) => e.code)).toEqual(['ERR_MUX_PROTOCOL']);
+    expect(errors.map((e) => e.code)).toEqual(['PROTOCOL']);
   }, 60_000); // ~1.4M pings must be parsed before the 16 MiB reply cap trips: CPU-bound on a loaded 2-core CI machine
 
   it('ping() sends SYN and resolves on the ACK', async () => {
@@ -86,15 +86,15 @@ describe('Session on the wire', () => {
     expect(await rtt).toBeGreaterThanOrEqual(0);
   });
 
-  it('ping() times out with ERR_MUX_TIMEOUT when unanswered', async () => {
+  it('ping() times out with TIMEOUT when unanswered', async () => {
     const { session } = setup({ role: 'client', pingTimeoutMs: 20 });
-    await expect(session.ping()).rejects.toMatchObject({ code: 'ERR_MUX_TIMEOUT' });
+    await expect(session.ping()).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('keepalive ends a session whose peer stops answering', async () => {
     const { session, errors } = setup({ role: 'client', keepAliveIntervalMs: 10, pingTimeoutMs: 10 });
     await closed(session);
-    expect(errors.map((e) => e.code)).toEqual(['ERR_MUX_TIMEOUT']);
+    expect(errors.map((e) => e.code)).toEqual(['TIMEOUT']);
   });
 
   it('never sends more than the window, and exactly what each window update grants', async () => {
@@ -152,8 +152,8 @@ describe('Session on the wire', () => {
     peer.send({ type: FrameType.Data, flags: 0, streamId: 1, length: INITIAL_STREAM_WINDOW + 1 }, Buffer.alloc(INITIAL_STREAM_WINDOW + 1));
     await closed(session);
     expect(peer.has(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError)).toBe(true);
-    expect(errors.map((e) => e.code)).toEqual(['ERR_MUX_PROTOCOL']);
-    expect((await streamError).code).toBe('ERR_MUX_SESSION_CLOSED');
+    expect(errors.map((e) => e.code)).toEqual(['PROTOCOL']);
+    expect((await streamError).code).toBe('SESSION_CLOSED');
   });
 
   it.each([
@@ -169,7 +169,7 @@ describe('Session on the wire', () => {
     session.on('stream', (s: Stream) => s.on('error', () => {}));
     for (const f of frames) peer.sendRaw(f);
     await closed(session);
-    expect(errors.map((e) => e.code)).toEqual(['ERR_MUX_PROTOCOL']);
+    expect(errors.map((e) => e.code)).toEqual(['PROTOCOL']);
     expect(peer.has(FrameType.GoAway, 0, 0, GoAwayCode.ProtocolError)).toBe(true);
   });
 
@@ -227,8 +227,8 @@ describe('Session on the wire', () => {
     peer.send({ type: FrameType.GoAway, flags: 0, streamId: 0, length: code });
     await closed(session);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: 'ERR_MUX_REMOTE_GOAWAY', message });
-    expect((await streamError).code).toBe('ERR_MUX_SESSION_CLOSED');
+    expect(errors[0]).toMatchObject({ code: 'REMOTE_GOAWAY', message });
+    expect((await streamError).code).toBe('SESSION_CLOSED');
   });
 
   it('goAway(internal error) tells the peer and ends the session', async () => {
@@ -237,25 +237,25 @@ describe('Session on the wire', () => {
     session.goAway(GoAwayCode.InternalError);
     await done;
     expect(peer.has(FrameType.GoAway, 0, 0, GoAwayCode.InternalError)).toBe(true);
-    expect(() => session.open()).toThrow(expect.objectContaining({ code: 'ERR_MUX_SESSION_CLOSED' }));
+    expect(() => session.open()).toThrow(expect.objectContaining({ code: 'SESSION_CLOSED' }));
   });
 
-  it('destroy(error) emits it as ERR_MUX_INTERNAL and closes streams with the cause', async () => {
+  it('destroy(error) emits it as INTERNAL and closes streams with the cause', async () => {
     const { session, errors } = setup({ role: 'client' });
     const stream = session.open();
     const streamError = errorOf(stream);
     session.destroy(new Error('agent is shutting down'));
     await closed(session);
-    expect(errors).toMatchObject([{ code: 'ERR_MUX_INTERNAL', message: 'agent is shutting down' }]);
-    expect(await streamError).toMatchObject({ code: 'ERR_MUX_SESSION_CLOSED', message: 'session closed: agent is shutting down' });
+    expect(errors).toMatchObject([{ code: 'INTERNAL', message: 'agent is shutting down' }]);
+    expect(await streamError).toMatchObject({ code: 'SESSION_CLOSED', message: 'session closed: agent is shutting down' });
   });
 
-  it('a stream refused by the peer fails with ERR_MUX_STREAM_RESET', async () => {
+  it('a stream refused by the peer fails with STREAM_RESET', async () => {
     const { session, peer } = setup({ role: 'client' });
     const stream = session.open();
     const error = errorOf(stream);
     peer.send({ type: FrameType.WindowUpdate, flags: Flag.RST, streamId: 1, length: 0 });
-    expect(await error).toMatchObject({ code: 'ERR_MUX_STREAM_RESET' });
+    expect(await error).toMatchObject({ code: 'STREAM_RESET' });
   });
 
   it('a stream without error listeners is closed quietly, with the reason kept', async () => {
@@ -264,6 +264,6 @@ describe('Session on the wire', () => {
     peer.send({ type: FrameType.WindowUpdate, flags: Flag.RST, streamId: 1, length: 0 });
     await new Promise((resolve) => stream.once('close', resolve));
     expect(stream.closeReason).toBeInstanceOf(MuxError);
-    expect(stream.closeReason?.code).toBe('ERR_MUX_STREAM_RESET');
+    expect(stream.closeReason?.code).toBe('STREAM_RESET');
   });
 });

@@ -78,14 +78,14 @@ describe.each([
     expect((await readAll(accepted)).toString()).toBe('early bird');
   });
 
-  it('resets: destroy() on one side errors the other with ERR_MUX_STREAM_RESET', async () => {
+  it('resets: destroy() on one side errors the other with STREAM_RESET', async () => {
     const { client, server } = await pair();
     server.on('stream', (s: Stream) => s.destroy());
     const stream = client.open();
     stream.write('x');
     const error = await errorOf(stream);
     expect(error).toBeInstanceOf(MuxError);
-    expect(error.code).toBe('ERR_MUX_STREAM_RESET');
+    expect(error.code).toBe('STREAM_RESET');
     expect(client.streamCount).toBe(0);
   });
 
@@ -105,22 +105,22 @@ describe.each([
     const goaway = once(client, 'goaway');
     server.goAway();
     await goaway;
-    expect(() => client.open()).toThrow(expect.objectContaining({ code: 'ERR_MUX_REMOTE_GOAWAY' }));
+    expect(() => client.open()).toThrow(expect.objectContaining({ code: 'REMOTE_GOAWAY' }));
     before.end('b');
     expect((await readAll(before)).toString()).toBe('ab');
   });
 
-  it('destroys every open stream with ERR_MUX_SESSION_CLOSED when the transport ends', async () => {
+  it('destroys every open stream with SESSION_CLOSED when the transport ends', async () => {
     const { client, server } = await pair();
     const stream = client.open();
     const accepted = await nextStream(server);
     const errors = Promise.all([errorOf(stream), errorOf(accepted)]);
     connection?.client.destroy();
     for (const error of await errors) {
-      expect(error.code).toBe('ERR_MUX_SESSION_CLOSED');
+      expect(error.code).toBe('SESSION_CLOSED');
     }
     await Promise.all([client.destroyed || once(client, 'close'), server.destroyed || once(server, 'close')]);
-    expect(() => server.open()).toThrow(expect.objectContaining({ code: 'ERR_MUX_SESSION_CLOSED' }));
+    expect(() => server.open()).toThrow(expect.objectContaining({ code: 'SESSION_CLOSED' }));
   });
 
   it('close() half-closes streams, waits for the peer, then ends the transport', async () => {
@@ -130,7 +130,7 @@ describe.each([
     stream.write('last words');
     const echoed = readAll(stream);
     const closed = client.close();
-    expect(() => client.open()).toThrow(expect.objectContaining({ code: 'ERR_MUX_SESSION_CLOSED' }));
+    expect(() => client.open()).toThrow(expect.objectContaining({ code: 'SESSION_CLOSED' }));
     await closed;
     expect((await echoed).toString()).toBe('last words');
     expect(client.destroyed).toBe(true);

@@ -72,7 +72,7 @@ export class Session extends EventEmitter<SessionEvents> {
     transport.on('end', () => this.#teardown(undefined, 'transport ended'));
     transport.on('close', () => this.#teardown(undefined, 'transport closed'));
     transport.on('error', (err: Error) =>
-      this.#teardown(new MuxError('ERR_MUX_TRANSPORT', `transport failed: ${err.message}`, { cause: err })),
+      this.#teardown(new MuxError('TRANSPORT', `transport failed: ${err.message}`, { cause: err })),
     );
     this.on('newListener', (event) => {
       if (event === 'stream' && this.#backlog.length > 0) process.nextTick(() => this.#drainBacklog());
@@ -95,13 +95,13 @@ export class Session extends EventEmitter<SessionEvents> {
   /**
    * Opens a stream at once (SYN goes out now) and returns it: yamux allows data before the peer's
    * ACK, so it can be written immediately. If the peer refuses it, the stream errors with
-   * ERR_MUX_STREAM_RESET. Throws MuxError when the session is closing or the peer sent GoAway.
+   * STREAM_RESET. Throws MuxError when the session is closing or the peer sent GoAway.
    */
   open(): Stream {
-    if (this.#destroyed || this.#closing) throw new MuxError('ERR_MUX_SESSION_CLOSED', 'session is closed');
-    if (this.#remoteGoAway) throw new MuxError('ERR_MUX_REMOTE_GOAWAY', 'peer sent GoAway: no new streams');
+    if (this.#destroyed || this.#closing) throw new MuxError('SESSION_CLOSED', 'session is closed');
+    if (this.#remoteGoAway) throw new MuxError('REMOTE_GOAWAY', 'peer sent GoAway: no new streams');
     const id = this.#nextId;
-    if (id >= MAX_STREAM_ID - 1) throw new MuxError('ERR_MUX_STREAMS_EXHAUSTED', 'no stream ids left');
+    if (id >= MAX_STREAM_ID - 1) throw new MuxError('STREAMS_EXHAUSTED', 'no stream ids left');
     this.#nextId += 2;
     const control = createStream(this.#host, id);
     this.#streams.set(id, control);
@@ -109,9 +109,9 @@ export class Session extends EventEmitter<SessionEvents> {
     return control.stream;
   }
 
-  /** Round-trip time in milliseconds; rejects with ERR_MUX_TIMEOUT after pingTimeoutMs. */
+  /** Round-trip time in milliseconds; rejects with TIMEOUT after pingTimeoutMs. */
   ping(): Promise<number> {
-    if (this.#destroyed) return Promise.reject(new MuxError('ERR_MUX_SESSION_CLOSED', 'session is closed'));
+    if (this.#destroyed) return Promise.reject(new MuxError('SESSION_CLOSED', 'session is closed'));
     const { value, rtt } = this.#pings.start(this.#options.pingTimeoutMs);
     this.#writer.write(FrameType.Ping, Flag.SYN, 0, value);
     return rtt;
@@ -145,12 +145,12 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.#closing;
   }
 
-  /** Ends the session now: every open stream is destroyed with ERR_MUX_SESSION_CLOSED. */
+  /** Ends the session now: every open stream is destroyed with SESSION_CLOSED. */
   destroy(error?: Error): void {
     const muxError =
       error === undefined || error instanceof MuxError
         ? error
-        : new MuxError('ERR_MUX_INTERNAL', error.message, { cause: error });
+        : new MuxError('INTERNAL', error.message, { cause: error });
     this.#teardown(muxError, 'destroyed');
   }
 
@@ -219,9 +219,9 @@ export class Session extends EventEmitter<SessionEvents> {
   #incoming(id: number): StreamControl | undefined {
     const remoteParity = this.role === 'client' ? 0 : 1;
     if (id === 0 || id % 2 !== remoteParity) {
-      throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id}, which is not one of its ids`);
+      throw new MuxError('PROTOCOL', `peer opened stream ${id}, which is not one of its ids`);
     }
-    if (this.#streams.has(id)) throw new MuxError('ERR_MUX_PROTOCOL', `peer opened stream ${id} twice`);
+    if (this.#streams.has(id)) throw new MuxError('PROTOCOL', `peer opened stream ${id} twice`);
     this.#highestRemoteId = Math.max(this.#highestRemoteId, id);
     if (this.#localGoAway || this.#closing) {
       this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
@@ -281,7 +281,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // Replies are the one thing a peer can make us queue without limit: by pinging while never
     // reading what we send. Data frames wait for the transport; replies do not.
     if (this.#writer.queuedBytes > MAX_QUEUED_REPLY_BYTES) {
-      throw new MuxError('ERR_MUX_PROTOCOL', 'peer keeps pinging but does not read our replies');
+      throw new MuxError('PROTOCOL', 'peer keeps pinging but does not read our replies');
     }
     this.#writer.write(FrameType.Ping, Flag.ACK, 0, header.length);
   }
@@ -294,7 +294,7 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     const reason =
       code === GoAwayCode.ProtocolError ? 'protocol error' : code === GoAwayCode.InternalError ? 'internal error' : `code ${code}`;
-    this.#teardown(new MuxError('ERR_MUX_REMOTE_GOAWAY', `peer ended the session: ${reason}`));
+    this.#teardown(new MuxError('REMOTE_GOAWAY', `peer ended the session: ${reason}`));
   }
 
   #forget(stream: Stream): void {
@@ -320,7 +320,7 @@ export class Session extends EventEmitter<SessionEvents> {
         () => (pending = false),
         (err: MuxError) => {
           if (this.#destroyed) return;
-          this.#teardown(new MuxError('ERR_MUX_TIMEOUT', `keepalive failed: ${err.message}`, { cause: err }));
+          this.#teardown(new MuxError('TIMEOUT', `keepalive failed: ${err.message}`, { cause: err }));
         },
       );
     }, interval);
@@ -333,9 +333,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const error =
       err instanceof MuxError
         ? err
-        : new MuxError('ERR_MUX_INTERNAL', `mux: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        : new MuxError('INTERNAL', `mux: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     this.#log.warn({ err: error }, 'yamux session failed');
-    const code = error.code === 'ERR_MUX_PROTOCOL' ? GoAwayCode.ProtocolError : GoAwayCode.InternalError;
+    const code = error.code === 'PROTOCOL' ? GoAwayCode.ProtocolError : GoAwayCode.InternalError;
     this.#writer.write(FrameType.GoAway, 0, 0, code);
     this.#teardown(error);
   }
@@ -349,7 +349,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#decoder.stop();
     clearInterval(this.#keepAlive);
     const message = error ? `session closed: ${error.message}` : `session closed: ${reason}`;
-    const closed = new MuxError('ERR_MUX_SESSION_CLOSED', message, error ? { cause: error } : undefined);
+    const closed = new MuxError('SESSION_CLOSED', message, error ? { cause: error } : undefined);
     this.#pings.rejectAll(closed);
     this.#backlog = [];
     for (const control of [...this.#streams.values()]) control.abort(closed);

@@ -117,11 +117,11 @@ export class Stream extends Duplex {
   /** A Data header announcing `length` payload bytes; throws if it breaks the protocol. */
   #expectData(length: number): void {
     if (this.#remoteFin) {
-      throw new MuxError('ERR_MUX_PROTOCOL', `stream ${this.id}: data after FIN`);
+      throw new MuxError('PROTOCOL', `stream ${this.id}: data after FIN`);
     }
     if (length > this.#recvWindow) {
       throw new MuxError(
-        'ERR_MUX_PROTOCOL',
+        'PROTOCOL',
         `stream ${this.id}: ${length} bytes sent with only ${this.#recvWindow} bytes of window`,
       );
     }
@@ -144,7 +144,7 @@ export class Stream extends Duplex {
   /** The peer half-closed. */
   #onRemoteFin(): void {
     if (this.destroyed) return;
-    if (this.#remoteFin) throw new MuxError('ERR_MUX_PROTOCOL', `stream ${this.id}: duplicate FIN`);
+    if (this.#remoteFin) throw new MuxError('PROTOCOL', `stream ${this.id}: duplicate FIN`);
     this.#remoteFin = true;
     this.#flush();
     if (this.#localFin) this.#host.forget(this);
@@ -154,7 +154,7 @@ export class Stream extends Duplex {
   #onReset(): void {
     this.#reset = true;
     this.#host.forget(this);
-    this.#abort(new MuxError('ERR_MUX_STREAM_RESET', `stream ${this.id} reset by peer`));
+    this.#abort(new MuxError('STREAM_RESET', `stream ${this.id} reset by peer`));
   }
 
   /**

@@ -78,6 +78,6 @@ describe('bridging host connections to mux streams (kata-proxy pattern)', () => 
     await accepted;
     // An unix socket has no RST to send: what the proxy sees is an error on its side (EPIPE...).
     for (const conn of proxySide) conn.destroy(new Error('host connection failed'));
-    expect((await agentError).code).toBe('ERR_MUX_STREAM_RESET');
+    expect((await agentError).code).toBe('STREAM_RESET');
   });
 });

@@ -9,7 +9,7 @@ import type { OciLinuxResources, OciProcess } from './spec';
  */
 
 function unpackOciJson(typeUrl: string, any: google.Any): unknown {
-  if (any.typeUrl !== typeUrl) throw new ProtocolError('ERR_ANY_TYPE_MISMATCH', `Any holds ${any.typeUrl}, expected ${typeUrl}`);
+  if (any.typeUrl !== typeUrl) throw new ProtocolError('ANY_TYPE_MISMATCH', `Any holds ${any.typeUrl}, expected ${typeUrl}`);
   return parseOciJson(Buffer.from(any.value).toString('utf8'));
 }
 

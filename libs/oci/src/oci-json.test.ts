@@ -26,6 +26,6 @@ describe('parseOciJson / stringifyOciJson', () => {
   });
 
   it('reports malformed JSON with a stable code', () => {
-    expect(() => parseOciJson('{"a":')).toThrow(expect.objectContaining({ code: 'ERR_OCI_BAD_JSON' }));
+    expect(() => parseOciJson('{"a":')).toThrow(expect.objectContaining({ code: 'BAD_JSON' }));
   });
 });

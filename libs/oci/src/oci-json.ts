@@ -16,13 +16,13 @@ export function parseOciJson(text: string): unknown {
   try {
     return parse(text, null, parseNumber);
   } catch (err) {
-    throw new OciError('ERR_OCI_BAD_JSON', `invalid OCI JSON: ${(err as Error).message}`);
+    throw new OciError('BAD_JSON', `invalid OCI JSON: ${(err as Error).message}`);
   }
 }
 
 /** JSON text with bigints written as plain integers, as crun and runc read them. */
 export function stringifyOciJson(value: unknown): string {
   const text = stringify(value);
-  if (text === undefined) throw new OciError('ERR_OCI_BAD_JSON', 'value has no JSON form');
+  if (text === undefined) throw new OciError('BAD_JSON', 'value has no JSON form');
   return text;
 }

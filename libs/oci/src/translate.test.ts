@@ -30,7 +30,7 @@ describe('OCI spec ↔ oci.proto', () => {
 
   it('refuses a uint64 JSON.parse already rounded instead of sending a neighbour', () => {
     const spec = JSON.parse(fixture('cri-container.json')) as OciSpec;
-    expect(() => specToProto(spec)).toThrow(expect.objectContaining({ code: 'ERR_OCI_BAD_UINT64', message: expect.stringContaining('process.rlimits[1].hard') }));
+    expect(() => specToProto(spec)).toThrow(expect.objectContaining({ code: 'BAD_UINT64', message: expect.stringContaining('process.rlimits[1].hard') }));
   });
 
   it('carries hooks, exec processes and resource updates both ways', () => {

@@ -12,7 +12,7 @@ export function uint64ToProto(value: Uint64, field: string): string {
   const exact = typeof value === 'bigint' || Number.isSafeInteger(value);
   const n = exact ? BigInt(value) : -1n;
   if (n < 0n || n >= U64_LIMIT) {
-    throw new OciError('ERR_OCI_BAD_UINT64', `${field}: ${String(value)} is not an exact uint64 (parse config.json with parseOciJson)`);
+    throw new OciError('BAD_UINT64', `${field}: ${String(value)} is not an exact uint64 (parse config.json with parseOciJson)`);
   }
   return n.toString();
 }

@@ -27,10 +27,10 @@ describe('packAny / unpackAny', () => {
 
   it('rejects unknown and mismatched types with stable codes', () => {
     const unknown = { typeUrl: 'no.such.Type', value: Buffer.alloc(0) };
-    expect(() => unpackAny(unknown)).toThrow(expect.objectContaining({ code: 'ERR_ANY_UNKNOWN_TYPE' }));
+    expect(() => unpackAny(unknown)).toThrow(expect.objectContaining({ code: 'ANY_UNKNOWN_TYPE' }));
     const kv = packAny(ttrpc.KeyValue, { key: 'a', value: 'b' });
     expect(() => unpackAnyAs(rpc.Status, kv)).toThrow(ProtocolError);
-    expect(() => unpackAnyAs(rpc.Status, kv)).toThrow(expect.objectContaining({ code: 'ERR_ANY_TYPE_MISMATCH' }));
+    expect(() => unpackAnyAs(rpc.Status, kv)).toThrow(expect.objectContaining({ code: 'ANY_TYPE_MISMATCH' }));
   });
 });
 

@@ -26,7 +26,7 @@ export function packAny<T>(type: MessageCodec<T>, message: T): Any {
 export function unpackAnyAs<T>(type: MessageCodec<T>, any: Any): T {
   const name = anyTypeName(any.typeUrl);
   if (name !== type.$type) {
-    throw new ProtocolError('ERR_ANY_TYPE_MISMATCH', `Any holds ${any.typeUrl}, expected ${type.$type}`);
+    throw new ProtocolError('ANY_TYPE_MISMATCH', `Any holds ${any.typeUrl}, expected ${type.$type}`);
   }
   return type.decode(any.value);
 }
@@ -42,7 +42,7 @@ export function unpackAny(any: Any): UnpackedAny {
   const typeName = anyTypeName(any.typeUrl);
   const type = messageTypeRegistry.get(typeName);
   if (!type) {
-    throw new ProtocolError('ERR_ANY_UNKNOWN_TYPE', `no generated message for Any type ${any.typeUrl}`);
+    throw new ProtocolError('ANY_UNKNOWN_TYPE', `no generated message for Any type ${any.typeUrl}`);
   }
   return { typeName, message: type.decode(any.value) };
 }

@@ -1,15 +1,8 @@
+import { KataError } from '@kata-ts/errors';
+
 /** Stable codes for failures of the helpers in this package (the generated codecs throw plain Errors). */
 export type ProtocolErrorCode =
-  | 'ERR_ANY_UNKNOWN_TYPE'
-  | 'ERR_ANY_TYPE_MISMATCH';
+  | 'ANY_UNKNOWN_TYPE'
+  | 'ANY_TYPE_MISMATCH';
 
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class ProtocolError extends KataError<ProtocolErrorCode> {}

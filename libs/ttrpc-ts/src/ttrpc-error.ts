@@ -6,12 +6,11 @@ export interface AnyDetail {
   value: Uint8Array;
 }
 
-const kTtrpcError = Symbol.for('@kata-ts/ttrpc/TtrpcError');
-
 /**
  * A failed ttrpc call: a gRPC status code, the peer's message and any status details. Thrown by
- * clients for non-OK responses and by handlers to choose the status sent back.
- * `instanceof` works across duplicate copies of this package (branded with Symbol.for).
+ * clients for non-OK responses and by handlers to choose the status sent back. Not a KataError:
+ * its code is the numeric wire status (whatever a peer sends), the status that the shim's and the
+ * agent's boundaries translate their KataErrors into.
  */
 export class TtrpcError extends Error {
   override readonly name = 'TtrpcError';
@@ -27,13 +26,5 @@ export class TtrpcError extends Error {
   /** `NOT_FOUND`, `UNAVAILABLE`, ...: stable for logs and switch statements. */
   get codeName(): string {
     return codeName(this.code);
-  }
-
-  get [kTtrpcError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is TtrpcError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kTtrpcError] === true;
   }
 }

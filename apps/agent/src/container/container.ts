@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@kata-ts/logging';
 import type { ContainerStats, CgroupStats } from '../cgroups/cgroup-stats';
-import { AlreadyExistsError, DeadlineExceededError, InvalidArgumentError, NotFoundError } from '../errors';
+import { AlreadyExistsError, DeadlineExceededError, InvalidArgumentError, NotFoundError } from '@kata-ts/errors';
 import { stringifyOciJson, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import { ContainerProcess } from '../process/container-process';
 import { startMonitored } from '../process/process-monitor';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 
 /**
  * ListProcesses: "json" gives the container's host pids as a JSON array (like `runc ps

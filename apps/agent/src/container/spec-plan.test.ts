@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import type { OciSpec } from '@kata-ts/oci';
 import { planSpec, type PlanContext } from './spec-plan';
 

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import type { OciMount, OciNamespace, OciProcess, OciSpec } from '@kata-ts/oci';
 
 /** What the sandbox knows when it plans a container's config.json. */

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { FailedPreconditionError } from '../errors';
+import { FailedPreconditionError } from '@kata-ts/errors';
 import { OutputBuffer } from './output-buffer';
 import type { MonitoredProcess } from './process-monitor';
 import { EXEC_STATES, INIT_STATES, type ProcessOperation, type ProcessStatus } from './process-states';

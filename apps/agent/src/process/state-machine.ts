@@ -1,4 +1,4 @@
-import { FailedPreconditionError } from '../errors';
+import { FailedPreconditionError } from '@kata-ts/errors';
 
 /**
  * A state machine as data: status → operation → next status. An operation missing from a

@@ -1,23 +1,16 @@
+import { StatusError } from '@kata-ts/errors';
 import type { Logger } from '@kata-ts/logging';
 import { Code, TtrpcError } from '@kata-ts/ttrpc';
-import { AgentError, type AgentErrorCode } from '../errors';
 
-const CODES: Record<AgentErrorCode, Code> = {
-  INVALID_ARGUMENT: Code.INVALID_ARGUMENT,
-  NOT_FOUND: Code.NOT_FOUND,
-  ALREADY_EXISTS: Code.ALREADY_EXISTS,
-  FAILED_PRECONDITION: Code.FAILED_PRECONDITION,
-  OUT_OF_RANGE: Code.OUT_OF_RANGE,
-  DEADLINE_EXCEEDED: Code.DEADLINE_EXCEEDED,
-  RESOURCE_EXHAUSTED: Code.RESOURCE_EXHAUSTED,
-  UNIMPLEMENTED: Code.UNIMPLEMENTED,
-  INTERNAL: Code.INTERNAL,
-};
-
-/** The one mapping from domain errors to ttrpc statuses; anything untyped is INTERNAL. */
+/**
+ * The one mapping from errors to the Kata agent API's statuses. The agent's errors are all
+ * StatusErrors (those of @kata-ts/errors, EndOfStreamError, CommandError), whose code is a status
+ * name: `Code[code]` compiles only while every StatusCode is one. A cancelled call is CANCELLED;
+ * anything untyped is a bug, INTERNAL.
+ */
 export function toTtrpcError(error: unknown): TtrpcError {
   if (error instanceof TtrpcError) return error;
-  if (AgentError.is(error)) return new TtrpcError(CODES[error.code], error.message, { cause: error });
+  if (error instanceof StatusError) return new TtrpcError(Code[error.code], error.message, { cause: error });
   if (error instanceof Error && error.name === 'AbortError') return new TtrpcError(Code.CANCELLED, 'call cancelled', { cause: error });
   return new TtrpcError(Code.INTERNAL, error instanceof Error ? error.message : String(error), { cause: error });
 }

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
-import { CommandError, NotFoundError } from '../errors';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError } from '@kata-ts/errors';
+import { CommandError } from '../errors';
 
 export interface CrunOptions {
   /** The crun binary. */
@@ -50,48 +53,51 @@ export class Crun {
   }
 
   start(id: string): Promise<string> {
-    return this.run(['start', id]);
+    return this.#run(id, 'start', id);
   }
 
   kill(id: string, signal: number, all = false): Promise<string> {
-    return this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+    return this.#run(id, 'kill', ...(all ? ['--all'] : []), id, String(signal));
   }
 
   pause(id: string): Promise<string> {
-    return this.run(['pause', id]);
+    return this.#run(id, 'pause', id);
   }
 
   resume(id: string): Promise<string> {
-    return this.run(['resume', id]);
+    return this.#run(id, 'resume', id);
   }
 
   delete(id: string, force: boolean): Promise<string> {
-    return this.run(['delete', ...(force ? ['--force'] : []), id]);
+    return this.#run(id, 'delete', ...(force ? ['--force'] : []), id);
   }
 
   update(id: string, resourcesJson: string): Promise<string> {
-    return this.run(['update', `--resources=${resourcesJson}`, id]);
+    return this.#run(id, 'update', `--resources=${resourcesJson}`, id);
   }
 
   async state(id: string): Promise<CrunState> {
-    return JSON.parse(await this.run(['state', id])) as CrunState;
+    return JSON.parse(await this.#run(id, 'state', id)) as CrunState;
   }
 
   /** Host pids of every process in the container's cgroup. */
   async pids(id: string): Promise<number[]> {
-    return JSON.parse(await this.run(['ps', '--format=json', id])) as number[];
+    return JSON.parse(await this.#run(id, 'ps', '--format=json', id)) as number[];
   }
 
-  run(args: string[]): Promise<string> {
+  /**
+   * Runs `crun <args>` on container `id`. A failure is NotFound when crun holds no state for `id`
+   * (`<root>/<id>/status`, which every crun command reads first), whatever crun's words; any
+   * other failure is a CommandError with them.
+   */
+  #run(id: string, ...args: string[]): Promise<string> {
     const argv = [`--root=${this.options.root}`, '--cgroup-manager=cgroupfs', ...args];
     return new Promise((resolve, reject) => {
       execFile(this.options.binary, argv, { maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const detail = `${stderr}${stdout}`;
-        const code = typeof error.code === 'number' ? error.code : null;
-        if (/does not exist|not found/i.test(detail) && args.length > 0) {
-          reject(new NotFoundError(`crun ${args[0]}: ${detail.trim()}`));
-        } else reject(new CommandError(`crun ${args[0]}`, code, detail || error.message));
+        if (!existsSync(join(this.options.root, id, 'status'))) return reject(new NotFoundError(`crun ${args[0]}: ${detail.trim()}`));
+        reject(new CommandError(`crun ${args[0]}`, typeof error.code === 'number' ? error.code : null, detail || error.message));
       });
     });
   }

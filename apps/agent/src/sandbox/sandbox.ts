@@ -4,7 +4,7 @@ import type { Logger } from '@kata-ts/logging';
 import { CgroupStats } from '../cgroups/cgroup-stats';
 import { Container } from '../container/container';
 import { planSpec } from '../container/spec-plan';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@kata-ts/errors';
 import type { OciSpec } from '@kata-ts/oci';
 import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';

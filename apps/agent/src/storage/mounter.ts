@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import type { SysHelper } from './sys-helper';
 import type { GuestStorage } from '@kata-ts/guest-contract';
 

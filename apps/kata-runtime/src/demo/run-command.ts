@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { KataError } from '@kata-ts/errors';
 
 export interface RunCommandOptions {
   cwd?: string;
@@ -9,15 +10,13 @@ export interface RunCommandOptions {
   capture?: boolean;
 }
 
-export class CommandError extends Error {
-  readonly code = 'COMMAND_FAILED';
+export class CommandError extends KataError<'COMMAND_FAILED'> {
   constructor(
     readonly command: string,
     readonly exitCode: number | null,
     readonly tail: string,
   ) {
-    super(`${command} failed (exit ${exitCode ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
-    this.name = 'CommandError';
+    super('COMMAND_FAILED', `${command} failed (exit ${exitCode ?? 'signal'})${tail ? `:\n${tail}` : ''}`);
   }
 }
 

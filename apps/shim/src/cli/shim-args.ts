@@ -1,3 +1,5 @@
+import { KataError } from '@kata-ts/errors';
+
 /** What containerd passes (runtime/v2/shim/util.go): Go `flag` syntax, the action is the first positional. */
 export interface ShimArgs {
   namespace: string;
@@ -15,8 +17,10 @@ export interface ShimArgs {
 const STRING_FLAGS = { namespace: 'namespace', address: 'address', 'publish-binary': 'publishBinary', id: 'id', bundle: 'bundle', socket: 'socket' } as const;
 const BOOL_FLAGS = { debug: 'debug', v: 'version', version: 'version' } as const;
 
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends KataError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /** Parses `-flag value`, `--flag value`, `-flag=value`; boolean flags take no separate value. */

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, NotFoundError } from '../errors';
+import { FailedPreconditionError, NotFoundError } from '@kata-ts/errors';
 
 export type ProcessStatus = 'created' | 'running' | 'paused' | 'stopped' | 'deleted';
 export type ProcessOperation = 'start' | 'kill' | 'pause' | 'resume' | 'delete' | 'resize' | 'closeIO' | 'exit';
@@ -50,7 +50,7 @@ class DeletedState extends ProcessState {
   readonly status = 'deleted';
   protected readonly next = {};
   protected override illegal(_op: ProcessOperation, what: string): Error {
-    return new NotFoundError(`${what} (deleted)`);
+    return new NotFoundError(`${what} (deleted): not found`);
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import type { types } from '@kata-ts/protocols';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import { mount, mountsUnder, unmountAll } from './mount-table';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
+import { DeadlineExceededError, UnavailableError } from '@kata-ts/errors';
 
 export interface ProxyOptions {
   path: string;
@@ -39,9 +39,9 @@ export class ProxyProcess {
     const ready = child.stdio[3] as Readable;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new SandboxTimeoutError(`kata-proxy not ready after ${o.timeoutMs} ms (log: ${o.logFile})`)), o.timeoutMs);
-        child.once('error', (err) => reject(new SandboxUnavailableError(`cannot start kata-proxy ${o.path}: ${err.message}`, err)));
-        child.once('exit', (code, signal) => reject(new SandboxUnavailableError(`kata-proxy exited (${code ?? signal}) before it was ready (log: ${o.logFile})`)));
+        const timer = setTimeout(() => reject(new DeadlineExceededError(`kata-proxy not ready after ${o.timeoutMs} ms (log: ${o.logFile})`)), o.timeoutMs);
+        child.once('error', (err) => reject(new UnavailableError(`cannot start kata-proxy ${o.path}: ${err.message}`, { cause: err })));
+        child.once('exit', (code, signal) => reject(new UnavailableError(`kata-proxy exited (${code ?? signal}) before it was ready (log: ${o.logFile})`)));
         ready.once('data', () => {
           clearTimeout(timer);
           resolve();

@@ -8,7 +8,7 @@ import type { Hypervisor } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
 import type { OciMount } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
-import { SandboxTimeoutError, SandboxUnavailableError } from '../errors';
+import { DeadlineExceededError, UnavailableError } from '@kata-ts/errors';
 import { runDir, type SandboxPaths } from '../run-paths';
 import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
@@ -68,7 +68,7 @@ export class Sandbox implements SandboxHandle {
       const template = vm.config?.template?.dir;
       log.info({ vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size }, 'VM started');
       const vmGone = vm.wait().then(() => {
-        throw new SandboxUnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
+        throw new UnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
       });
       vmGone.catch(() => undefined); // only raced during boot; the VM exiting later is normal
       let channel = vm.agentChannel();
@@ -185,7 +185,7 @@ async function readyAgent(channel: AgentChannel, deadline: number, log: Logger):
     log.info({ channel }, 'agent ready');
     return agent;
   } catch (err) {
-    if (err instanceof AgentConnectError) throw new SandboxTimeoutError(`${err.message} (agent.kata.dial_timeout)`, err);
+    if (err instanceof AgentConnectError) throw new DeadlineExceededError(`${err.message} (agent.kata.dial_timeout)`, { cause: err });
     throw err;
   }
 }

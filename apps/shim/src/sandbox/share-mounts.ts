@@ -1,6 +1,6 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 import type { OciMount } from '@kata-ts/oci';
 import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import { mount } from './mount-table';

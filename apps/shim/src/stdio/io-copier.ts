@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import type { AgentClient } from '@kata-ts/agent-client';
+import { isEndOfStream } from '@kata-ts/guest-contract';
 import type { ProcessIo } from './process-io';
 
 const READ_SIZE = 64 << 10;
@@ -22,10 +23,11 @@ function write(out: Writable, data: Buffer): Promise<void> {
 }
 
 /**
- * Copies one process's stdio to and from the agent: ReadStdout/ReadStderr until end of stream
- * (the agent answers with an error once the process's output is drained), stdin with WriteStdin
- * and, at EOF, CloseStdin. `outputDone` resolves once both outputs reached EOF, so the exit is
- * reported only after every byte reached containerd.
+ * Copies one process's stdio to and from the agent: ReadStdout/ReadStderr until the agent
+ * answers the end-of-stream status (the process's output is drained), stdin with WriteStdin and,
+ * at EOF, CloseStdin. `outputDone` resolves once both output copies ended, so the exit is
+ * reported only after every byte reached containerd. Any other read failure (the agent or VM
+ * gone) also ends that copy, with a warning: the rest of that output is lost.
  */
 export class IoCopier {
   readonly outputDone: Promise<void>;
@@ -52,7 +54,9 @@ export class IoCopier {
       try {
         data = await read(READ_SIZE);
       } catch (err) {
-        this.log.debug({ err: (err as Error).message, stream: name, exec: this.execId }, 'output stream ended');
+        if (!isEndOfStream(err)) {
+          this.log.warn({ err: (err as Error).message, stream: name, container: this.containerId, exec: this.execId }, 'output copy failed');
+        }
         return;
       }
       if (data.length) await write(out, data);

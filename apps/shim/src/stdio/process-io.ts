@@ -3,7 +3,7 @@ import { constants, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError } from '@kata-ts/errors';
 
 export interface StdioPaths {
   stdin: string;
