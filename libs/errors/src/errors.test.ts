@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKataError, KataError, NotFoundError, StatusError, UnavailableError } from './index';
+import { KataError, NotFoundError, StatusError, UnavailableError } from './index';
 
 class ThingError extends KataError<'BROKEN' | 'GONE'> {}
 
@@ -10,16 +10,6 @@ describe('KataError', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({ name: 'ThingError', code: 'BROKEN', message: 'the thing broke', cause });
     expect(String(err)).toBe('ThingError: the thing broke');
-  });
-
-  it('isKataError checks the class and, if given, the code', () => {
-    const err = new ThingError('GONE', 'gone');
-    expect(isKataError(err)).toBe(true);
-    expect(isKataError(err, 'GONE')).toBe(true);
-    expect(isKataError(err, 'BROKEN')).toBe(false);
-    for (const other of [new Error('GONE'), Object.assign(new Error('x'), { code: 'GONE' }), { code: 'GONE' }, 'GONE', undefined]) {
-      expect(isKataError(other)).toBe(false);
-    }
   });
 
   it('status classes are StatusErrors whose code is the status', () => {

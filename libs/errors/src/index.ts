@@ -1,4 +1,4 @@
-export { isKataError, KataError } from './kata-error';
+export { KataError } from './kata-error';
 export {
   AlreadyExistsError,
   DeadlineExceededError,

@@ -15,8 +15,3 @@ export class KataError<C extends string = string> extends Error {
     this.code = code;
   }
 }
-
-/** Whether `err` is a KataError, with `code` if given. */
-export function isKataError<C extends string = string>(err: unknown, code?: C): err is KataError<C> {
-  return err instanceof KataError && (code === undefined || err.code === code);
-}
