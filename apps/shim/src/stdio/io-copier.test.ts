@@ -39,3 +39,38 @@ describe('IoCopier output', () => {
     }
   });
 });
+
+describe('IoCopier stdin', () => {
+  /** Resolves once the fake agent saw CloseStdin, or fails after a second. */
+  async function stdinClosed(agent: FakeAgent): Promise<void> {
+    for (let i = 0; i < 100 && !agent.proc('c1', 'e1').stdinClosed; i++) await new Promise((r) => setTimeout(r, 10));
+    if (!agent.proc('c1', 'e1').stdinClosed) throw new Error('CloseStdin never came');
+  }
+
+  it('CloseIO lets through every byte containerd wrote before it, then closes the guest stdin', async () => {
+    const agent = new FakeAgent();
+    const stdin = new PassThrough();
+    const log = { warn: vi.fn(), debug: vi.fn() };
+    const copier = new IoCopier(agent, 'c1', 'e1', { stdin } as unknown as ProcessIo, log as unknown as Logger);
+    const sent = Buffer.alloc(1 << 20, 'x');
+    for (let i = 0; i < sent.length; i += 64 << 10) stdin.write(sent.subarray(i, i + (64 << 10)));
+    // containerd closed its end of the FIFO, then CloseIO: the buffered 1 MiB is still to copy.
+    await copier.closeStdin();
+    stdin.end();
+    await stdinClosed(agent);
+    expect(Buffer.concat(agent.proc('c1', 'e1').stdin).equals(sent)).toBe(true);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it('cuts a stdin that never ends after CloseIO, with a warning', async () => {
+    const agent = new FakeAgent();
+    const stdin = new PassThrough();
+    const log = { warn: vi.fn(), debug: vi.fn() };
+    const copier = new IoCopier(agent, 'c1', 'e1', { stdin } as unknown as ProcessIo, log as unknown as Logger, 50);
+    stdin.write('partial');
+    await copier.closeStdin();
+    await stdinClosed(agent);
+    expect(Buffer.concat(agent.proc('c1', 'e1').stdin).toString()).toBe('partial');
+    expect(log.warn).toHaveBeenCalledWith({ container: 'c1', exec: 'e1', ms: 50 }, 'stdin still open after CloseIO: cut');
+  });
+});

@@ -5,6 +5,12 @@ import { isEndOfStream } from '@kata-ts/guest-contract';
 import type { ProcessIo } from './process-io';
 
 const READ_SIZE = 64 << 10;
+/**
+ * containerd closes its end of the stdin FIFO before CloseIO, so what is left to copy is at most
+ * the FIFO's buffer and the chunk in flight: CloseIO lets that through, then closes the guest's
+ * stdin. Should a writer still hold the FIFO open, the copy is cut after this long.
+ */
+const STDIN_DRAIN_MS = 10_000;
 
 function write(out: Writable, data: Buffer): Promise<void> {
   if (out.destroyed) return Promise.resolve();
@@ -25,12 +31,14 @@ function write(out: Writable, data: Buffer): Promise<void> {
 /**
  * Copies one process's stdio to and from the agent: ReadStdout/ReadStderr until the agent
  * answers the end-of-stream status (the process's output is drained), stdin with WriteStdin and,
- * at EOF, CloseStdin. `outputDone` resolves once both output copies ended, so the exit is
+ * at EOF (or once CloseIO's last bytes went through), CloseStdin. `outputDone` resolves once both output copies ended, so the exit is
  * reported only after every byte reached containerd. Any other read failure (the agent or VM
  * gone) also ends that copy, with a warning: the rest of that output is lost.
  */
 export class IoCopier {
   readonly outputDone: Promise<void>;
+  /** The stdin copy, until it ended and the guest's stdin was closed. */
+  readonly #stdinDone: Promise<void> | undefined;
   #stopped = false;
   #stdinClosed = false;
 
@@ -40,12 +48,13 @@ export class IoCopier {
     private readonly execId: string,
     private readonly io: ProcessIo,
     private readonly log: Logger,
+    private readonly stdinDrainMs = STDIN_DRAIN_MS,
   ) {
     const pumps: Promise<void>[] = [];
     if (io.stdout) pumps.push(this.#pumpOut((n) => agent.readStdout(containerId, execId, n), io.stdout, 'stdout'));
     if (io.stderr) pumps.push(this.#pumpOut((n) => agent.readStderr(containerId, execId, n), io.stderr, 'stderr'));
     this.outputDone = Promise.all(pumps).then(() => undefined);
-    if (io.stdin) void this.#pumpIn();
+    this.#stdinDone = io.stdin ? this.#pumpIn() : undefined;
   }
 
   async #pumpOut(read: (n: number) => Promise<Buffer>, out: Writable, name: string): Promise<void> {
@@ -78,11 +87,24 @@ export class IoCopier {
       if (this.#stopped) return;
       this.log.debug({ err: (err as Error).message, exec: this.execId }, 'stdin copy ended');
     }
-    await this.closeStdin();
+    await this.#closeGuestStdin();
   }
 
-  /** Forwards end-of-input to the process (CloseIO, or stdin reached EOF). Idempotent. */
+  /**
+   * CloseIO: the process's stdin ends after every byte containerd wrote before it (the copy runs
+   * to the FIFO's end, bounded by stdinDrainMs). Answers at once, as runc's shim does.
+   */
   async closeStdin(): Promise<void> {
+    if (!this.#stdinDone) return this.#closeGuestStdin();
+    const cut = setTimeout(() => {
+      this.log.warn({ container: this.containerId, exec: this.execId, ms: this.stdinDrainMs }, 'stdin still open after CloseIO: cut');
+      this.io.stdin?.destroy();
+    }, this.stdinDrainMs);
+    void this.#stdinDone.finally(() => clearTimeout(cut));
+  }
+
+  /** Forwards end-of-input to the process. Idempotent. */
+  async #closeGuestStdin(): Promise<void> {
     if (this.#stdinClosed || this.#stopped) return;
     this.#stdinClosed = true;
     this.io.stdin?.destroy();
