@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { AgentConnectError, connectAgent, type AgentClient } from '@kata-ts/agent-client';
 import type { AgentChannel } from '@kata-ts/agent-transport';
 import { startSandboxVm } from '@kata-ts/factory';
@@ -52,7 +52,10 @@ export class Sandbox implements SandboxHandle {
   static async create(o: SandboxOptions): Promise<Sandbox> {
     const { paths, config, log } = o;
     rmSync(paths.dir, { recursive: true, force: true });
-    mkdirSync(paths.shared, { recursive: true });
+    // Root only: the share holds every container's rootfs, the sockets reach the VM and the agent.
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    chmodSync(paths.dir, 0o700);
+    mkdirSync(paths.shared);
     const size = sandboxSize(config.hypervisor, o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
