@@ -62,6 +62,9 @@ export class FakeAgent implements AgentClient {
   async createSandbox(): Promise<void> {
     this.calls.push('createSandbox');
   }
+  async destroySandbox(): Promise<void> {
+    this.calls.push('destroySandbox');
+  }
   async setGuestDateTime(): Promise<void> {
     this.calls.push('setGuestDateTime');
   }

@@ -10,6 +10,8 @@ export interface AgentClient {
   /** Health check; rejects if the agent does not answer within timeoutMs. */
   check(timeoutMs: number): Promise<void>;
   createSandbox(request: SandboxRequest): Promise<void>;
+  /** Removes every container, unmounts the sandbox's storages and cgroups; the shim skips it (the VM goes away with them). */
+  destroySandbox(): Promise<void>;
   /** Sets the guest's wall clock (a VM resumed from a template wakes at the template's time). */
   setGuestDateTime(now: Date): Promise<void>;
   /** Mixes host randomness into the guest RNG (a clone must not share its template's). */

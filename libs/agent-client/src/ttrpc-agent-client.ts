@@ -47,6 +47,10 @@ export class TtrpcAgentClient implements AgentClient {
     );
   }
 
+  async destroySandbox(): Promise<void> {
+    await this.#agent.destroySandbox({}, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
   async setGuestDateTime(now: Date): Promise<void> {
     const ms = now.getTime();
     await this.#agent.setGuestDateTime({ Sec: Math.floor(ms / 1000), Usec: (ms % 1000) * 1000 }, { timeoutMs: CALL_TIMEOUT_MS });
