@@ -7,15 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAgent } from '@kata-ts/agent-client';
 import { VmFactory } from '@kata-ts/factory';
 import { createLogger } from '@kata-ts/logging';
 import { probeKvm } from '@kata-ts/hypervisor';
 import { buildGuestImage, findRepoRoot } from '@kata-ts/image-builder';
-import { bootConfig, bootGuest, nodeFloorAgentDir, probeAgentDir, waitForConsole, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { nodeFloorAgentDir, probeAgentDir, waitForProbeReport } from '@kata-ts/image-builder/testing';
+import { bootConfig, bootGuest, waitForConsole } from '@kata-ts/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
-
-const agentLog = createLogger({ name: 'boot-bench', level: 'warn' });
 
 const samplesFlag = process.argv.indexOf('--samples');
 const SAMPLES = samplesFlag >= 0 ? Number(process.argv[samplesFlag + 1]) : 5;
@@ -66,7 +64,7 @@ for (let i = 0; i < SAMPLES; i++) {
     const seenAt = (pattern: RegExp) => waitForConsole(guest, pattern, 120_000).then((seen) => (seen ? performance.now() - guest.startedAt : undefined));
     const bareBoot = seenAt(/kata-init: \[[\d.]+\] agent started/);
     const agentListening = seenAt(/"msg":"listening"/);
-    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
+    const agent = await guest.connectAgent();
     ready.push(performance.now() - guest.startedAt);
     await agent.close();
     const [bareMs, listeningMs] = await Promise.all([bareBoot, agentListening]);
@@ -90,7 +88,7 @@ try {
   for (let i = 0; i < SAMPLES; i++) {
     const guest = await bootGuest({ ...options, template: { dir: template, role: 'restore' } });
     try {
-      await (await connectAgent(guest.vm.agentChannel(), { timeoutMs: 60_000, log: agentLog })).close();
+      await (await guest.connectAgent(60_000)).close();
       fromTemplate.push(performance.now() - guest.startedAt);
     } finally {
       await guest.destroy();

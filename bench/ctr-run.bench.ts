@@ -11,15 +11,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectAgent } from '@kata-ts/agent-client';
 import { selectAccelerator } from '@kata-ts/hypervisor';
-import { createLogger } from '@kata-ts/logging';
-import { bootGuest } from '@kata-ts/image-builder/testing';
 import { loadConfigFile } from '@kata-ts/config';
-import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
+import { bootGuest, importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
-
-const agentLog = createLogger({ name: 'ctr-run-bench', level: 'warn' });
 
 const SAMPLES = Number(process.env.CTR_RUN_BENCH_SAMPLES ?? 3);
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -86,7 +81,7 @@ try {
   for (let i = 0; i < SAMPLES; i++) {
     const guest = await bootGuest({ kernel: q.kernel, initrd: q.initrd, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
     try {
-      const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
+      const agent = await guest.connectAgent();
       boots.push(performance.now() - guest.startedAt);
       await agent.close();
     } finally {

@@ -1,21 +1,18 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectAgent } from '@kata-ts/agent-client';
 import { probeKvm, type AcceleratorKind } from '@kata-ts/hypervisor';
-import { createLogger } from '@kata-ts/logging';
+import { bootGuest, waitForConsole, type BootedGuest } from '@kata-ts/testing';
 import { buildGuestImage, findRepoRoot, stderrProgress, type BuildGuestImageResult } from '../src';
-import { bootGuest, exitingAgentDir, probeAgentDir, waitForConsole, waitForProbeReport, type BootedGuest } from '../src/testing';
-
-const agentLog = createLogger({ name: 'boot-check', level: 'warn' });
+import { exitingAgentDir, probeAgentDir, waitForProbeReport } from '../src/testing';
 
 const repo = findRepoRoot();
 const agentDist = join(repo, 'apps', 'agent', 'dist');
 const cacheDir = join(repo, 'build', 'guest', '.cache');
 
 /**
- * The boot check (issue 3): the real image, booted by @kata-ts/hypervisor exactly as the shim
- * boots it, answers grpc.Health/Check through QEMU's chardev socket → mux → port 1024 → ttrpc.
+ * The boot check (issue 3): the real image, booted by @kata-ts/testing's bootGuest exactly as the
+ * shim boots it, answers grpc.Health/Check through QEMU's chardev socket → mux → port 1024 → ttrpc.
  */
 describe('guest image boot check', () => {
   let image: BuildGuestImageResult;
@@ -47,7 +44,7 @@ describe('guest image boot check', () => {
 
   it('boots and the agent answers grpc.Health/Check over virtio-serial + mux + ttrpc', async () => {
     guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
-    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
+    const agent = await guest.connectAgent();
     const readyMs = performance.now() - guest.startedAt;
     await agent.close();
     console.log(`QEMU start -> agent ready (${accelerator}): ${(readyMs / 1000).toFixed(2)} s`);
@@ -65,8 +62,7 @@ describe('guest image boot check', () => {
     tempDirs.push(agentDir);
     const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
     guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
-    const agent = await connectAgent(guest.vm.agentChannel(), { timeoutMs: 120_000, log: agentLog });
-    await agent.close();
+    await (await guest.connectAgent()).close();
     const report = await waitForProbeReport(guest, 60_000);
     if (!report) throw new Error(`no PROBE report on the console:\n${guest.console().slice(-3000)}`);
     console.log(`agent RSS in the guest: ${(report.agentRssKiB / 1024).toFixed(1)} MiB; ready at guest uptime ${report.agentReadyUptime} s`);

@@ -1,2 +1,2 @@
-export { bootConfig, bootGuest, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
+// Agents to bake into a test image (the boot harness itself is @kata-ts/testing's bootGuest).
 export { exitingAgentDir, nodeFloorAgentDir, parseProbeReport, probeAgentDir, waitForProbeReport, type ProbeReport } from './probe-agent';

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForConsole, type BootedGuest } from './boot-guest';
+import { waitForConsole, type BootedGuest } from '@kata-ts/testing';
 
 /** What the probe wrapper prints on the guest console, one JSON line after `PROBE `. */
 export interface ProbeReport {
