@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNoLeaks, type PrivateContainerd } from '@kata-ts/testing';
+import { assertNoLeaks, CRI_NAMESPACE, type PrivateContainerd } from '@kata-ts/testing';
 
 /**
- * After a pod is removed: no process of the harness but containerd itself (no shim, qemu or proxy),
- * no mount under the harness dir, and no pod state left in containerd's task and CRI dirs or in
- * `extraDirs` (e.g. the kata shim's run dir).
+ * After every pod or container is removed: no process of the harness but containerd itself (no
+ * shim, qemu or proxy), no mount under the harness dir, and no state left in containerd's task
+ * dir (of its namespace), its CRI dirs or `extraDirs` (e.g. the kata shim's run dir).
  */
-export function assertPodGone(containerd: PrivateContainerd, extraDirs: string[] = []): void {
+export function assertAllGone(containerd: PrivateContainerd, extraDirs: string[] = []): void {
   const dir = containerd.dir;
   const stateDirs = [
-    join(dir, 'state/io.containerd.runtime.v2.task/k8s.io'),
+    join(dir, 'state/io.containerd.runtime.v2.task', containerd.namespace),
     join(dir, 'state/io.containerd.grpc.v1.cri/sandboxes'),
     join(dir, 'state/io.containerd.grpc.v1.cri/containers'),
     join(dir, 'root/io.containerd.grpc.v1.cri/sandboxes'),
@@ -30,6 +30,6 @@ export function entries(path: string): string[] {
  * sandbox's bundle (e.g. /run/containerd/s/<sha256>); read it while the pod runs.
  */
 export function shimSocketOf(dir: string, podId: string): string {
-  const address = readFileSync(join(dir, 'state/io.containerd.runtime.v2.task/k8s.io', podId, 'address'), 'utf8').trim();
+  const address = readFileSync(join(dir, 'state/io.containerd.runtime.v2.task', CRI_NAMESPACE, podId, 'address'), 'utf8').trim();
   return address.replace(/^unix:\/\//, '');
 }

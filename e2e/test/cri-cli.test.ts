@@ -1,39 +1,38 @@
 // The crictl-like CLI (libs/cri-client/src/cli.ts, run with tsx) against containerd's CRI with runc.
 import { resolve } from 'node:path';
-import { runCommand, type CommandResult } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, runCommand, startContainerd, type CommandResult, type CriContainerd } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
-import { assertPodGone } from '../src/leaks';
+import { assertAllGone } from '../src/leaks';
 import { waitExited } from '../src/two-container-pod';
 
 const root = resolve(import.meta.dirname, '../..');
-let env: CriContainerd;
+let containerd: CriContainerd;
 
 async function cli(...args: string[]): Promise<CommandResult> {
-  return runCommand(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'libs/cri-client/src/cli.ts'), '--address', env.containerd.address, ...args], {
+  return runCommand(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'libs/cri-client/src/cli.ts'), '--address', containerd.address, ...args], {
     timeoutMs: 60_000,
   });
 }
 
 beforeAll(async () => {
-  env = await startCriContainerd();
+  containerd = await startContainerd({ cri: {} });
 });
 
 afterAll(async () => {
-  const { items } = await env.client.runtime.listPodSandbox({});
-  for (const p of items) await env.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-  await env?.stop();
+  const { items } = await containerd.cri.client.runtime.listPodSandbox({});
+  for (const p of items) await containerd.cri.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+  await containerd?.stop();
 });
 
 describe('cri CLI', () => {
   it('runp, create, start, exec, ps, pods, stopp, rmp', async () => {
     expect((await cli('version')).stdout).toContain('RuntimeApiVersion: v1');
-    const runp = await cli('runp', 'cli-pod', '--log-dir', env.logDir, '--annotation', 'team=kata-ts');
+    const runp = await cli('runp', 'cli-pod', '--log-dir', containerd.cri.logDir, '--annotation', 'team=kata-ts');
     expect(runp).toMatchObject({ code: 0 });
     const podId = runp.stdout.trim();
     expect(podId).toMatch(/^[0-9a-f]{64}$/);
 
-    const create = await cli('create', podId, 'app', env.busyboxImage, 'sleep', '600');
+    const create = await cli('create', podId, 'app', BUSYBOX_IMAGE, 'sleep', '600');
     expect(create).toMatchObject({ code: 0 });
     const containerId = create.stdout.trim();
     expect(await cli('start', containerId)).toMatchObject({ code: 0 });
@@ -44,9 +43,9 @@ describe('cri CLI', () => {
     expect((await cli('pods')).stdout).toMatch(new RegExp(`${podId.slice(0, 13)}.*READY\\s+cli-pod\\s+default`));
     expect(JSON.parse((await cli('inspectp', podId)).stdout).status.annotations).toEqual({ team: 'kata-ts' });
 
-    const once = await cli('create', '--log', 'once.log', podId, 'once', env.busyboxImage, 'sh', '-c', 'echo to-out; echo to-err >&2');
+    const once = await cli('create', '--log', 'once.log', podId, 'once', BUSYBOX_IMAGE, 'sh', '-c', 'echo to-out; echo to-err >&2');
     expect(await cli('start', once.stdout.trim())).toMatchObject({ code: 0 });
-    await waitExited(env.client, once.stdout.trim());
+    await waitExited(containerd.cri.client, once.stdout.trim());
     expect(await cli('logs', once.stdout.trim())).toMatchObject({ code: 0, stdout: 'to-out\n', stderr: 'to-err\n' });
 
     expect(await cli('stopp', podId)).toMatchObject({ code: 0 });
@@ -54,6 +53,6 @@ describe('cri CLI', () => {
     const gone = await cli('inspectp', podId);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('NOT_FOUND');
-    assertPodGone(env.containerd);
+    assertAllGone(containerd);
   });
 });

@@ -6,11 +6,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cri } from '@kata-ts/cri-client';
-import { findHarnessProcesses, mountsUnder, unmountUnder, type HarnessProcess } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, findHarnessProcesses, mountsUnder, startContainerd, unmountUnder, type CriContainerd, type HarnessProcess } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { installKata } from '../src/kata-install';
-import { assertPodGone, entries, shimSocketOf } from '../src/leaks';
+import { assertAllGone, entries, shimSocketOf } from '../src/leaks';
 import { containerLifecycleTests } from '../src/lifecycle-suite';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
@@ -20,7 +19,7 @@ const timings: Record<string, { sandboxMs: number; startMs: number }> = {};
 let work: string;
 /** The shim's KATA_TS_RUN_DIR: short, because sandbox sockets live under it with a 64-hex pod id. */
 let runDir: string;
-let env: CriContainerd | undefined;
+let containerd: CriContainerd | undefined;
 let pod: TwoContainerPod | undefined;
 
 /** The pod the first test created; later tests fail with this message instead of a TypeError. */
@@ -37,12 +36,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-install-'));
   runDir = mkdtempSync('/run/kte-');
   const install = await installKata(join(work, 'prefix'));
-  env = await startCriContainerd({ shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: {}, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
 }, 900_000);
 
 afterAll(async () => {
-  if (env && pod) await env.client.runtime.removePodSandbox({ podSandboxId: pod.podId }).catch(() => undefined);
-  await env?.stop();
+  if (containerd && pod) await containerd.cri.client.runtime.removePodSandbox({ podSandboxId: pod.podId }).catch(() => undefined);
+  await containerd?.stop();
   unmountUnder(runDir);
   rmSync(runDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
@@ -56,41 +55,41 @@ afterAll(async () => {
 
 describe('CRI pod with RuntimeClass handler kata', () => {
   it('runs a sleeper and a uname container in ONE VM served by ONE shim', async () => {
-    pod = await runTwoContainerPod(env!.client, { name: 'kata-pod', runtimeHandler: 'kata', image: env!.busyboxImage, logDir: env!.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'kata-pod', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
     timings.kata = pod;
-    const procs = findHarnessProcesses(env!.dir);
+    const procs = findHarnessProcesses(containerd!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
     expect(procs.filter(isShim)).toHaveLength(1);
     expect(procs.filter(isProxy)).toHaveLength(1);
-    expect((await env!.client.runtime.podSandboxStatus({ podSandboxId: pod.podId })).status).toMatchObject({
+    expect((await containerd!.cri.client.runtime.podSandboxStatus({ podSandboxId: pod.podId })).status).toMatchObject({
       state: cri.PodSandboxState.SANDBOX_READY,
       runtimeHandler: 'kata',
     });
   });
 
   it('prints the guest kernel, not the host’s, and reports the exit code', async () => {
-    const uname = await waitExited(env!.client, kataPod().unameId);
+    const uname = await waitExited(containerd!.cri.client, kataPod().unameId);
     expect(uname).toMatchObject({ exitCode: 0, reason: 'Completed' });
     const guestKernel = containerStdout(uname).trim();
     expect(guestKernel).toMatch(/^\d+\.\d+\.\d+/);
     expect(guestKernel).not.toBe(hostKernel);
     console.log(`kata pod: guest kernel ${guestKernel} (host ${hostKernel})`);
     // Both containers share that kernel: same VM.
-    const exec = await env!.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['uname', '-r'], timeout: 60 });
+    const exec = await containerd!.cri.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['uname', '-r'], timeout: 60 });
     expect(exec.stdout.toString().trim()).toBe(guestKernel);
   });
 
   it('ExecSync returns stdout, stderr and the exit code; the sleeper keeps running', async () => {
-    const exec = await env!.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeout: 60 });
+    const exec = await containerd!.cri.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeout: 60 });
     expect({ stdout: exec.stdout.toString(), stderr: exec.stderr.toString(), exitCode: exec.exitCode }).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
-    expect((await env!.client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+    expect((await containerd!.cri.client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
   });
 
-  containerLifecycleTests(() => ({ client: env!.client, pod: kataPod() }));
+  containerLifecycleTests(() => ({ client: containerd!.cri.client, pod: kataPod() }));
 
   it('a second kata pod gets its own VM and shim (different guest boot_id); removing it leaves the first', async () => {
-    const { client, busyboxImage, logDir, dir } = env!;
-    const other = await runTwoContainerPod(client, { name: 'kata-pod-2', runtimeHandler: 'kata', image: busyboxImage, logDir });
+    const { cri: { client, logDir }, dir } = containerd!;
+    const other = await runTwoContainerPod(client, { name: 'kata-pod-2', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir });
     try {
       const procs = findHarnessProcesses(dir);
       expect(procs.filter(isQemu)).toHaveLength(2);
@@ -110,36 +109,36 @@ describe('CRI pod with RuntimeClass handler kata', () => {
   });
 
   it('every container of the pod still runs in that one VM (one qemu, one shim)', () => {
-    const procs = findHarnessProcesses(env!.dir);
+    const procs = findHarnessProcesses(containerd!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
     expect(procs.filter(isShim)).toHaveLength(1);
   });
 
   it('StopPodSandbox + RemovePodSandbox leave no qemu, shim, proxy, mount or state behind', async () => {
     const { podId, sleeperId } = kataPod();
-    const shimSocket = shimSocketOf(env!.dir, podId);
+    const shimSocket = shimSocketOf(containerd!.dir, podId);
     expect(existsSync(shimSocket)).toBe(true);
-    await env!.client.runtime.stopPodSandbox({ podSandboxId: podId });
-    expect((await env!.client.runtime.containerStatus({ containerId: sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_EXITED);
-    await env!.client.runtime.removePodSandbox({ podSandboxId: podId });
+    await containerd!.cri.client.runtime.stopPodSandbox({ podSandboxId: podId });
+    expect((await containerd!.cri.client.runtime.containerStatus({ containerId: sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_EXITED);
+    await containerd!.cri.client.runtime.removePodSandbox({ podSandboxId: podId });
     pod = undefined;
-    await expect(env!.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    assertPodGone(env!.containerd, [join(runDir, 'sandboxes')]);
+    await expect(containerd!.cri.client.runtime.podSandboxStatus({ podSandboxId: podId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
     expect(existsSync(shimSocket)).toBe(false);
     expect(mountsUnder(runDir)).toEqual([]);
     expect(entries(join(runDir, 'sandboxes'))).toEqual([]);
   });
 
   it('a runc pod in the same containerd (handler runc) as the reference', async () => {
-    const ref = await runTwoContainerPod(env!.client, { name: 'runc-ref', runtimeHandler: 'runc', image: env!.busyboxImage, logDir: env!.logDir });
+    const ref = await runTwoContainerPod(containerd!.cri.client, { name: 'runc-ref', runtimeHandler: 'runc', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
     timings.runc = ref;
     try {
-      expect(containerStdout(await waitExited(env!.client, ref.unameId)).trim()).toBe(hostKernel);
-      expect(findHarnessProcesses(env!.dir).filter(isQemu)).toEqual([]);
+      expect(containerStdout(await waitExited(containerd!.cri.client, ref.unameId)).trim()).toBe(hostKernel);
+      expect(findHarnessProcesses(containerd!.dir).filter(isQemu)).toEqual([]);
     } finally {
-      await env!.client.runtime.stopPodSandbox({ podSandboxId: ref.podId });
-      await env!.client.runtime.removePodSandbox({ podSandboxId: ref.podId });
+      await containerd!.cri.client.runtime.stopPodSandbox({ podSandboxId: ref.podId });
+      await containerd!.cri.client.runtime.removePodSandbox({ podSandboxId: ref.podId });
     }
-    assertPodGone(env!.containerd);
+    assertAllGone(containerd!);
   });
 });

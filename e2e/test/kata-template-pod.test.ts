@@ -5,11 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findHarnessProcesses, runCommand, unmountUnder } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, findHarnessProcesses, runCommand, startContainerd, unmountUnder, type CriContainerd } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { installKata, type KataInstall } from '../src/kata-install';
-import { assertPodGone } from '../src/leaks';
+import { assertAllGone } from '../src/leaks';
 import { containerStdout, runTwoContainerPod, waitExited } from '../src/two-container-pod';
 
 const hostKernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
@@ -19,7 +18,7 @@ let runDir: string;
 let templatePath: string;
 let configPath: string;
 let install: KataInstall;
-let env: CriContainerd | undefined;
+let containerd: CriContainerd | undefined;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-template-'));
@@ -33,11 +32,11 @@ beforeAll(async () => {
       .replace(/^enable_template = .*$/m, 'enable_template = true')
       .replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
   );
-  env = await startCriContainerd({ shimBinDir: install.binDir, kataConfigPath: configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: {}, shimBinDir: install.binDir, kataConfigPath: configPath, env: { KATA_TS_RUN_DIR: runDir } });
 }, 900_000);
 
 afterAll(async () => {
-  await env?.stop();
+  await containerd?.stop();
   unmountUnder(runDir);
   rmSync(runDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
@@ -45,9 +44,9 @@ afterAll(async () => {
 
 describe('CRI pods of RuntimeClass kata from a VM template', () => {
   it('two pods resume from one template, run in the guest kernel, keep their own identity, and leave only the template', async () => {
-    const { client, busyboxImage, logDir, dir } = env!;
+    const { cri: { client, logDir }, dir } = containerd!;
     const pods = [];
-    for (const name of ['tpl-pod-1', 'tpl-pod-2']) pods.push(await runTwoContainerPod(client, { name, runtimeHandler: 'kata', image: busyboxImage, logDir }));
+    for (const name of ['tpl-pod-1', 'tpl-pod-2']) pods.push(await runTwoContainerPod(client, { name, runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir }));
     const [key, ...others] = readdirSync(templatePath);
     expect(others).toEqual([]);
     // Each pod's QEMU maps the template's memory (copy-on-write) rather than booting.
@@ -73,7 +72,7 @@ describe('CRI pods of RuntimeClass kata from a VM template', () => {
       await client.runtime.stopPodSandbox({ podSandboxId: pod.podId });
       await client.runtime.removePodSandbox({ podSandboxId: pod.podId });
     }
-    assertPodGone(env!.containerd, [join(runDir, 'sandboxes')]);
+    assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
     const destroy = await runCommand(join(install.binDir, 'kata-runtime'), ['--config', configPath, 'factory', 'destroy'], { timeoutMs: 30_000 });
     expect(destroy.code, destroy.stderr).toBe(0);
     expect(readdirSync(templatePath)).toEqual([]);

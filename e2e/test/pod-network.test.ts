@@ -3,28 +3,27 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unmountUnder } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, startContainerd, unmountUnder, type CriContainerd } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCriContainerd, type CriContainerd } from '../src/cri-containerd';
 import { installKata } from '../src/kata-install';
-import { assertPodGone } from '../src/leaks';
+import { assertAllGone } from '../src/leaks';
 import { runTwoContainerPod, startContainer, type TwoContainerPod } from '../src/two-container-pod';
 
 let work: string;
 let runDir: string;
-let env: CriContainerd;
+let containerd: CriContainerd;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-net-'));
   runDir = mkdtempSync('/run/kte-');
   const install = await installKata(join(work, 'prefix'));
-  env = await startCriContainerd({ cni: true, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: { cni: true }, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
 }, 900_000);
 
 afterAll(async () => {
-  const pods = env ? (await env.client.runtime.listPodSandbox({})).items : [];
-  for (const p of pods) await env.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-  await env?.stop();
+  const pods = containerd ? (await containerd.cri.client.runtime.listPodSandbox({})).items : [];
+  for (const p of pods) await containerd.cri.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+  await containerd?.stop();
   unmountUnder(runDir);
   rmSync(runDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
@@ -32,7 +31,7 @@ afterAll(async () => {
 
 /** The pod's network namespace as the CRI plugin pinned it (from the verbose sandbox info). */
 async function netnsPath(podId: string): Promise<string> {
-  const { info } = await env.client.runtime.podSandboxStatus({ podSandboxId: podId, verbose: true });
+  const { info } = await containerd.cri.client.runtime.podSandboxStatus({ podSandboxId: podId, verbose: true });
   const spec = JSON.parse(info.info ?? '{}').runtimeSpec;
   const ns = (spec?.linux?.namespaces ?? []).find((n: { type: string }) => n.type === 'network');
   return ns?.path ?? '';
@@ -53,38 +52,38 @@ describe.each(cases)('a $handler pod with its own network (CNI bridge)', ({ hand
   };
 
   it('gets an address from the bridge network and a network namespace of its own', async () => {
-    pod = await runTwoContainerPod(env.client, { name: `net-${handler}`, runtimeHandler: handler, image: env.busyboxImage, logDir: env.logDir, hostNetwork: false });
-    const { status } = await env.client.runtime.podSandboxStatus({ podSandboxId: pod.podId });
+    pod = await runTwoContainerPod(containerd.cri.client, { name: `net-${handler}`, runtimeHandler: handler, image: BUSYBOX_IMAGE, logDir: containerd.cri.logDir, hostNetwork: false });
+    const { status } = await containerd.cri.client.runtime.podSandboxStatus({ podSandboxId: pod.podId });
     ip = status?.network?.ip ?? '';
-    expect(ip.startsWith(env.network!.prefix)).toBe(true);
+    expect(ip.startsWith(containerd.cri.network!.prefix)).toBe(true);
     expect(existsSync(await netnsPath(pod.podId))).toBe(true);
   });
 
   (gap ? it.fails : it)(known('the address is on the container’s eth0'), async () => {
-    const r = await env.client.runtime.execSync({ containerId: current().sleeperId, cmd: ['ip', '-4', '-o', 'addr', 'show', 'eth0'], timeout: 30 });
+    const r = await containerd.cri.client.runtime.execSync({ containerId: current().sleeperId, cmd: ['ip', '-4', '-o', 'addr', 'show', 'eth0'], timeout: 30 });
     expect(r.stdout.toString()).toContain(`inet ${ip}/24`);
   });
 
   (gap ? it.fails : it)(known('the host reaches a server in the pod at that address'), async () => {
-    const id = await startContainer(env.client, current(), 'httpd', ['httpd', '-f', '-p', '8080', '-h', '/etc']);
+    const id = await startContainer(containerd.cri.client, current(), 'httpd', ['httpd', '-f', '-p', '8080', '-h', '/etc']);
     let body = '';
     for (let attempt = 0; attempt < 50 && !body; attempt++) {
       body = await fetch(`http://${ip}:8080/hostname`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text(), () => '');
       if (!body) await new Promise((r) => setTimeout(r, 200));
     }
     expect(body.trim()).toBe(`net-${handler}`);
-    await env.client.runtime.stopContainer({ containerId: id, timeout: 0 });
+    await containerd.cri.client.runtime.stopContainer({ containerId: id, timeout: 0 });
   });
 
   it('RemovePodSandbox releases the network namespace and the address', async () => {
     const { podId } = current();
     const netns = await netnsPath(podId);
-    await env.client.runtime.stopPodSandbox({ podSandboxId: podId });
-    await env.client.runtime.removePodSandbox({ podSandboxId: podId });
+    await containerd.cri.client.runtime.stopPodSandbox({ podSandboxId: podId });
+    await containerd.cri.client.runtime.removePodSandbox({ podSandboxId: podId });
     pod = undefined;
     expect(existsSync(netns)).toBe(false);
-    const leases = join(env.dir, 'cni-ipam/kata-ts-e2e');
+    const leases = join(containerd.dir, 'cni-ipam/kata-ts-e2e');
     expect(existsSync(leases) ? readdirSync(leases) : []).not.toContain(ip);
-    assertPodGone(env.containerd, [join(runDir, 'sandboxes')]);
+    assertAllGone(containerd, [join(runDir, 'sandboxes')]);
   });
 });

@@ -102,14 +102,18 @@ export function buildBusyboxImage(): string {
   }
 }
 
+/** Imports an image tar into `containerd` (its namespace) and checks that `name` arrived. */
+export async function importImage(containerd: PrivateContainerd, tar: string, name: string): Promise<void> {
+  const r = await containerd.ctr(['image', 'import', tar]);
+  if (r.code !== 0) throw new Error(`ctr -n ${containerd.namespace} image import ${tar} failed (${r.code}): ${r.stderr}`);
+  const list = await containerd.ctr(['image', 'ls', '-q']);
+  if (!list.stdout.split('\n').includes(name)) {
+    throw new Error(`image ${name} missing after import; have: ${list.stdout.trim()}`);
+  }
+}
+
 /** Builds (or reuses) the image and imports it into `containerd`; returns the image name. */
 export async function importBusyboxImage(containerd: PrivateContainerd): Promise<string> {
-  const tar = buildBusyboxImage();
-  const r = await containerd.ctr(['image', 'import', tar]);
-  if (r.code !== 0) throw new Error(`ctr image import failed (${r.code}): ${r.stderr}`);
-  const list = await containerd.ctr(['image', 'ls', '-q']);
-  if (!list.stdout.split('\n').includes(BUSYBOX_IMAGE)) {
-    throw new Error(`image ${BUSYBOX_IMAGE} missing after import; have: ${list.stdout.trim()}`);
-  }
+  await importImage(containerd, buildBusyboxImage(), BUSYBOX_IMAGE);
   return BUSYBOX_IMAGE;
 }

@@ -1,8 +1,10 @@
-export { startContainerd, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
-export { buildBusyboxImage, importBusyboxImage, BUSYBOX_IMAGE } from './busybox-image';
+export { startContainerd, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
+export { buildBusyboxImage, importBusyboxImage, importImage, BUSYBOX_IMAGE } from './busybox-image';
+export { buildPauseImage, PAUSE_IMAGE } from './pause-image';
+export { createCniNetwork, type CniNetwork } from './cni-network';
+export { bootConfig, bootGuest, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
+export { REPO_ROOT, GUEST_IMAGE } from './repo';
 export { assertNoLeaks, type LeakCheckOptions } from './assert-no-leaks';
 export { findHarnessProcesses, killHarnessProcesses, HARNESS_ENV, type HarnessProcess } from './harness-processes';
 export { mountsUnder, unmountUnder } from './mounts-under';
 export { runCommand, type CommandResult, type RunOptions } from './run-command';
-export { bootConfig, bootGuest, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
-export { REPO_ROOT, GUEST_IMAGE } from './repo';

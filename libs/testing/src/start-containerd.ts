@@ -1,29 +1,46 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CriClient } from '@kata-ts/cri-client';
+import { importBusyboxImage, importImage } from './busybox-image';
+import { createCniNetwork, type CniNetwork } from './cni-network';
 import { HARNESS_ENV, killHarnessProcesses } from './harness-processes';
 import { unmountUnder } from './mounts-under';
+import { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 import { runCommand, type CommandResult, type RunOptions } from './run-command';
 
+/** The containerd namespace the CRI plugin keeps its images, pods and containers in. */
+export const CRI_NAMESPACE = 'k8s.io';
+
+export interface CriOptions {
+  /** Give pods without host networking a CNI bridge network (see createCniNetwork); else pods must use the host's. */
+  cni?: boolean;
+}
+
 export interface StartContainerdOptions {
-  /** A private directory: root, state, sockets, config and log all live under it. */
-  dir: string;
+  /** A private directory: root, state, sockets, config and log all live under it (default: a temp dir stop() removes). */
+  dir?: string;
   /** Prepended to containerd's PATH so it finds `containerd-shim-kata-v2` there. */
   shimBinDir?: string;
   /** options.ConfigPath of the CRI runtime `kata` (io.containerd.kata.v2). */
   kataConfigPath?: string;
   /** Extra environment for containerd and so for every shim it starts. */
   env?: NodeJS.ProcessEnv;
-  /** Enable the CRI plugin (off by default: it is not needed by `ctr` and wants CNI). */
-  cri?: boolean;
-  /** The CRI plugin's CNI config dir (plugins from Debian's /usr/lib/cni); default: the host's /etc/cni/net.d. */
-  cniConfDir?: string;
+  /**
+   * The CRI plugin on (off by default: `ctr` does not need it and it wants CNI), runtime handlers
+   * `runc` (the default) and `kata`; `ctr` then works in its namespace k8s.io, where the busybox
+   * and pause images are imported, and `cri` holds a connected client.
+   */
+  cri?: CriOptions;
   /** containerd log level (default debug: the log is the first thing to read when a test fails). */
   logLevel?: string;
 }
 
 export interface PrivateContainerd {
   dir: string;
+  /** The namespace `ctr` works in: `default`, or CRI_NAMESPACE with the CRI plugin on. */
+  namespace: string;
   /** containerd's own pid (allowed by leak checks while it runs). */
   pid: number;
   /** The grpc socket (`ctr --address`); the shims' TTRPC_ADDRESS is this + `.ttrpc`. */
@@ -31,7 +48,7 @@ export interface PrivateContainerd {
   logPath: string;
   /** The environment containerd runs with (shims inherit it). */
   env: NodeJS.ProcessEnv;
-  /** `ctr --address <address> -n default <args>`; never throws on a non-zero exit. */
+  /** `ctr --address <address> -n <namespace> <args>`; never throws on a non-zero exit. */
   ctr(args: string[], options?: RunOptions): Promise<CommandResult>;
   /** The tail of containerd's log (for failure messages). */
   logTail(lines?: number): string;
@@ -41,7 +58,19 @@ export interface PrivateContainerd {
   stop(): Promise<void>;
 }
 
-function containerdConfig(dir: string, options: StartContainerdOptions): string {
+/** What a containerd started with `cri` adds. */
+export interface CriPlugin {
+  client: CriClient;
+  /** Pods write their container logs under here (PodSandboxConfig.logDirectory). */
+  logDir: string;
+  /** Present with `cni: true`. */
+  network?: CniNetwork;
+}
+
+/** A PrivateContainerd started with `cri`. */
+export type CriContainerd = PrivateContainerd & { cri: CriPlugin };
+
+function containerdConfig(dir: string, options: StartContainerdOptions, cniConfDir: string | undefined): string {
   const disabled = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs'];
   if (!options.cri) disabled.push('io.containerd.grpc.v1.cri');
   const kata = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata';
@@ -69,9 +98,8 @@ function containerdConfig(dir: string, options: StartContainerdOptions): string 
     // Naming any runtime replaces the CRI plugin's default runtimes map: keep its default handler.
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '  runtime_type = "io.containerd.runc.v2"',
-    ...(options.cniConfDir
-      ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(options.cniConfDir)}`]
-      : []),
+    // Plugins from Debian's containernetworking-plugins; without `cni`, the host's /etc/cni/net.d.
+    ...(cniConfDir ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(cniConfDir)}`] : []),
     '',
   ].join('\n');
 }
@@ -81,13 +109,17 @@ function containerdConfig(dir: string, options: StartContainerdOptions): string 
  * sockets under `dir`. Never touches /run/containerd or /var/lib/containerd (the shim socket
  * directory /run/containerd/s aside, which containerd's shims share by convention).
  */
-export async function startContainerd(options: StartContainerdOptions): Promise<PrivateContainerd> {
-  const dir = options.dir;
+export function startContainerd(options: StartContainerdOptions & { cri: CriOptions }): Promise<CriContainerd>;
+export function startContainerd(options?: StartContainerdOptions): Promise<PrivateContainerd>;
+export async function startContainerd(options: StartContainerdOptions = {}): Promise<PrivateContainerd & { cri?: CriPlugin }> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kata-ts-containerd-'));
   mkdirSync(dir, { recursive: true });
   const address = join(dir, 'containerd.sock');
   const configPath = join(dir, 'containerd.toml');
   const logPath = join(dir, 'containerd.log');
-  writeFileSync(configPath, containerdConfig(dir, options));
+  const namespace = options.cri ? CRI_NAMESPACE : 'default';
+  const network = options.cri?.cni ? createCniNetwork(dir) : undefined;
+  writeFileSync(configPath, containerdConfig(dir, options, network?.confDir));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
@@ -104,6 +136,7 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
   let exited = false;
   child.on('exit', () => (exited = true));
   child.on('error', () => (exited = true));
+  let client: CriClient | undefined;
 
   const logTail = (lines = 40): string => {
     try {
@@ -113,7 +146,7 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     }
   };
   const ctr = (args: string[], runOptions: RunOptions = {}) =>
-    runCommand('ctr', ['--address', address, '-n', 'default', ...args], { env, ...runOptions });
+    runCommand('ctr', ['--address', address, '-n', namespace, ...args], { env, ...runOptions });
 
   const removeContainers = async (ids: string[]): Promise<void> => {
     for (const id of ids) {
@@ -124,6 +157,7 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
   };
 
   const stop = async (): Promise<void> => {
+    client?.close();
     if (!exited && child.pid) {
       try {
         process.kill(child.pid, 'SIGTERM');
@@ -137,6 +171,8 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     unmountUnder(dir);
     rmSync(address, { force: true });
     rmSync(`${address}.ttrpc`, { force: true });
+    network?.remove();
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 30_000;
@@ -153,5 +189,18 @@ export async function startContainerd(options: StartContainerdOptions): Promise<
     }
     await new Promise((res) => setTimeout(res, 100));
   }
-  return { dir, pid: child.pid!, address, logPath, env, ctr, logTail, removeContainers, stop };
+  const containerd: PrivateContainerd = { dir, namespace, pid: child.pid!, address, logPath, env, ctr, logTail, removeContainers, stop };
+  if (!options.cri) return containerd;
+  try {
+    // No registry is reachable: the pod sandbox image is built locally too.
+    await importBusyboxImage(containerd);
+    await importImage(containerd, buildPauseImage(), PAUSE_IMAGE);
+    client = await CriClient.connect(address);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const logDir = join(dir, 'pods');
+  mkdirSync(logDir, { recursive: true });
+  return { ...containerd, cri: { client, logDir, network } };
 }

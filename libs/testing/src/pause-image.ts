@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildBusyboxImage } from '@kata-ts/testing';
+import { buildBusyboxImage } from './busybox-image';
 
 /** containerd 1.6.20's default `sandbox_image`, so the CRI plugin needs no extra config. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.6';
