@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_IMAGE, findHarnessProcesses, runCommand, startContainerd, unmountUnder, type CriContainerd } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, findHarnessProcesses, installKata, runCommand, startContainerd, unmountUnder, type CriContainerd, type KataInstall } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installKata, type KataInstall } from '../src/kata-install';
 import { assertAllGone } from '../src/leaks';
 import { containerStdout, runTwoContainerPod, waitExited } from '../src/two-container-pod';
 

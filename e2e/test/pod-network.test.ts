@@ -3,9 +3,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_IMAGE, startContainerd, unmountUnder, type CriContainerd } from '@kata-ts/testing';
+import { BUSYBOX_IMAGE, installKata, startContainerd, unmountUnder, type CriContainerd } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installKata } from '../src/kata-install';
 import { assertAllGone } from '../src/leaks';
 import { runTwoContainerPod, startContainer, type TwoContainerPod } from '../src/two-container-pod';
 

@@ -1,14 +1,16 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '@kata-ts/config';
-import { runCommand } from '@kata-ts/testing';
-import { installToTempPrefix, REPO, type Installed } from './kata-install';
+import { installKata, REPO_ROOT, runCommand, type KataInstall } from '@kata-ts/testing';
 
+// What tools/install.sh lays out, without containerd (the full stack is e2e/test/ctr-run.test.ts).
 describe('tools/install.sh --prefix', () => {
-  let kata: Installed;
+  let kata: KataInstall;
   beforeAll(async () => {
-    kata = await installToTempPrefix();
+    // Always a fresh install: this tests install.sh itself, not an install $KATA_TS_PREFIX names.
+    kata = await installKata(mkdtempSync(join(tmpdir(), 'kata-prefix-')), { fresh: true });
   }, 900_000);
   afterAll(() => rmSync(kata.prefix, { recursive: true, force: true }));
 
@@ -36,7 +38,7 @@ describe('tools/install.sh --prefix', () => {
   });
 
   it('runs without the source tree (hidden under a tmpfs in a private mount namespace)', async () => {
-    const script = `mount -t tmpfs none '${REPO}' && '${kata.bin}/containerd-shim-kata-v2' -v && '${kata.prefix}/libexec/kata-ts/kata-proxy' --help`;
+    const script = `mount -t tmpfs none '${REPO_ROOT}' && '${kata.binDir}/containerd-shim-kata-v2' -v && '${kata.prefix}/libexec/kata-ts/kata-proxy' --help`;
     const r = await runCommand('unshare', ['-m', 'sh', '-c', script]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -45,11 +47,11 @@ describe('tools/install.sh --prefix', () => {
   });
 
   it('reports the commit of the checkout that built it (shim and kata-runtime)', async () => {
-    const head = (await runCommand('git', ['-C', REPO, 'rev-parse', 'HEAD'])).stdout.trim();
+    const head = (await runCommand('git', ['-C', REPO_ROOT, 'rev-parse', 'HEAD'])).stdout.trim();
     expect(head).toMatch(/^[0-9a-f]{40}$/);
-    const shim = await runCommand(join(kata.bin, 'containerd-shim-kata-v2'), ['-v']);
+    const shim = await runCommand(join(kata.binDir, 'containerd-shim-kata-v2'), ['-v']);
     expect(shim.stdout).toMatch(new RegExp(`, commit ${head}(-dirty)?, node `));
-    const cli = await runCommand(join(kata.bin, 'kata-runtime'), ['--version']);
+    const cli = await runCommand(join(kata.binDir, 'kata-runtime'), ['--version']);
     expect(cli.stdout).toMatch(new RegExp(`commit {3}: ${head}(-dirty)?\n`));
   });
 });

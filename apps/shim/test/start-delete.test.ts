@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { google, packAny, runtimeoptions, task } from '@kata-ts/protocols';
-import { findHarnessProcesses, HARNESS_ENV, killHarnessProcesses, mountsUnder, runCommand, unmountUnder } from '@kata-ts/testing';
+import { findHarnessProcesses, HARNESS_ENV, killHarnessProcesses, mountsUnder, REPO_ROOT, runCommand, unmountUnder } from '@kata-ts/testing';
 import { Client, Code, createClient, TtrpcError } from '@kata-ts/ttrpc';
 import { shimSocketPath } from '../src/shim-address';
-import { REPO } from './kata-install';
 
 /** The built binary, run the way containerd runs it (cwd = bundle, its flags, options on stdin). */
-const SHIM = join(REPO, 'apps/shim/dist/containerd-shim-kata-v2.mjs');
+const SHIM = join(REPO_ROOT, 'apps/shim/dist/containerd-shim-kata-v2.mjs');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 const address = () => join(dir, 'containerd.sock');
@@ -29,7 +28,7 @@ function shim(args: string[], cwd: string, input: Buffer | string = '') {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'shim-cli-'));
   env = { ...process.env, [HARNESS_ENV]: dir, KATA_TS_RUN_DIR: join(dir, 'run') };
-  if (!existsSync(SHIM)) await runCommand('npm', ['run', '--silent', 'build', '-w', '@kata-ts/shim'], { cwd: REPO });
+  if (!existsSync(SHIM)) await runCommand('npm', ['run', '--silent', 'build', '-w', '@kata-ts/shim'], { cwd: REPO_ROOT });
 }, 60_000);
 
 afterAll(async () => {

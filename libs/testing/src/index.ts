@@ -2,6 +2,7 @@ export { startContainerd, CRI_NAMESPACE, type CriContainerd, type CriOptions, ty
 export { buildBusyboxImage, importBusyboxImage, importImage, BUSYBOX_IMAGE } from './busybox-image';
 export { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 export { createCniNetwork, type CniNetwork } from './cni-network';
+export { installKata, kataInstallAt, type InstallKataOptions, type KataInstall } from './install-kata';
 export { bootConfig, bootGuest, waitForConsole, type BootedGuest, type BootOptions } from './boot-guest';
 export { REPO_ROOT, GUEST_IMAGE } from './repo';
 export { assertNoLeaks, type LeakCheckOptions } from './assert-no-leaks';

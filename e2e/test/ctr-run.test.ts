@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoLeaks, importBusyboxImage, runCommand, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
-import { installToTempPrefix, type Installed } from './kata-install';
+import { importBusyboxImage, installKata, runCommand, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
+import { assertAllGone } from '../src/leaks';
 
 /*
  * The whole path as a user has it: tools/install.sh into a temp prefix, Debian's containerd
@@ -13,7 +14,8 @@ import { installToTempPrefix, type Installed } from './kata-install';
  */
 
 const GUEST_KERNEL = /^6\.1\.\d+-\d+-amd64$/;
-let kata: Installed;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let kata: KataInstall;
 let dir: string;
 let runDir: string;
 let containerd: PrivateContainerd;
@@ -26,7 +28,7 @@ const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.conta
 
 /** ctr on a 100x30 pseudo-terminal (for -t), through util-linux script(1); returns its exit code. */
 function ctrWithTty(args: string[]) {
-  const cmd = ['ctr', '--address', containerd.address, '-n', 'default', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const cmd = ['ctr', '--address', containerd.address, '-n', containerd.namespace, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   return runCommand('script', ['-qec', `stty cols 100 rows 30; exec ${cmd}`, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
 }
 
@@ -45,7 +47,7 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
 
 /** Shims exit just after answering Shutdown: give them a moment, then nothing may be left. */
 async function expectNoLeaks(): Promise<void> {
-  const check = () => assertNoLeaks({ dir, allowPids: [containerd.pid], emptyDirs: [join(runDir, 'sandboxes')] });
+  const check = () => assertAllGone(containerd, [join(runDir, 'sandboxes')]);
   try {
     await waitFor('the shim, VM and proxy to go away', () => {
       try {
@@ -86,15 +88,20 @@ function writeConfig(name: string, edit: (text: string) => string): string {
   return path;
 }
 
-describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)', () => {
-  beforeAll(async () => {
-    kata = await installToTempPrefix();
-    dir = mkdtempSync(join(tmpdir(), 'kata-e2e-'));
-    runDir = join(dir, 'run');
-    containerd = await startContainerd({ dir, shimBinDir: kata.bin, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
-    image = await importBusyboxImage(containerd);
-  }, 900_000);
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kata-e2e-'));
+  runDir = join(dir, 'run');
+  kata = await installKata(join(dir, 'prefix'));
+  containerd = await startContainerd({ dir, shimBinDir: kata.binDir, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  image = await importBusyboxImage(containerd);
+}, 900_000);
 
+afterAll(async () => {
+  await containerd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)', () => {
   afterEach(async () => {
     let leak: unknown;
     await expectNoLeaks().catch((err: unknown) => (leak = err));
@@ -102,12 +109,6 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     await containerd.removeContainers((await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean));
     if (leak) throw leak;
   }, 90_000);
-
-  afterAll(async () => {
-    await containerd?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(kata.prefix, { recursive: true, force: true });
-  }, 60_000);
 
   it('runs in the guest kernel, passes the exit code through, publishes create → start → exit → delete', async () => {
     const events = watchEvents();
@@ -236,7 +237,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
       t.replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
     );
     const factory = (configPath: string, action: string) =>
-      runCommand(join(kata.bin, 'kata-runtime'), ['--config', configPath, 'factory', action, '--run-dir', runDir], { timeoutMs: 180_000 });
+      runCommand(join(kata.binDir, 'kata-runtime'), ['--config', configPath, 'factory', action, '--run-dir', runDir], { timeoutMs: 180_000 });
     const off = await factory(kata.configPath, 'init');
     expect(off.code).toBe(1);
     expect(off.stderr).toContain('vm factory is not enabled: set [factory] enable_template = true');
@@ -279,4 +280,54 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(destroy.code).toBe(0);
     expect(readdirSync(templatePath)).toEqual([]);
   }, 400_000);
+});
+
+/*
+ * The agent's data paths as a user reaches them, in one sandbox started with
+ * debug_console_enabled = true:
+ *   - `ctr task exec` of a writer that floods stdout and exits at once delivers every byte
+ *     (the tail used to be lost: the agent closed the FIFO when the monitor exited);
+ *   - `kata-runtime exec <sandbox>` reaches a shell in the guest (agent port 1026).
+ */
+describe('a kata sandbox with the debug console: exec stdout and kata-runtime exec', () => {
+  const id = 'console';
+
+  beforeAll(async () => {
+    const config = writeConfig('console', (t) => t.replace(/^debug_console_enabled = false$/m, 'debug_console_enabled = true'));
+    const r = await ctr([...kataRun(config), '-d', image, id, 'sleep', '600'], { timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}\n${containerd.logTail(30)}`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await containerd.removeContainers([id]);
+    await expectNoLeaks();
+  }, 120_000);
+
+  it('delivers every byte of a fast exec stdout to ctr (16 MiB + a partial block, twice)', async () => {
+    const size = 16 * 1024 * 1024 + 52_928;
+    const made = await ctr(['task', 'exec', '--exec-id', 'mk', id, 'sh', '-c', `head -c ${size} /dev/urandom > /tmp/data && sha256sum /tmp/data`]);
+    expect(made.code, made.stderr).toBe(0);
+    const guestSha = made.stdout.split(' ')[0];
+    for (let i = 0; i < 2; i++) {
+      // ctr's stdout goes to a file: the bytes as they arrived.
+      const file = join(dir, `out${i}`);
+      const args = ['--address', containerd.address, '-n', containerd.namespace, 'task', 'exec', '--exec-id', `dd${i}`, id, 'dd', 'if=/tmp/data', 'bs=65536'];
+      const r = await runCommand('sh', ['-c', 'out=$1; shift; exec ctr "$@" > "$out"', 'sh', file, ...args], { env: containerd.env, timeoutMs: 300_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const out = readFileSync(file);
+      expect({ run: i, length: out.length, sha: sha256(out) }).toEqual({ run: i, length: size, sha: guestSha });
+    }
+  }, 600_000);
+
+  it('puts the debug console on the guest kernel command line and serves a shell for kata-runtime exec', async () => {
+    const cmdline = await ctr(['task', 'exec', '--exec-id', 'cmdline', id, 'cat', '/proc/cmdline']);
+    expect(cmdline.stdout).toMatch(/(^| )agent\.debug_console agent\.debug_console_vport=1026( |$)/m);
+    const r = await runCommand(join(kata.binDir, 'kata-runtime'), ['exec', '--run-dir', runDir, id], {
+      input: 'echo guest=$(uname -r); exit\n',
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // The console's pty echoes the input line too: the answer is the line that starts with it.
+    expect(/^guest=(\S+?)\r?$/m.exec(r.stdout)?.[1]).toMatch(GUEST_KERNEL);
+  }, 180_000);
 });
