@@ -137,10 +137,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     const tail = input.subarray(0, (1 << 20) + 7);
     const exec = await ctr(['task', 'exec', '--exec-id', 'in', 'stdin-exec', 'sh', '-c', 'cat | sha256sum'], { input: tail });
     expect([exec.code, exec.stdout.split(' ')[0]]).toEqual([0, sha256(tail)]);
-    expect((await ctr(['task', 'kill', '-s', 'KILL', 'stdin-exec'])).code).toBe(0);
-    await waitFor('stdin-exec to stop', async () => (await taskStatus('stdin-exec')) === 'STOPPED');
-    expect((await ctr(['task', 'delete', 'stdin-exec'])).code).toBe(0);
-    expect((await ctr(['container', 'rm', 'stdin-exec'])).code).toBe(0);
+    await containerd.removeContainers(['stdin-exec']); // afterEach checks that nothing is left
   }, 300_000);
 
   it("keeps a sandbox's host files (9p share with the rootfs, sockets, state) from other host users", async () => {
@@ -154,10 +151,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
       expect(r.code, target).not.toBe(0);
       expect(r.stderr, target).toMatch(/Permission denied/);
     }
-    expect((await ctr(['task', 'kill', '-s', 'KILL', 'private'])).code).toBe(0);
-    await waitFor('private to stop', async () => (await taskStatus('private')) === 'STOPPED');
-    expect((await ctr(['task', 'delete', 'private'])).code).toBe(0);
-    expect((await ctr(['container', 'rm', 'private'])).code).toBe(0);
+    await containerd.removeContainers(['private']); // afterEach checks that nothing is left
   }, 180_000);
 
   it('sizes the VM from the limits, enforces them in the guest, and reports an OOM kill', async () => {
