@@ -1,10 +1,9 @@
 /*
  * kata-agent-sys: the few system calls the agent needs and Node lacks, for a guest that has no
- * mount(8), ip(8) or date(1). One operation per run:
+ * mount(8) or date(1) (the pod's network is set up with iproute2's ip). One operation per run:
  *   kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS]   (options as in fstab: ro,nosuid,bind,size=1m)
  *   kata-agent-sys umount TARGET                          (lazy when busy)
  *   kata-agent-sys settime SECONDS MICROSECONDS
- *   kata-agent-sys ifup NAME                              (sets IFF_UP, e.g. lo)
  *   kata-agent-sys pty COMMAND [ARGS...]                  (the debug console, see do_pty)
  *   kata-agent-sys reseed < BYTES                         (mixes stdin into the RNG, reseeds the CRNG)
  * Exit 0 on success; otherwise the error on stderr and exit 1.
@@ -13,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +20,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,18 +62,6 @@ static int do_mount(const char *fstype, const char *source, const char *target, 
   if ((flags & MS_BIND) && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) &&
       mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (flags & ~MS_REC), NULL) != 0)
     return fail("remount", target);
-  return 0;
-}
-
-static int do_ifup(const char *name) {
-  struct ifreq ifr = {0};
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail("socket", name);
-  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) return fail("SIOCGIFFLAGS", name);
-  ifr.ifr_flags |= IFF_UP;
-  if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) return fail("SIOCSIFFLAGS", name);
-  close(fd);
   return 0;
 }
 
@@ -197,9 +182,8 @@ int main(int argc, char **argv) {
     struct timeval tv = { .tv_sec = strtoll(argv[2], NULL, 10), .tv_usec = strtol(argv[3], NULL, 10) };
     return settimeofday(&tv, NULL) == 0 ? 0 : fail("settimeofday", argv[2]);
   }
-  if (strcmp(op, "ifup") == 0 && argc == 3) return do_ifup(argv[2]);
   if (strcmp(op, "pty") == 0 && argc >= 3) return do_pty(argv + 2);
   if (strcmp(op, "reseed") == 0 && argc == 2) return do_reseed();
-  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | ifup NAME | pty COMMAND [ARGS...] | reseed < BYTES\n");
+  fprintf(stderr, "usage: kata-agent-sys mount FSTYPE SOURCE TARGET [OPTIONS] | umount TARGET | settime SEC USEC | pty COMMAND [ARGS...] | reseed < BYTES\n");
   return 2;
 }

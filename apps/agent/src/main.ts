@@ -24,6 +24,7 @@ export async function main(codeCache: CodeCacheState): Promise<void> {
     .option('--crun <path>', 'crun binary', existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun')
     .option('--monitor <path>', 'kata-agent-monitor binary', join(here, 'kata-agent-monitor'))
     .option('--sys-helper <path>', 'kata-agent-sys binary', join(here, 'kata-agent-sys'))
+    .option('--ip <path>', "iproute2's ip binary (the pod's network)", 'ip')
     .option('--kernel-cmdline <path>', 'where to read agent.debug_console[_vport] from', '/proc/cmdline')
     .option('--log <path>', 'log file (default: stderr)')
     .option('--log-level <level>', 'pino level', process.env.KATA_TS_LOG_LEVEL ?? 'info');
@@ -36,6 +37,7 @@ export async function main(codeCache: CodeCacheState): Promise<void> {
     crun: string;
     monitor: string;
     sysHelper: string;
+    ip: string;
     kernelCmdline: string;
     log?: string;
     logLevel: string;
@@ -49,7 +51,7 @@ export async function main(codeCache: CodeCacheState): Promise<void> {
   }
 
   const running = await startAgent(
-    { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
+    { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, ip: opts.ip, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
     opts.listen,
     log,
     guestUris,

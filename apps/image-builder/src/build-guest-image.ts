@@ -5,7 +5,7 @@ import { buildInit } from './build-init';
 import { type Compression, writeCpio } from './cpio-archive';
 import { extractVmlinux } from './extract-vmlinux';
 import { bufferDigest, fileDigest } from './file-digest';
-import { baseEntries, GUEST_AGENT_DIR, GUEST_CRUN, GUEST_NODE, hostFileEntries, hostMode, listFiles, moduleEntries } from './guest-tree';
+import { baseEntries, GUEST_AGENT_DIR, GUEST_CRUN, GUEST_IP, GUEST_NODE, hostFileEntries, hostMode, listFiles, moduleEntries } from './guest-tree';
 import { ImageBuildError } from './image-build-error';
 import { fetchKernel, resolveKernelPackage } from './kernel-package';
 import { type ArtefactInfo, type GuestImageManifest, INITRD_FILE, MANIFEST_FILE, VMLINUX_FILE, VMLINUZ_FILE } from './manifest';
@@ -33,6 +33,8 @@ export interface BuildGuestImageOptions {
   nodeBinary?: string;
   /** Default /usr/bin/crun (Debian's crun package). */
   crunBinary?: string;
+  /** Default /usr/bin/ip (Debian's iproute2): the agent configures the pod's NICs with it. */
+  ipBinary?: string;
   compression?: Compression;
   /** A linux-image-* package; default whatever linux-image-amd64 depends on. */
   kernelPackage?: string;
@@ -61,6 +63,7 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
   const agentDir = resolve(options.agentDir ?? join(repo, 'apps', 'agent', 'dist'));
   const nodeBinary = options.nodeBinary ?? process.execPath;
   const crunBinary = options.crunBinary ?? '/usr/bin/crun';
+  const ipBinary = options.ipBinary ?? '/usr/bin/ip';
   const compression = options.compression ?? DEFAULT_COMPRESSION;
   const modules = options.modules ?? readModuleList(join(repo, 'guest-image', 'modules.txt'));
   const initSource = join(repo, 'guest-image', 'init', 'kata-init.c');
@@ -69,13 +72,14 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
   if (!existsSync(join(agentDir, 'kata-agent.mjs')))
     throw new ImageBuildError('AGENT_MISSING', `${agentDir}/kata-agent.mjs not found: build the agent first (npx nx run agent:build)`);
   if (!existsSync(crunBinary)) throw new ImageBuildError('TOOL_MISSING', `${crunBinary} not found: apt-get install crun`);
+  if (!existsSync(ipBinary)) throw new ImageBuildError('TOOL_MISSING', `${ipBinary} not found: apt-get install iproute2`);
 
   progress.step('resolving the kernel package');
   const kernelPackage = await resolveKernelPackage(options.kernelPackage, progress);
 
   progress.step('hashing inputs');
   const agentFiles = listFiles(agentDir);
-  const elves = [nodeBinary, crunBinary, ...agentFiles.map((f) => join(agentDir, f)).filter(isElf)];
+  const elves = [nodeBinary, crunBinary, ipBinary, ...agentFiles.map((f) => join(agentDir, f)).filter(isElf)];
   const libraries = [...new Set((await Promise.all(elves.map(sharedLibraries))).flat())].sort();
   const initDigest = bufferDigest(readFileSync(initSource));
   const inputs = {
@@ -86,6 +90,7 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
     init: initDigest,
     node: await fileDigest(nodeBinary),
     crun: await fileDigest(crunBinary),
+    ip: await fileDigest(ipBinary),
     agent: await Promise.all(agentFiles.map(async (f) => [f, hostMode(join(agentDir, f)), await fileDigest(join(agentDir, f))])),
     libraries: await Promise.all(libraries.map(async (l) => [l, await fileDigest(l)])),
   };
@@ -118,6 +123,7 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
     ...hostFileEntries(libraries),
     { type: 'file' as const, path: GUEST_NODE, mode: 0o755, data: readFileSync(node) },
     { type: 'file' as const, path: GUEST_CRUN, mode: 0o755, data: readFileSync(crunBinary) },
+    { type: 'file' as const, path: GUEST_IP, mode: 0o755, data: readFileSync(ipBinary) },
     ...agentFiles.map((f) => ({ type: 'file' as const, path: `${GUEST_AGENT_DIR}/${f}`, mode: hostMode(join(agentDir, f)), data: readFileSync(join(agentDir, f)) })),
   ];
 

@@ -10,6 +10,8 @@ import { stripModuleSignature } from './module-signature';
 export const GUEST_NODE = '/usr/bin/node';
 export const GUEST_AGENT_DIR = '/opt/kata-agent';
 export const GUEST_CRUN = '/usr/bin/crun';
+/** iproute2's ip: the agent configures the pod's interfaces, routes and neighbours with it. */
+export const GUEST_IP = '/usr/bin/ip';
 export const GUEST_MODULE_LIST = '/etc/kata-modules';
 
 /** Every regular file under `dir`, relative paths, sorted. */

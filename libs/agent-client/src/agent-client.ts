@@ -1,4 +1,4 @@
-import type { SandboxRequest } from '@kata-ts/guest-contract';
+import type { GuestInterface, GuestNeighbor, GuestRoute, SandboxRequest } from '@kata-ts/guest-contract';
 import type { OciLinuxResources, OciProcess, OciSpec } from '@kata-ts/oci';
 import type { agent } from '@kata-ts/protocols';
 
@@ -10,6 +10,13 @@ export interface AgentClient {
   /** Health check; rejects if the agent does not answer within timeoutMs. */
   check(timeoutMs: number): Promise<void>;
   createSandbox(request: SandboxRequest): Promise<void>;
+  /** Configures the guest NIC with `iface.mac` as the pod's interface (name, MTU, addresses, up). */
+  updateInterface(iface: GuestInterface): Promise<void>;
+  /** Replaces the guest's main routing table with `routes`. */
+  updateRoutes(routes: GuestRoute[]): Promise<void>;
+  addArpNeighbors(neighbors: GuestNeighbor[]): Promise<void>;
+  listInterfaces(): Promise<GuestInterface[]>;
+  listRoutes(): Promise<GuestRoute[]>;
   /** Removes every container, unmounts the sandbox's storages and cgroups; the shim skips it (the VM goes away with them). */
   destroySandbox(): Promise<void>;
   /** Sets the guest's wall clock (a VM resumed from a template wakes at the template's time). */

@@ -3,7 +3,7 @@ import type { Logger } from '@kata-ts/logging';
 import { agent, health } from '@kata-ts/protocols';
 import { Client, createClient, type TypedClient } from '@kata-ts/ttrpc';
 import { processToProto, resourcesToProto, specToProto, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
-import type { SandboxRequest } from '@kata-ts/guest-contract';
+import { interfaceFromProto, interfaceToProto, neighborToProto, routeFromProto, routeToProto, type GuestInterface, type GuestNeighbor, type GuestRoute, type SandboxRequest } from '@kata-ts/guest-contract';
 import type { AgentClient } from './agent-client';
 
 /** Calls that must answer promptly; the blocking ones (wait, read, OOM) have no deadline. */
@@ -45,6 +45,26 @@ export class TtrpcAgentClient implements AgentClient {
       }),
       { timeoutMs: CALL_TIMEOUT_MS },
     );
+  }
+
+  async updateInterface(iface: GuestInterface): Promise<void> {
+    await this.#agent.updateInterface({ interface: interfaceToProto(iface) }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async updateRoutes(routes: GuestRoute[]): Promise<void> {
+    await this.#agent.updateRoutes({ routes: { Routes: routes.map(routeToProto) } }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async addArpNeighbors(neighbors: GuestNeighbor[]): Promise<void> {
+    await this.#agent.addARPNeighbors({ neighbors: { ARPNeighbors: neighbors.map(neighborToProto) } }, { timeoutMs: CALL_TIMEOUT_MS });
+  }
+
+  async listInterfaces(): Promise<GuestInterface[]> {
+    return (await this.#agent.listInterfaces({}, { timeoutMs: CALL_TIMEOUT_MS })).Interfaces.map((i) => interfaceFromProto(i));
+  }
+
+  async listRoutes(): Promise<GuestRoute[]> {
+    return (await this.#agent.listRoutes({}, { timeoutMs: CALL_TIMEOUT_MS })).Routes.map((r, n) => routeFromProto(r, n));
   }
 
   async destroySandbox(): Promise<void> {

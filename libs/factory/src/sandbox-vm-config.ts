@@ -1,5 +1,5 @@
 import type { KataConfig } from '@kata-ts/config';
-import type { AcceleratorKind, MachineType, VmConfig } from '@kata-ts/hypervisor';
+import type { AcceleratorKind, MachineType, NetworkInterface, VmConfig } from '@kata-ts/hypervisor';
 import { SHARED_DIR_TAG } from '@kata-ts/guest-contract';
 import { kernelParams } from './kernel-params';
 
@@ -16,6 +16,9 @@ export interface SandboxVmPlace {
   qmpSocket: string;
   /** QEMU's stderr and the guest console. */
   logFile: string;
+  /** The pod's network namespace and the NICs on its taps (none: the guest has only lo). */
+  netns?: string;
+  nics?: NetworkInterface[];
 }
 
 /**
@@ -39,5 +42,7 @@ export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>
     shares: [{ id: 'kata-shared', hostPath: place.sharedDir, mountTag: SHARED_DIR_TAG }],
     qmpSocket: place.qmpSocket,
     consoleLog: place.logFile,
+    netns: place.netns,
+    nics: place.nics,
   };
 }

@@ -43,7 +43,8 @@ async function templateFor(config: Pick<KataConfig, 'hypervisor' | 'factory'>, v
   }
   const factory = new VmFactory({ templatePath: config.factory.templatePath, timeoutMs: options.templateTimeoutMs, logger: options.log });
   try {
-    return await factory.template(vmConfig);
+    // A template is one pod's VM before it has a network: clones get their NICs hot-plugged.
+    return await factory.template({ ...vmConfig, netns: undefined, nics: undefined });
   } catch (err) {
     options.log.warn({ err, templatePath: config.factory.templatePath }, 'no VM template: booting cold');
     return undefined;

@@ -11,6 +11,19 @@ export interface SharedDir {
   readonly?: boolean;
 }
 
+/**
+ * A guest NIC on a tap device that already exists in the VM's network namespace (the shim made it
+ * and tied it to the pod's interface): QEMU opens it by name, the guest sees a virtio-net device
+ * with the pod interface's MAC.
+ */
+export interface NetworkInterface {
+  /** QEMU's netdev/device id. */
+  id: string;
+  tapName: string;
+  /** The MAC the guest NIC gets: the pod interface's, so the pod's peers see no change. */
+  mac: string;
+}
+
 /** Everything QEMU needs for one sandbox VM. Paths are absolute. */
 export interface VmConfig {
   /** Names the VM (QEMU -name) and its log lines; the sandbox id. */
@@ -45,6 +58,14 @@ export interface VmConfig {
    * template's (QEMU checks devices and sizes); sockets, logs and shared-dir paths may differ.
    */
   template?: VmTemplate;
+  /**
+   * The pod's network namespace (a path such as /var/run/netns/cni-…): QEMU runs in it, as Kata
+   * starts its hypervisor inside the pod's netns, so it can open the taps there. Sockets and shares
+   * are paths, which a network namespace does not change.
+   */
+  netns?: string;
+  /** NICs on taps in `netns`. A clone restored from a template gets them hot-plugged after resume. */
+  nics?: NetworkInterface[];
   /** Extra QEMU arguments, last. */
   extraArgs?: string[];
 }

@@ -5,7 +5,7 @@ import { listProcesses } from '../container/list-processes';
 import { InvalidArgumentError, NotFoundError } from '@kata-ts/errors';
 import { EndOfStreamError } from '../errors';
 import type { Sandbox } from '../sandbox/sandbox';
-import type { GuestStorage } from '@kata-ts/guest-contract';
+import { interfaceFromProto, interfaceToProto, neighborFromProto, routeFromProto, routeToProto, type GuestStorage } from '@kata-ts/guest-contract';
 import { processFromProto, resourcesFromProto, specFromProto } from '@kata-ts/oci';
 import { statsToProto } from './translate/stats-to-proto';
 import { wrapHandler } from './wrap-handler';
@@ -24,8 +24,8 @@ const storages = (list: agent.Storage[]): GuestStorage[] =>
 
 /**
  * grpc.AgentService: each handler translates the request, calls the sandbox (the domain),
- * and translates back. Errors map to statuses in wrapHandler only. RPCs left out (network,
- * hotplug, swap, policy, ...) answer UNIMPLEMENTED.
+ * and translates back. Errors map to statuses in wrapHandler only. RPCs left out (hotplug,
+ * swap, policy, ...) answer UNIMPLEMENTED.
  */
 export function agentService(sandbox: Sandbox, log: Logger): Service {
   const handlers = {
@@ -40,6 +40,20 @@ export function agentService(sandbox: Sandbox, log: Logger): Service {
       });
       return empty;
     },
+    updateInterface: async (r: agent.UpdateInterfaceRequest) => {
+      if (!r.interface) throw new InvalidArgumentError('interface: missing');
+      return interfaceToProto(await sandbox.network.updateInterface(interfaceFromProto(r.interface)));
+    },
+    updateRoutes: async (r: agent.UpdateRoutesRequest) => {
+      const routes = await sandbox.network.updateRoutes((r.routes?.Routes ?? []).map((route, n) => routeFromProto(route, n)));
+      return { Routes: routes.map(routeToProto) };
+    },
+    addARPNeighbors: async (r: agent.AddARPNeighborsRequest) => {
+      await sandbox.network.addNeighbors((r.neighbors?.ARPNeighbors ?? []).map((n, i) => neighborFromProto(n, i)));
+      return empty;
+    },
+    listInterfaces: async () => ({ Interfaces: (await sandbox.network.listInterfaces()).map(interfaceToProto) }),
+    listRoutes: async () => ({ Routes: (await sandbox.network.listRoutes()).map(routeToProto) }),
     destroySandbox: async () => {
       await sandbox.destroy();
       return empty;

@@ -6,8 +6,10 @@ export interface AgentConfig {
   crun: string;
   /** kata-agent-monitor binary. */
   monitor: string;
-  /** kata-agent-sys binary (mount, umount, settime, ifup). */
+  /** kata-agent-sys binary (mount, umount, settime, reseed). */
   sysHelper: string;
+  /** iproute2's ip (PATH lookup when not absolute): the pod's interfaces, routes and neighbours. */
+  ip: string;
   /** Where container rootfs live: `<sharedDir>/<container-id>/rootfs`. */
   sharedDir: string;
   /** Running inside the VM: may set the clock, bring up loopback, load modules. */

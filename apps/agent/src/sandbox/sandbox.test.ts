@@ -10,7 +10,7 @@ let dir: string;
 let sandbox: Sandbox;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'agent-sandbox-'));
-  const config = { stateRoot: dir, crun: 'crun', monitor: 'unused', sysHelper: 'unused', sharedDir: dir, guest: false };
+  const config = { stateRoot: dir, crun: 'crun', monitor: 'unused', sysHelper: 'unused', ip: 'ip', sharedDir: dir, guest: false };
   sandbox = new Sandbox(config, createLogger({ name: 'test', level: 'silent' }));
   sandbox.cgroups.directories = () => []; // destroy must not touch this host's cgroups
 });

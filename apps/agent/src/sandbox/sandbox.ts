@@ -10,6 +10,7 @@ import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage } from '../storage/mounter';
+import { GuestNetwork } from '../network/guest-network';
 import { SysHelper } from '../storage/sys-helper';
 import type { AgentConfig } from './agent-config';
 import { OomWatcher } from './oom-watcher';
@@ -61,6 +62,7 @@ export class Sandbox {
   readonly cgroups = new CgroupStats();
   readonly oom: OomWatcher;
   readonly sys: SysHelper;
+  readonly network: GuestNetwork;
 
   constructor(
     readonly config: AgentConfig,
@@ -68,6 +70,7 @@ export class Sandbox {
   ) {
     this.crun = new Crun({ binary: config.crun, root: join(config.stateRoot, 'crun') });
     this.sys = new SysHelper(config.sysHelper);
+    this.network = new GuestNetwork(config.ip, log);
     this.oom = new OomWatcher(this.cgroups, () => this.#containers.values());
     mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
   }
@@ -103,7 +106,7 @@ export class Sandbox {
     }
     for (const s of req.storages) await this.#addStorage(s);
     if (this.config.guest) {
-      await this.sys.interfaceUp('lo').catch((err: unknown) => this.log.warn({ err }, 'loopback up'));
+      await this.network.loopbackUp().catch((err: unknown) => this.log.warn({ err }, 'loopback up'));
     }
     this.#files = files;
     this.#id = req.sandboxId || 'default';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { CommandError } from '../errors';
 
 /**
- * kata-agent-sys (native/): mount(2), umount2(2), settimeofday(2), SIOCSIFFLAGS and
- * RNDRESEEDCRNG, which Node lacks and the guest has no mount(8)/ip(8)/date(1) for.
+ * kata-agent-sys (native/): mount(2), umount2(2), settimeofday(2) and RNDRESEEDCRNG, which Node
+ * lacks and the guest has no mount(8)/date(1) for.
  */
 export class SysHelper {
   constructor(readonly binary: string) {}
@@ -19,10 +19,6 @@ export class SysHelper {
 
   setTime(seconds: number, microseconds: number): Promise<void> {
     return this.#run(['settime', String(Math.floor(seconds)), String(Math.floor(microseconds))]);
-  }
-
-  interfaceUp(name: string): Promise<void> {
-    return this.#run(['ifup', name]);
   }
 
   /** Mixes `data` into the guest's RNG and reseeds it now. */

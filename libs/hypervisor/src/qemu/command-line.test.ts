@@ -75,6 +75,17 @@ describe('qemuCommandLine', () => {
     expect(() => qemuCommandLine({ ...base, template: { dir: 'tpl', role: 'restore' } })).toThrow(/template dir must be an absolute path/);
   });
 
+  it('gives each NIC its tap (opened by name, no scripts) and a virtio-net device with the pod MAC; a clone gets them hot-plugged instead', () => {
+    const nics = [{ id: 'net0', tapName: 'tap0_kata', mac: '0A:58:0a:00:00:05' }];
+    const args = qemuCommandLine({ ...base, nics });
+    expect(values(args, '-netdev')).toEqual(['tap,id=net0,ifname=tap0_kata,script=no,downscript=no']);
+    expect(values(args, '-device')).toContain('virtio-net-pci,id=net0-dev,netdev=net0,mac=0a:58:0a:00:00:05,romfile=');
+    const clone = qemuCommandLine({ ...base, nics, template: { dir: '/run/tpl', role: 'restore' } });
+    expect(clone).not.toContain('-netdev');
+    expect(() => qemuCommandLine({ ...base, nics: [{ ...nics[0]!, mac: '0a:58:0a:00:00' }] })).toThrow(/nic net0: bad MAC address/);
+    expect(() => qemuCommandLine({ ...base, nics: [{ ...nics[0]!, tapName: 'tap0,script=/x' }] })).toThrow(/nic net0: bad tap name/);
+  });
+
   it('rejects relative paths and impossible sizes', () => {
     expect(() => qemuCommandLine({ ...base, kernel: 'vmlinux' })).toThrow(HypervisorError);
     expect(() => qemuCommandLine({ ...base, vcpus: 0 })).toThrow(/vcpus/);

@@ -1,7 +1,7 @@
 import { AGENT_CHANNEL_NAME } from '@kata-ts/guest-contract';
 import { guestCpuModel, guestKernelParams } from '../guest-boot';
 import { HypervisorError } from '../hypervisor-error';
-import { TEMPLATE_MEMORY_FILE, type VmConfig } from '../vm-config';
+import { TEMPLATE_MEMORY_FILE, type NetworkInterface, type VmConfig } from '../vm-config';
 
 export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
 export const DEFAULT_TCG_TRANSLATION_CACHE_MIB = 64;
@@ -18,6 +18,30 @@ function escape(value: string): string {
 
 function requireAbsolute(name: string, path: string): void {
   if (!path.startsWith('/')) throw new HypervisorError('BAD_CONFIG', `${name} must be an absolute path, got ${JSON.stringify(path)}`);
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+function checkNic(nic: NetworkInterface): void {
+  if (!/^[\w.-]{1,15}$/.test(nic.tapName)) throw new HypervisorError('BAD_CONFIG', `nic ${nic.id}: bad tap name ${JSON.stringify(nic.tapName)}`);
+  if (!MAC.test(nic.mac)) throw new HypervisorError('BAD_CONFIG', `nic ${nic.id}: bad MAC address ${JSON.stringify(nic.mac)}`);
+}
+
+/** The tap QEMU opens by name (no scripts: the shim wired it); QMP's netdev_add takes the same fields. */
+export function netdevArguments(nic: NetworkInterface): { type: 'tap'; id: string; ifname: string; script: string; downscript: string } {
+  checkNic(nic);
+  return { type: 'tap', id: nic.id, ifname: nic.tapName, script: 'no', downscript: 'no' };
+}
+
+/** virtio-net with the pod interface's MAC; no option ROM (the kernel is booted directly). */
+export function nicDeviceArguments(nic: NetworkInterface): { driver: 'virtio-net-pci'; id: string; netdev: string; mac: string; romfile: string } {
+  checkNic(nic);
+  return { driver: 'virtio-net-pci', id: `${nic.id}-dev`, netdev: nic.id, mac: nic.mac.toLowerCase(), romfile: '' };
+}
+
+/** The command-line form (`head,key=value,…`) of what QMP takes as an object. */
+function option(head: string, fields: Record<string, string>): string {
+  return [head, ...Object.entries(fields).map(([k, v]) => `${k}=${escape(v)}`)].join(',');
 }
 
 /**
@@ -76,6 +100,14 @@ export function qemuCommandLine(config: VmConfig): string[] {
       '-device', `virtio-9p-pci,fsdev=${escape(share.id)},mount_tag=${escape(share.mountTag)}`,
     );
   }
+  // A template's clone must have exactly its template's devices: its NICs are hot-plugged after
+  // the resume (QemuHypervisor), a cold boot has them from the start.
+  if (config.template?.role !== 'restore')
+    for (const nic of config.nics ?? []) {
+      const { type, ...netdev } = netdevArguments(nic);
+      const { driver, ...device } = nicDeviceArguments(nic);
+      args.push('-netdev', option(type, netdev), '-device', option(driver, device));
+    }
   args.push(...(config.extraArgs ?? []));
   return args;
 }

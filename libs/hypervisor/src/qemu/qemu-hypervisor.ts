@@ -8,10 +8,11 @@ import type { AgentChannel } from '@kata-ts/agent-transport';
 import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
 import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '../vm-config';
-import { DEFAULT_QEMU_PATH, qemuCommandLine, shellQuote } from './command-line';
+import { DEFAULT_QEMU_PATH, netdevArguments, nicDeviceArguments, qemuCommandLine, shellQuote } from './command-line';
 import { QmpClient } from './qmp-client';
 
 const QMP_WAIT_MS = 10_000;
+const NSENTER = '/usr/bin/nsenter';
 /** Template RAM is a shared file both sides map: migration carries only the device state. */
 const IGNORE_SHARED_RAM = { capabilities: [{ capability: 'x-ignore-shared', state: true }] };
 
@@ -38,13 +39,13 @@ export class QemuHypervisor implements Hypervisor {
 
   /** The argv QEMU was started with (for logs and `kata-runtime env`). */
   get commandLine(): string[] {
-    return this.#config ? [this.#config.qemuPath ?? DEFAULT_QEMU_PATH, ...qemuCommandLine(this.#config)] : [];
+    return this.#config ? launchCommand(this.#config) : [];
   }
 
   async start(config: VmConfig): Promise<void> {
     if (this.#child) throw new HypervisorError('START_FAILED', `VM ${config.id} already started`);
-    const qemu = config.qemuPath ?? DEFAULT_QEMU_PATH;
-    const args = qemuCommandLine(config);
+    const [command, ...args] = launchCommand(config);
+    if (config.netns && !existsSync(config.netns)) throw new HypervisorError('BAD_CONFIG', `network namespace ${config.netns} does not exist`);
     // QEMU would create a missing memory file: an empty guest, not a clone.
     if (config.template?.role === 'restore')
       for (const file of [TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE])
@@ -53,8 +54,8 @@ export class QemuHypervisor implements Hypervisor {
     // Stale sockets from a crashed run would make QEMU fail to bind.
     for (const path of [config.qmpSocket, config.agentSocket]) rmSync(path, { force: true });
     this.#config = config;
-    this.#log?.info({ vm: config.id, qemu, args }, 'starting QEMU');
-    const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#log?.info({ vm: config.id, command, args }, 'starting QEMU');
+    const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
@@ -71,7 +72,7 @@ export class QemuHypervisor implements Hypervisor {
     });
     const spawned = new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (cause) => reject(new HypervisorError('START_FAILED', `${qemu}: ${cause.message}`, { cause })));
+      child.once('error', (cause) => reject(new HypervisorError('START_FAILED', `${command}: ${cause.message}`, { cause })));
     });
     await spawned;
     try {
@@ -111,6 +112,10 @@ export class QemuHypervisor implements Hypervisor {
       break;
     }
     await qmp.execute('cont');
+    for (const nic of this.#config?.nics ?? []) {
+      await qmp.execute('netdev_add', netdevArguments(nic));
+      await qmp.execute('device_add', nicDeviceArguments(nic));
+    }
   }
 
   /**
@@ -203,4 +208,13 @@ export class QemuHypervisor implements Hypervisor {
     if (!this.#config) return;
     for (const path of [this.#config.qmpSocket, this.#config.agentSocket]) rmSync(path, { force: true });
   }
+}
+
+/**
+ * QEMU's argv, entered into the pod's network namespace first when it has one: Node cannot
+ * setns(2), nsenter(1) does and then execs QEMU, so the pid is still QEMU's.
+ */
+function launchCommand(config: VmConfig): string[] {
+  const qemu = [config.qemuPath ?? DEFAULT_QEMU_PATH, ...qemuCommandLine(config)];
+  return config.netns ? [NSENTER, `--net=${config.netns}`, '--', ...qemu] : qemu;
 }
