@@ -129,6 +129,7 @@ export class Pod {
   async start(id: string, execId: string): Promise<number> {
     const c = this.container(id);
     const proc = c.process(execId);
+    if (c.isSandbox && !execId) await this.#sandbox?.connectLateNetwork();
     await proc.start(() => {
       if (execId) this.o.events.publish('/tasks/exec-started', events.TaskExecStarted, { containerId: id, execId, pid: proc.pid });
       else this.o.events.publish('/tasks/start', events.TaskStart, { containerId: id, pid: proc.pid });

@@ -1,6 +1,6 @@
 import type { agent } from '@kata-ts/protocols';
 import type { AgentClient } from '@kata-ts/agent-client';
-import { END_OF_STREAM_STATUS } from '@kata-ts/guest-contract';
+import { END_OF_STREAM_STATUS, type GuestInterface, type GuestNeighbor, type GuestRoute } from '@kata-ts/guest-contract';
 import { Code, TtrpcError } from '@kata-ts/ttrpc';
 
 interface FakeProc {
@@ -64,6 +64,21 @@ export class FakeAgent implements AgentClient {
   }
   async destroySandbox(): Promise<void> {
     this.calls.push('destroySandbox');
+  }
+  async updateInterface(iface: GuestInterface): Promise<void> {
+    this.calls.push(`updateInterface ${iface.name}`);
+  }
+  async updateRoutes(routes: GuestRoute[]): Promise<void> {
+    this.calls.push(`updateRoutes ${routes.length}`);
+  }
+  async addArpNeighbors(neighbors: GuestNeighbor[]): Promise<void> {
+    this.calls.push(`addArpNeighbors ${neighbors.length}`);
+  }
+  async listInterfaces(): Promise<GuestInterface[]> {
+    return [];
+  }
+  async listRoutes(): Promise<GuestRoute[]> {
+    return [];
   }
   async setGuestDateTime(): Promise<void> {
     this.calls.push('setGuestDateTime');

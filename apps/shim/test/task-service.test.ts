@@ -58,6 +58,7 @@ beforeEach(async () => {
     mountRootfs: async (id) => `/run/kata-containers/shared/containers/${id}/rootfs`,
     shareMounts: async (_id, mounts) => mounts,
     unmountRootfs: async () => undefined,
+    connectLateNetwork: async () => undefined,
     stop: async () => {
       sandboxStops++;
     },

@@ -16,8 +16,8 @@ export interface SandboxVmPlace {
   qmpSocket: string;
   /** QEMU's stderr and the guest console. */
   logFile: string;
-  /** The pod's network namespace and the NICs on its taps (none: the guest has only lo). */
-  netns?: string;
+  /** QEMU's network namespace (VmConfig.netns) and the NICs on taps in it (none: the guest has only lo). */
+  netns?: VmConfig['netns'];
   nics?: NetworkInterface[];
 }
 

@@ -1,5 +1,5 @@
 import type { AgentChannel } from '@kata-ts/agent-transport';
-import type { VmConfig } from './vm-config';
+import type { NetworkInterface, VmConfig } from './vm-config';
 
 /** How the VM ended. */
 export interface VmExit {
@@ -30,5 +30,7 @@ export interface Hypervisor {
   /** What the VM was started with (accelerator, template, sockets), undefined before start. */
   readonly config: VmConfig | undefined;
   agentChannel(): AgentChannel;
+  /** Adds NICs to the running VM (taps that exist in its network namespace). */
+  hotplugNics(nics: NetworkInterface[]): Promise<void>;
   capabilities(): HypervisorCapabilities;
 }

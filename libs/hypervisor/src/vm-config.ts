@@ -59,11 +59,12 @@ export interface VmConfig {
    */
   template?: VmTemplate;
   /**
-   * The pod's network namespace (a path such as /var/run/netns/cni-…): QEMU runs in it, as Kata
-   * starts its hypervisor inside the pod's netns, so it can open the taps there. Sockets and shares
-   * are paths, which a network namespace does not change.
+   * The network namespace QEMU runs in, as Kata starts its hypervisor inside the pod's, so it
+   * opens the taps there: the pod's (`{ path: '/var/run/netns/cni-…' }`), or `new`, one of its own
+   * (`/proc/<pid>/ns/net`; it ends with QEMU). Default: the shim's. Sockets and shares are paths,
+   * which a network namespace does not change.
    */
-  netns?: string;
+  netns?: { path: string } | 'new';
   /** NICs on taps in `netns`. A clone restored from a template gets them hot-plugged after resume. */
   nics?: NetworkInterface[];
   /** Extra QEMU arguments, last. */

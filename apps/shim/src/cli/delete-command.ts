@@ -6,6 +6,7 @@ import { sandboxPaths } from '../run-paths';
 import { unmountContainerRootfs } from '../sandbox/container-rootfs';
 import { unmountAll } from '../sandbox/mount-table';
 import { readSandboxState } from '../sandbox/sandbox-state';
+import { detachNetwork } from '../network/sandbox-network';
 import { toTimestamp } from '../timestamp';
 import type { ShimArgs } from './shim-args';
 
@@ -48,6 +49,7 @@ export async function deleteCommand(args: ShimArgs): Promise<Buffer> {
       await killIfIt(state.shimPid, 'containerd-shim-kata-v2');
       await killIfIt(state.vmPid, 'qemu');
       await killIfIt(state.proxyPid, 'kata-proxy');
+      if (state.network) await detachNetwork(state.network).catch(() => undefined);
     }
     await unmountAll(paths.shared);
     rmSync(paths.dir, { recursive: true, force: true });

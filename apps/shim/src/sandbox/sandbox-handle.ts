@@ -25,6 +25,8 @@ export interface SandboxHandle {
   mountRootfs(containerId: string, bundle: string, mounts: types.Mount[]): Promise<string>;
   shareMounts(containerId: string, mounts: OciMount[]): Promise<OciMount[]>;
   unmountRootfs(containerId: string): Promise<void>;
+  /** Before the sandbox's first process starts: connects a network that appeared after create. */
+  connectLateNetwork(): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { AgentChannel } from '@kata-ts/agent-transport';
+import type { NetworkRecord } from '../network/sandbox-network';
 
 /** What `delete` (run after the shim died) needs to find and clean up a sandbox. */
 export interface SandboxState {
@@ -13,6 +14,8 @@ export interface SandboxState {
   configPath?: string;
   /** Where the agent is reached; `kata-runtime exec` dials the debug console port on it. */
   agentChannel?: AgentChannel;
+  /** The taps the shim made in the pod's network namespace. */
+  network?: NetworkRecord;
 }
 
 export function writeSandboxState(path: string, state: SandboxState): void {

@@ -8,7 +8,7 @@ import type { Hypervisor } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
 import type { OciMount } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
-import { DeadlineExceededError, UnavailableError } from '@kata-ts/errors';
+import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '@kata-ts/errors';
 import { runDir, type SandboxPaths } from '../run-paths';
 import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
@@ -17,6 +17,7 @@ import type { SandboxHandle, SandboxOptions } from './sandbox-handle';
 import { writeSandboxState } from './sandbox-state';
 import { sandboxSize } from './sandbox-size';
 import { shareContainerMounts } from './share-mounts';
+import { podNetns, SandboxNetwork, type PodNetns } from '../network/sandbox-network';
 
 const STOP_TIMEOUT_MS = 5_000;
 /** Host random bytes for a template clone's RNG: far more than its 256-bit key needs. */
@@ -31,6 +32,7 @@ export class Sandbox implements SandboxHandle {
   readonly #containers = new Map<string, string>();
   #stopping: Promise<void> | undefined;
   #onDied: ((reason: string) => void) | undefined;
+  #network: SandboxNetwork | undefined;
 
   private constructor(
     readonly id: string,
@@ -43,6 +45,7 @@ export class Sandbox implements SandboxHandle {
     readonly agentChannel: AgentChannel,
     readonly log: Logger,
     readonly configPath: string,
+    readonly netns: PodNetns,
   ) {}
 
   get pid(): number {
@@ -57,15 +60,30 @@ export class Sandbox implements SandboxHandle {
     chmodSync(paths.dir, 0o700);
     mkdirSync(paths.shared);
     const size = sandboxSize(config.hypervisor, o.spec);
+    const netns = podNetns(o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
     let proxy: ProxyProcess | undefined;
     let agent: AgentClient | undefined;
+    let network: SandboxNetwork | undefined;
     const deadline = Date.now() + dialTimeoutMs;
     try {
+      if (netns.kind === 'path') {
+        network = await SandboxNetwork.attach(netns.path, log);
+        if (!network) throw new InvalidArgumentError(`network namespace ${netns.path} has no interface to connect to the VM (only lo)`);
+      }
       vm = await startSandboxVm(
         config,
-        { id: o.id, ...size, sharedDir: paths.shared, channelSocket: paths.channel, qmpSocket: paths.qmp, logFile: paths.qemuLog },
+        {
+          id: o.id,
+          ...size,
+          sharedDir: paths.shared,
+          channelSocket: paths.channel,
+          qmpSocket: paths.qmp,
+          logFile: paths.qemuLog,
+          netns: netns.kind === 'path' ? { path: netns.path } : netns.kind === 'new' ? 'new' : undefined,
+          nics: network?.nics,
+        },
         { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log },
       );
       const template = vm.config?.template?.dir;
@@ -97,6 +115,7 @@ export class Sandbox implements SandboxHandle {
         await agent.setGuestDateTime(new Date());
         await agent.reseedRandomDev(randomBytes(RESEED_BYTES));
       }
+      await network?.configureGuest(agent);
       await agent.createSandbox({
         sandboxId: o.id,
         hostname: o.spec.hostname ?? '',
@@ -105,7 +124,8 @@ export class Sandbox implements SandboxHandle {
         kernelModules: config.agent.kernelModules,
         storages: [sharedDirStorage()],
       });
-      const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path);
+      const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path, netns);
+      sandbox.#network = network;
       sandbox.#saveState();
       void vm.wait().then(() => sandbox.#died('the VM (QEMU) exited'));
       void proxy?.exited.then(() => sandbox.#died('kata-proxy exited'));
@@ -115,6 +135,7 @@ export class Sandbox implements SandboxHandle {
       await agent?.close();
       await proxy?.stop();
       await vm?.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
+      await network?.detach().catch((e: unknown) => log.warn({ err: e }, 'pod network teardown'));
       await unmountAll(paths.shared);
       rmSync(paths.dir, { recursive: true, force: true });
       throw err;
@@ -127,6 +148,21 @@ export class Sandbox implements SandboxHandle {
     const onDied = this.#onDied;
     this.#onDied = undefined;
     onDied?.(reason);
+  }
+
+  /**
+   * A pod whose namespace was new and empty at create (`ctr run --cni` runs CNI in the task's
+   * namespace, i.e. QEMU's, between create and start): connect what is there now, NICs hot-plugged.
+   * Called before the sandbox's first process starts; nothing to do in every other case.
+   */
+  async connectLateNetwork(): Promise<void> {
+    if (this.#network || this.netns.kind !== 'new' || !this.vm.pid) return;
+    const network = await SandboxNetwork.attach(`/proc/${this.vm.pid}/ns/net`, this.log);
+    if (!network) return;
+    this.#network = network;
+    this.#saveState();
+    await this.vm.hotplugNics(network.nics);
+    await network.configureGuest(this.agent);
   }
 
   /** Mounts a container's rootfs into the share; returns its guest path. */
@@ -161,6 +197,7 @@ export class Sandbox implements SandboxHandle {
     // tidy up first costs a round trip through a busy (TCG) VM.
     await this.agent.close();
     await Promise.all([this.vm.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined), this.proxy?.stop()]);
+    await this.#network?.detach().catch((err: unknown) => this.log.warn({ err }, 'pod network teardown'));
     for (const id of [...this.#containers.keys()]) await this.unmountRootfs(id);
     await unmountAll(this.paths.shared);
     rmSync(this.paths.dir, { recursive: true, force: true });
@@ -177,6 +214,7 @@ export class Sandbox implements SandboxHandle {
       agentChannel: this.agentChannel,
       containers: Object.fromEntries(this.#containers),
       configPath: this.configPath,
+      network: this.#network?.record,
     });
   }
 }

@@ -7,12 +7,13 @@ import { AGENT_PORT } from '@kata-ts/guest-contract';
 import type { AgentChannel } from '@kata-ts/agent-transport';
 import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
-import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '../vm-config';
+import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type NetworkInterface, type VmConfig } from '../vm-config';
 import { DEFAULT_QEMU_PATH, netdevArguments, nicDeviceArguments, qemuCommandLine, shellQuote } from './command-line';
 import { QmpClient } from './qmp-client';
 
 const QMP_WAIT_MS = 10_000;
 const NSENTER = '/usr/bin/nsenter';
+const UNSHARE = '/usr/bin/unshare';
 /** Template RAM is a shared file both sides map: migration carries only the device state. */
 const IGNORE_SHARED_RAM = { capabilities: [{ capability: 'x-ignore-shared', state: true }] };
 
@@ -45,7 +46,7 @@ export class QemuHypervisor implements Hypervisor {
   async start(config: VmConfig): Promise<void> {
     if (this.#child) throw new HypervisorError('START_FAILED', `VM ${config.id} already started`);
     const [command, ...args] = launchCommand(config);
-    if (config.netns && !existsSync(config.netns)) throw new HypervisorError('BAD_CONFIG', `network namespace ${config.netns} does not exist`);
+    if (typeof config.netns === 'object' && !existsSync(config.netns.path)) throw new HypervisorError('BAD_CONFIG', `network namespace ${config.netns.path} does not exist`);
     // QEMU would create a missing memory file: an empty guest, not a clone.
     if (config.template?.role === 'restore')
       for (const file of [TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE])
@@ -112,7 +113,12 @@ export class QemuHypervisor implements Hypervisor {
       break;
     }
     await qmp.execute('cont');
-    for (const nic of this.#config?.nics ?? []) {
+    await this.hotplugNics(this.#config?.nics ?? []);
+  }
+
+  async hotplugNics(nics: NetworkInterface[]): Promise<void> {
+    const qmp = this.qmp();
+    for (const nic of nics) {
       await qmp.execute('netdev_add', netdevArguments(nic));
       await qmp.execute('device_add', nicDeviceArguments(nic));
     }
@@ -211,10 +217,12 @@ export class QemuHypervisor implements Hypervisor {
 }
 
 /**
- * QEMU's argv, entered into the pod's network namespace first when it has one: Node cannot
- * setns(2), nsenter(1) does and then execs QEMU, so the pid is still QEMU's.
+ * QEMU's argv, in the network namespace the config names: Node cannot setns(2) or unshare(2);
+ * nsenter(1) and unshare(1) do, then exec QEMU, so the pid is still QEMU's.
  */
 function launchCommand(config: VmConfig): string[] {
   const qemu = [config.qemuPath ?? DEFAULT_QEMU_PATH, ...qemuCommandLine(config)];
-  return config.netns ? [NSENTER, `--net=${config.netns}`, '--', ...qemu] : qemu;
+  if (config.netns === 'new') return [UNSHARE, '--net', '--', ...qemu];
+  if (config.netns) return [NSENTER, `--net=${config.netns.path}`, '--', ...qemu];
+  return qemu;
 }

@@ -2,7 +2,7 @@ import type { AgentChannel } from '@kata-ts/agent-transport';
 import { AGENT_PORT } from '@kata-ts/guest-contract';
 import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
-import type { VmConfig } from '../vm-config';
+import type { NetworkInterface, VmConfig } from '../vm-config';
 
 /**
  * A Hypervisor without a VM, for the shim's unit tests: records the config it was started with,
@@ -12,6 +12,7 @@ import type { VmConfig } from '../vm-config';
 export class FakeHypervisor implements Hypervisor {
   config: VmConfig | undefined;
   stopCalls = 0;
+  readonly hotplugged: NetworkInterface[] = [];
   #resolveExit: ((exit: VmExit) => void) | undefined;
   #exit: Promise<VmExit> | undefined;
   #fakePid: number;
@@ -51,6 +52,11 @@ export class FakeHypervisor implements Hypervisor {
   agentChannel(): AgentChannel {
     if (!this.config) throw new HypervisorError('NOT_RUNNING', 'VM never started');
     return { kind: 'serial', socketPath: this.config.agentSocket, port: AGENT_PORT };
+  }
+
+  async hotplugNics(nics: NetworkInterface[]): Promise<void> {
+    if (!this.#started) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    this.hotplugged.push(...nics);
   }
 
   capabilities(): HypervisorCapabilities {
