@@ -40,11 +40,12 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
     }
   });
 
-  // Host-network pods keep the node's UTS namespace: no hostname in the spec (kubelet sets none).
-  it('a host-network pod’s containers carry the node’s hostname', async () => {
+  // A pod network's pod is named by its PodSandboxConfig; a host-network pod keeps the node's UTS
+  // namespace (no hostname in the spec: kubelet sets none).
+  it('a pod’s containers carry the pod’s hostname, or the node’s on the host network', async () => {
     const { client, pod } = ctx();
     const name = await client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['hostname'], timeout: 30 });
-    expect(name.stdout.toString().trim()).toBe(hostname());
+    expect(name.stdout.toString().trim()).toBe(pod.config.hostname || hostname());
   });
 
   it('a failing container reports exit code 7, reason Error and its stderr', async () => {

@@ -35,7 +35,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-e2e-install-'));
   runDir = mkdtempSync('/run/kte-');
   const install = await installKata(join(work, 'prefix'));
-  containerd = await startContainerd({ cri: {}, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: { cni: true }, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
 }, 900_000);
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ afterAll(async () => {
 
 describe('CRI pod with RuntimeClass handler kata', () => {
   it('runs a sleeper and a uname container in ONE VM served by ONE shim', async () => {
-    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'kata-pod', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'kata-pod', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     timings.kata = pod;
     const procs = findHarnessProcesses(containerd!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
@@ -88,7 +88,7 @@ describe('CRI pod with RuntimeClass handler kata', () => {
 
   it('a second kata pod gets its own VM and shim (different guest boot_id); removing it leaves the first', async () => {
     const { cri: { client, logDir }, dir } = containerd!;
-    const other = await runTwoContainerPod(client, { name: 'kata-pod-2', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir });
+    const other = await runTwoContainerPod(client, { name: 'kata-pod-2', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir, hostNetwork: false });
     try {
       const procs = findHarnessProcesses(dir);
       expect(procs.filter(isQemu)).toHaveLength(2);
@@ -129,7 +129,7 @@ describe('CRI pod with RuntimeClass handler kata', () => {
   });
 
   it('a runc pod in the same containerd (handler runc) as the reference', async () => {
-    const ref = await runTwoContainerPod(containerd!.cri.client, { name: 'runc-ref', runtimeHandler: 'runc', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    const ref = await runTwoContainerPod(containerd!.cri.client, { name: 'runc-ref', runtimeHandler: 'runc', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     timings.runc = ref;
     try {
       expect(containerStdout(await waitExited(containerd!.cri.client, ref.unameId)).trim()).toBe(hostKernel);

@@ -31,7 +31,7 @@ beforeAll(async () => {
       .replace(/^enable_template = .*$/m, 'enable_template = true')
       .replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
   );
-  containerd = await startContainerd({ cri: {}, shimBinDir: install.binDir, kataConfigPath: configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: { cni: true }, shimBinDir: install.binDir, kataConfigPath: configPath, env: { KATA_TS_RUN_DIR: runDir } });
 }, 900_000);
 
 afterAll(async () => {
@@ -42,10 +42,10 @@ afterAll(async () => {
 });
 
 describe('CRI pods of RuntimeClass kata from a VM template', () => {
-  it('two pods resume from one template, run in the guest kernel, keep their own identity, and leave only the template', async () => {
+  it('two pods resume from one template, run in the guest kernel, keep their own identity and network, and leave only the template', async () => {
     const { cri: { client, logDir }, dir } = containerd!;
     const pods = [];
-    for (const name of ['tpl-pod-1', 'tpl-pod-2']) pods.push(await runTwoContainerPod(client, { name, runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir }));
+    for (const name of ['tpl-pod-1', 'tpl-pod-2']) pods.push(await runTwoContainerPod(client, { name, runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir, hostNetwork: false }));
     const [key, ...others] = readdirSync(templatePath);
     expect(others).toEqual([]);
     // Each pod's QEMU maps the template's memory (copy-on-write) rather than booting.
@@ -63,6 +63,9 @@ describe('CRI pods of RuntimeClass kata from a VM template', () => {
       // The clock was set when the VM resumed, not left at the template's.
       const guestNow = Number((await exec(['date', '+%s'])).stdout.toString().trim());
       expect(Math.abs(guestNow - Date.now() / 1000)).toBeLessThan(5);
+      // The template had no NIC: the pod's was hot-plugged after the resume, with the pod's address.
+      const { status } = await client.runtime.podSandboxStatus({ podSandboxId: pod.podId });
+      expect((await exec(['ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout.toString()).toContain(`inet ${status?.network?.ip}/24`);
     }
     expect(bootIds[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(bootIds[1]).not.toBe(bootIds[0]);

@@ -8,10 +8,14 @@ export interface CniNetwork {
   confDir: string;
   /** The host bridge the pods' veths hang off (also their gateway). */
   bridge: string;
-  /** e.g. `10.231.17.0/24`; pods get addresses from it. */
+  /** e.g. `169.254.117.0/24` (link-local: nothing beyond this machine); pods get addresses from it. */
   subnet: string;
-  /** `10.231.17.` */
+  /** `169.254.117.` */
   prefix: string;
+  /** The bridge's own address, the pods' gateway (`<prefix>1`). */
+  gateway: string;
+  /** The MTU the bridge plugin gives the pods' interfaces (not the default 1500, so it shows). */
+  mtu: number;
   /** Deletes the bridge (CNI DEL removes only the pods' veths and addresses). */
   remove(): void;
 }
@@ -19,14 +23,15 @@ export interface CniNetwork {
 /**
  * A CNI config for pods with their own network namespace: Debian's `bridge` plugin (a per-run bridge
  * that is the gateway, no masquerading, so no iptables rules) with `host-local` addresses from a
- * random 10.x/24, its lease files under `dir`.
+ * random link-local 169.254.x/24, its lease files under `dir`, and MTU 1400.
  */
 export function createCniNetwork(dir: string): CniNetwork {
   const confDir = join(dir, 'cni');
   mkdirSync(confDir, { recursive: true });
   const bridge = `kts${randomBytes(3).toString('hex')}`;
-  const prefix = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.`;
+  const prefix = `169.254.${randomInt(100, 200)}.`;
   const subnet = `${prefix}0/24`;
+  const mtu = 1400;
   const conflist = {
     cniVersion: '0.4.0',
     name: 'kata-ts-e2e',
@@ -36,7 +41,8 @@ export function createCniNetwork(dir: string): CniNetwork {
         bridge,
         isGateway: true,
         ipMasq: false,
-        ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni-ipam') },
+        mtu,
+        ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'cni-ipam') },
       },
     ],
   };
@@ -46,6 +52,8 @@ export function createCniNetwork(dir: string): CniNetwork {
     bridge,
     subnet,
     prefix,
+    gateway: `${prefix}1`,
+    mtu,
     remove: () => {
       try {
         execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
