@@ -40,7 +40,10 @@ const leases = () => {
 };
 /** What the shim could leave in the host's own namespace: links (taps, veths) and qdiscs. */
 const hostNetworkState = () => ({
-  links: execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean).sort(),
+  links: execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .flatMap((l) => l.split(':')[1]?.trim().split('@')[0] ?? [])
+    .sort(),
   qdiscs: execFileSync('tc', ['qdisc', 'show'], { encoding: 'utf8' }),
 });
 

@@ -63,8 +63,8 @@ describe('the pod network in its namespace', () => {
     expect(await SandboxNetwork.attach(netns, log)).toBeUndefined(); // only lo: nothing to connect
     inNs('link', 'add', 'br0', 'type', 'bridge');
     await expect(readPodNetwork(netns)).rejects.toThrow(`interface br0 in network namespace ${netns} is a bridge device`);
-    expect(() => podNetns({ linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow(InvalidArgumentError);
-    expect(() => podNetns({ linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow('network namespace /run/netns/kts-none does not exist');
-    expect(podNetns({ linux: { namespaces: [{ type: 'network' }] } })).toEqual({ kind: 'new' });
+    expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow(InvalidArgumentError);
+    expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow('network namespace /run/netns/kts-none does not exist');
+    expect(podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network' }] } })).toEqual({ kind: 'new' });
   });
 });
