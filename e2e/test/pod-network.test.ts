@@ -236,6 +236,28 @@ describe('a network namespace the VM cannot be given', () => {
   });
 });
 
+describe('a kata pod on the host’s network', () => {
+  const refusal = "the pod uses the host's network (hostNetwork: true, ctr run --net-host): a VM cannot share the host's network namespace";
+
+  it('RunPodSandbox with hostNetwork is refused, saying why, and leaves nothing', async () => {
+    const config = podSandboxConfig({ name: 'host-net-kata', logDirectory: containerd.cri.logDir, hostNetwork: true });
+    await expect(containerd.cri.client.runtime.runPodSandbox({ config, runtimeHandler: 'kata' })).rejects.toThrow(refusal);
+    const pods = (await containerd.cri.client.runtime.listPodSandbox({})).items;
+    expect(pods.filter((p) => p.metadata?.name === 'host-net-kata' && p.state === cri.PodSandboxState.SANDBOX_READY)).toEqual([]);
+    for (const p of pods) await containerd.cri.client.runtime.removePodSandbox({ podSandboxId: p.id });
+    assertAllGone(containerd, [join(runDir, 'sandboxes')]);
+  });
+
+  it('ctr run --net-host is refused the same way', async () => {
+    const id = `host-net-${randomBytes(3).toString('hex')}`;
+    const r = await containerd.ctr(['run', '--rm', '--net-host', '--runtime', 'io.containerd.kata.v2', BUSYBOX_IMAGE, id, 'true'], { timeoutMs: 120_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(refusal);
+    await containerd.removeContainers([id]);
+    assertAllGone(containerd, [join(runDir, 'sandboxes')]);
+  });
+});
+
 describe('20 kata pods with a network, created and removed in a row', () => {
   it('leave the host’s links, qdiscs and the CNI leases as they were', async () => {
     const runPod = async (i: number) => {

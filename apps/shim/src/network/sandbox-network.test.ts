@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@kata-ts/logging';
-import { InvalidArgumentError } from '@kata-ts/errors';
+import { FailedPreconditionError, InvalidArgumentError } from '@kata-ts/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readPodNetwork } from './pod-network';
 import { detachNetwork, podNetns, SandboxNetwork } from './sandbox-network';
@@ -66,5 +66,7 @@ describe('the pod network in its namespace', () => {
     expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow(InvalidArgumentError);
     expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network', path: '/run/netns/kts-none' }] } })).toThrow('network namespace /run/netns/kts-none does not exist');
     expect(podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network' }] } })).toEqual({ kind: 'new' });
+    expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'pid' }] } })).toThrow(FailedPreconditionError);
+    expect(() => podNetns({ ociVersion: '1.0.2', linux: { namespaces: [] } })).toThrow("the pod uses the host's network");
   });
 });

@@ -4,7 +4,7 @@ import type { GuestNetwork } from '@kata-ts/guest-contract';
 import type { NetworkInterface } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
 import type { OciSpec } from '@kata-ts/oci';
-import { InvalidArgumentError } from '@kata-ts/errors';
+import { FailedPreconditionError, InvalidArgumentError } from '@kata-ts/errors';
 import { readPodNetwork } from './pod-network';
 import { connectTaps, disconnectTaps, type TapLink } from './tap-redirect';
 
@@ -14,12 +14,16 @@ import { connectTaps, disconnectTaps, type TapLink } from './tap-redirect';
  *   reached the shim: connect what is there now;
  * - `new`: a namespace of its own and nothing in it yet (`ctr run`; with `--cni`, ctr runs CNI in
  *   the task's namespace between create and start): QEMU gets a fresh one, looked at again at start.
+ * No network namespace at all is the host's network, which a VM cannot share: refused, as Kata does.
  */
-export type PodNetns = { kind: 'path'; path: string } | { kind: 'new' } | { kind: 'host' };
+export type PodNetns = { kind: 'path'; path: string } | { kind: 'new' };
 
 export function podNetns(spec: OciSpec): PodNetns {
   const ns = spec.linux?.namespaces?.find((n) => n.type === 'network');
-  if (!ns) return { kind: 'host' };
+  if (!ns)
+    throw new FailedPreconditionError(
+      "the pod uses the host's network (hostNetwork: true, ctr run --net-host): a VM cannot share the host's network namespace; run it with runc, or give it a network of its own",
+    );
   if (!ns.path) return { kind: 'new' };
   if (!existsSync(ns.path)) throw new InvalidArgumentError(`linux.namespaces: network namespace ${ns.path} does not exist`);
   return { kind: 'path', path: ns.path };

@@ -54,13 +54,14 @@ export class Sandbox implements SandboxHandle {
 
   static async create(o: SandboxOptions): Promise<Sandbox> {
     const { paths, config, log } = o;
+    // Refused before anything exists: a pod on the host's network, a namespace that is not there.
+    const netns = podNetns(o.spec);
     rmSync(paths.dir, { recursive: true, force: true });
     // Root only: the share holds every container's rootfs, the sockets reach the VM and the agent.
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     chmodSync(paths.dir, 0o700);
     mkdirSync(paths.shared);
     const size = sandboxSize(config.hypervisor, o.spec);
-    const netns = podNetns(o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
     let proxy: ProxyProcess | undefined;
@@ -81,7 +82,7 @@ export class Sandbox implements SandboxHandle {
           channelSocket: paths.channel,
           qmpSocket: paths.qmp,
           logFile: paths.qemuLog,
-          netns: netns.kind === 'path' ? { path: netns.path } : netns.kind === 'new' ? 'new' : undefined,
+          netns: netns.kind === 'path' ? { path: netns.path } : 'new',
           nics: network?.nics,
         },
         { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log },
