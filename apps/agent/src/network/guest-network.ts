@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestAddress, GuestInterface, GuestNeighbor, GuestRoute } from '@kata-ts/guest-contract';
+import { routeFromIpJson, type GuestAddress, type GuestInterface, type GuestNeighbor, type GuestRoute, type IpRouteJson } from '@kata-ts/guest-contract';
 import type { Logger } from '@kata-ts/logging';
 import { DeadlineExceededError, InvalidArgumentError } from '@kata-ts/errors';
 import { CommandError } from '../errors';
@@ -10,8 +10,6 @@ import { CommandError } from '../errors';
 const NIC_WAIT_MS = 10_000;
 const NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-/** rtnetlink scopes by name, as `ip -j` prints them. */
-const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
 interface IpLink {
   ifname: string;
@@ -19,16 +17,6 @@ interface IpLink {
   mtu: number;
   link_type: string;
   addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
-}
-
-interface IpRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  prefsrc?: string;
-  scope?: string;
-  protocol?: string;
-  type?: string;
 }
 
 /**
@@ -106,9 +94,9 @@ export class GuestNetwork {
   async listRoutes(): Promise<GuestRoute[]> {
     const out: GuestRoute[] = [];
     for (const family of [4, 6] as const) {
-      for (const r of await this.#json<IpRoute[]>([`-${family}`, 'route', 'show', 'table', 'main'])) {
-        if (!r.dev || (r.type && r.type !== 'unicast')) continue;
-        out.push({ family, dest: r.dst, device: r.dev, scope: SCOPES[r.scope ?? 'global'] ?? 0, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.prefsrc ? { source: r.prefsrc } : {}) });
+      for (const r of await this.#json<IpRouteJson[]>([`-${family}`, 'route', 'show', 'table', 'main'])) {
+        const route = routeFromIpJson(r, family);
+        if (route) out.push(route);
       }
     }
     return out;

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { GuestInterface, GuestNeighbor, GuestNetwork, GuestRoute } from '@kata-ts/guest-contract';
+import { routeFromIpJson, type GuestInterface, type GuestNeighbor, type GuestNetwork, type GuestRoute, type IpRouteJson } from '@kata-ts/guest-contract';
 import { InvalidArgumentError } from '@kata-ts/errors';
 import { ipJson } from './netns-command';
 
@@ -8,8 +8,6 @@ import { ipJson } from './netns-command';
  * ipvlan, vlan and physical endpoints); `undefined` is a physical NIC moved into the namespace.
  */
 const BRIDGEABLE = new Set<string | undefined>(['veth', 'macvlan', 'ipvlan', 'vlan', undefined]);
-/** rtnetlink scopes by the names `ip -j` prints. */
-const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
 interface IpLink {
   ifname: string;
@@ -18,16 +16,6 @@ interface IpLink {
   link_type: string;
   linkinfo?: { info_kind?: string; info_data?: { type?: string } };
   addr_info?: { local: string; prefixlen: number; scope: string }[];
-}
-
-interface IpRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  prefsrc?: string;
-  scope?: string;
-  protocol?: string;
-  type?: string;
 }
 
 interface IpNeighbor {
@@ -63,9 +51,9 @@ export async function readPodNetwork(netns: string): Promise<GuestNetwork> {
   const names = new Set(interfaces.map((i) => i.name));
   const routes: GuestRoute[] = [];
   for (const f of [4, 6] as const) {
-    for (const r of await ipJson<IpRoute[]>(netns, [`-${f}`, 'route', 'show', 'table', 'main'])) {
-      if (!r.dev || !names.has(r.dev) || r.protocol === 'kernel' || (r.type && r.type !== 'unicast')) continue;
-      routes.push({ family: f, dest: r.dst, device: r.dev, scope: SCOPES[r.scope ?? 'global'] ?? 0, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.prefsrc ? { source: r.prefsrc } : {}) });
+    for (const r of await ipJson<IpRouteJson[]>(netns, [`-${f}`, 'route', 'show', 'table', 'main'])) {
+      const route = r.protocol === 'kernel' ? undefined : routeFromIpJson(r, f);
+      if (route && names.has(route.device)) routes.push(route);
     }
   }
   const neighbors = (await ipJson<IpNeighbor[]>(netns, ['neigh', 'show']))
