@@ -77,6 +77,20 @@ describe('InitProcess state machine', () => {
     expect(init.exit?.status).toBe(137);
   });
 
+  it('stops and deletes, in bounded time, a process whose stdout FIFO nobody reads (issue 14, item 1)', async () => {
+    const [stdout, stderr] = ['out', 'err'].map((n) => join(dir, n));
+    execFileSync('mkfifo', [stdout!, stderr!]);
+    // ctr opened the FIFOs and went away: nobody reads, so 64 KiB fill the pipe and writes queue.
+    const stdio = { stdin: '', stdout: stdout!, stderr: stderr!, terminal: false };
+    const init = await InitProcess.create('c5', { ociVersion: '1.1.0' }, stdio, host, { timeoutMs: 1000, sandboxPidns: false });
+    await init.start(() => undefined);
+    agent.emit('c5', '', Buffer.alloc(1 << 20, 'y'));
+    agent.exitProcess('c5', '', 137);
+    expect((await init.wait()).status).toBe(137);
+    expect(init.status).toBe('stopped');
+    expect((await init.delete()).status).toBe(137);
+  }, 20_000);
+
   it('reports 255 when the sandbox dies under a running process', async () => {
     const init = await InitProcess.create('c3', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
     await init.start(() => undefined);

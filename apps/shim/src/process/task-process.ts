@@ -7,8 +7,12 @@ import { STATES, type ProcessOperation, type ProcessState, type ProcessStatus } 
 
 /** Exit status reported when the sandbox (VM, proxy or agent) dies under a process. */
 export const SANDBOX_DIED_STATUS = 255;
-/** How long to wait for output to drain after an exit before reporting it anyway. */
-const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * After an exit, the output still buffered is copied as long as it moves; once nothing moved for
+ * this long (nobody reads the FIFO), the rest is dropped and the exit reported: an exit never
+ * waits without a bound on a reader.
+ */
+const OUTPUT_STALL_MS = 5_000;
 
 export interface ProcessHost {
   agent: AgentClient;
@@ -109,7 +113,7 @@ export abstract class TaskProcess {
   delete(): Promise<ExitInfo> {
     return this.#locked('delete', async () => {
       await this.doDelete();
-      await this.#io?.close();
+      await this.#closeIo();
       return this.#exit ?? { status: 0, at: new Date(0) };
     });
   }
@@ -146,13 +150,11 @@ export abstract class TaskProcess {
   async markExited(status: number): Promise<void> {
     if (this.#exit || this.status === 'deleted') return;
     const at = new Date();
-    if (this.#copier) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#copier.outputDone, new Promise((r) => (timer = setTimeout(r, DRAIN_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      this.#copier.stop();
+    if (this.#copier && !(await this.#copier.drained(OUTPUT_STALL_MS))) {
+      this.host.log.warn({ exec: this.execId, ms: OUTPUT_STALL_MS }, 'output stalled after the exit (nobody reads it): the rest is dropped');
     }
-    await this.#io?.close();
+    this.#copier?.stop();
+    await this.#closeIo();
     await this.#lock.run(async () => {
       // Recorded once (the sandbox can die as a wait returns), and not after a delete.
       if (this.#exit || this.status === 'deleted') return;
@@ -162,6 +164,11 @@ export abstract class TaskProcess {
       this.#resolveExited(this.#exit);
       this.host.onExit(this);
     });
+  }
+
+  async #closeIo(): Promise<void> {
+    const dropped = (await this.#io?.close()) ?? 0;
+    if (dropped) this.host.log.warn({ exec: this.execId, bytes: dropped }, 'output nobody read was dropped at close');
   }
 
   #locked<T>(op: ProcessOperation, work: () => Promise<T>): Promise<T> {
