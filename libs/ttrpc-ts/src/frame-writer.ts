@@ -8,6 +8,8 @@ import { TtrpcError } from './ttrpc-error';
  * frames of the largest size. A peer that reads nothing costs at most this much.
  */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 << 20;
+/** What a queued frame costs beyond its bytes (its Buffer, promise and queue entry): tiny replies count too. */
+const FRAME_COST = 256;
 
 export interface FrameWriterOptions {
   maxDataLength?: number;
@@ -62,7 +64,7 @@ export class FrameWriter {
       this.#blocked = !this.#stream.write(frame);
       return Promise.resolve();
     }
-    const queued = this.#queuedBytes + frame.length + this.#stream.writableLength;
+    const queued = this.#queuedBytes + frame.length + FRAME_COST + this.#stream.writableLength;
     if (queued > this.#maxQueuedBytes) {
       const err = new TtrpcError(Code.RESOURCE_EXHAUSTED, `ttrpc: the peer does not read: ${queued} bytes queued, more than ${this.#maxQueuedBytes}`);
       this.#onOverflow?.(queued);
@@ -70,7 +72,7 @@ export class FrameWriter {
       this.#stream.destroy();
       return Promise.reject(err);
     }
-    this.#queuedBytes += frame.length;
+    this.#queuedBytes += frame.length + FRAME_COST;
     return new Promise((resolve, reject) => this.#queue.push({ frame, resolve, reject }));
   }
 
@@ -97,7 +99,7 @@ export class FrameWriter {
     this.#blocked = false;
     while (!this.#blocked && this.#queue.length > 0) {
       const pending = this.#queue.shift() as Pending;
-      this.#queuedBytes -= pending.frame.length;
+      this.#queuedBytes -= pending.frame.length + FRAME_COST;
       this.#blocked = !this.#stream.write(pending.frame);
       pending.resolve();
     }

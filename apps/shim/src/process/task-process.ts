@@ -1,5 +1,7 @@
 import type { Logger } from '@kata-ts/logging';
 import type { AgentClient } from '@kata-ts/agent-client';
+import { UnavailableError } from '@kata-ts/errors';
+import { Code, TtrpcError } from '@kata-ts/ttrpc';
 import { IoCopier } from '../stdio/io-copier';
 import { ProcessIo, type StdioPaths } from '../stdio/process-io';
 import { AsyncLock } from './async-lock';
@@ -13,6 +15,8 @@ export const SANDBOX_DIED_STATUS = 255;
  * waits without a bound on a reader.
  */
 const OUTPUT_STALL_MS = 5_000;
+/** How long a kill whose agent connection closed waits to see the process exit (output drain included). */
+const KILL_SETTLE_MS = OUTPUT_STALL_MS + 2_000;
 
 export interface ProcessHost {
   agent: AgentClient;
@@ -88,11 +92,26 @@ export abstract class TaskProcess {
     });
   }
 
-  kill(signal: number, all: boolean): Promise<void> {
-    return this.#locked('kill', async () => {
-      if (this.status === 'stopped') return;
-      await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
-    });
+  /**
+   * Signals the process. The agent's connection can close with the call in flight (the process
+   * exited and its sandbox is being stopped, or the VM died): then the answer is what happened to
+   * the process, not the connection's error. Exited within a moment: done; still running: an
+   * error that says the signal may not have arrived.
+   */
+  async kill(signal: number, all: boolean): Promise<void> {
+    try {
+      await this.#locked('kill', async () => {
+        if (this.status === 'stopped') return;
+        await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
+      });
+    } catch (err) {
+      if (!(err instanceof TtrpcError && err.code === Code.UNAVAILABLE)) throw err;
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([this.#exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), KILL_SETTLE_MS)))]);
+      clearTimeout(timer);
+      if (exited) return;
+      throw new UnavailableError(`kill ${this.what}: the agent is unreachable (${err.message}); the signal may not have been delivered`, { cause: err });
+    }
   }
 
   resize(width: number, height: number): Promise<void> {
