@@ -1,4 +1,3 @@
-import type { Logger } from '@kata-ts/logging';
 import type { Hypervisor } from './hypervisor';
 import { HypervisorError } from './hypervisor-error';
 import { QemuHypervisor, type QemuOptions } from './qemu/qemu-hypervisor';
