@@ -47,6 +47,17 @@ describe('ttrpc-ts against a hostile peer: bounded memory, a clear log line', ()
     expect(queued).toBeLessThan(DEFAULT_MAX_QUEUED_BYTES + (2 << 20));
   });
 
+  it('closes a connection whose client pipelines 200k tiny requests and never reads (replies do not hold their calls)', async () => {
+    const { log, warn } = recordingLogger();
+    running = await startUnixServer((s) => s.register(EchoDefinition, { unary: (req) => req }), { logger: log });
+    const raw = await RawConnection.connect(running.path);
+    raw.socket.pause();
+    const payload = Echo.encode({ text: 'x', n: 1 }).finish();
+    for (let i = 0; i < 200_000 && !raw.socket.destroyed; i++) raw.request(2 * i + 1, EchoDefinition.fullName, 'Unary', payload);
+    await raw.closed;
+    expect(warn).toHaveBeenCalledWith({ queuedBytes: expect.any(Number) }, 'ttrpc: the client does not read its replies: closing the connection');
+  }, 60_000);
+
   it('stops reading from a client that pipelines more calls than it runs at once, and answers all of them later', async () => {
     let started = 0;
     let release!: () => void;
@@ -65,7 +76,8 @@ describe('ttrpc-ts against a hostile peer: bounded memory, a clear log line', ()
     const echo = createClient(EchoDefinition, client);
     const total = MAX_ACTIVE_CALLS * 4;
     const calls = Array.from({ length: total }, (_, n) => echo.slow({ text: '', n }));
-    await sleep(500);
+    for (let i = 0; i < 200 && started < MAX_ACTIVE_CALLS; i++) await sleep(50);
+    await sleep(500); // time for more, had the server kept reading
     expect(started).toBeGreaterThanOrEqual(MAX_ACTIVE_CALLS);
     expect(started).toBeLessThan(total); // the rest wait in the socket, not in the server's heap
     release();

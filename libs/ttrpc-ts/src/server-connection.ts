@@ -155,7 +155,9 @@ export class ServerConnection {
         if (call.finish()) await this.#send(call.id, MessageType.Data, Flag.RemoteClosed | Flag.NoData, EMPTY);
       } else {
         const payload = encodeOrThrow(definition.responseType, await result);
-        if (call.finish()) await this.#send(call.id, MessageType.Response, 0, encodeResponse({ status: OK_STATUS, payload }));
+        // Not awaited: a reply the client does not read waits in the writer, which bounds it; the
+        // call is over (awaiting would pile up calls for a client that never reads).
+        if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse({ status: OK_STATUS, payload }));
       }
     } catch (err) {
       if (!call.finished) this.#fail(call, toStatus(err));
