@@ -1,2 +1,3 @@
 export { runTwoContainerPod, startContainer, waitExited, containerStdout, type TwoContainerPod } from './two-container-pod';
 export { assertAllGone, entries, shimSocketOf } from './leaks';
+export { waitFor, taskStatus, processGone } from './ctr';

@@ -5,6 +5,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importBusyboxImage, installKata, runCommand, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
+import { waitFor, taskStatus as taskStatusOf } from '../src/ctr';
 import { assertAllGone } from '../src/leaks';
 
 /*
@@ -32,18 +33,7 @@ function ctrWithTty(args: string[]) {
   return runCommand('script', ['-qec', `stty cols 100 rows 30; exec ${cmd}`, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
 }
 
-async function taskStatus(id: string): Promise<string | undefined> {
-  const r = await ctr(['task', 'ls']);
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((cols) => cols[0] === id)?.[2];
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const taskStatus = (id: string) => taskStatusOf(containerd, id);
 
 /** Shims exit just after answering Shutdown: give them a moment, then nothing may be left. */
 async function expectNoLeaks(): Promise<void> {
@@ -75,10 +65,6 @@ function watchEvents(): { topics(id: string): string[]; stop(): void } {
         .map((l) => l.split(' ').find((w) => w.startsWith('/tasks/')) ?? ''),
     stop: () => child.kill('SIGKILL'),
   };
-}
-
-function sandboxState(id: string): { vmPid: number; proxyPid: number; shimPid: number } {
-  return JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8'));
 }
 
 function writeConfig(name: string, edit: (text: string) => string): string {
@@ -211,35 +197,6 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(del.code).toBe(0);
     expect((await ctr(['container', 'rm', 'c2'])).code).toBe(0);
   }, 300_000);
-
-  it.each([
-    ['QEMU', 'vmPid'],
-    ['kata-proxy', 'proxyPid'],
-  ] as const)('reports a task exit and cleans up when %s is killed under a running task', async (_what, key) => {
-    const id = `dead-${key}`;
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
-    process.kill(sandboxState(id)[key], 'SIGKILL');
-    await waitFor(`${id} to stop`, async () => (await taskStatus(id)) === 'STOPPED', 30_000);
-    expect((await ctr(['task', 'delete', id])).code).toBe(0);
-    expect((await ctr(['container', 'rm', id])).code).toBe(0);
-  }, 180_000);
-
-  it('cleans up through `delete` when the shim itself is killed', async () => {
-    expect((await ctr([...kataRun(), '-d', image, 'dead-shim', 'sleep', '600'])).code).toBe(0);
-    const { vmPid } = sandboxState('dead-shim');
-    process.kill(sandboxState('dead-shim').shimPid, 'SIGKILL');
-    // containerd notices the closed connection and runs `containerd-shim-kata-v2 delete`.
-    await waitFor('containerd to drop the task', async () => (await taskStatus('dead-shim')) === undefined, 30_000);
-    await waitFor('the VM to be killed', () => {
-      try {
-        process.kill(vmPid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
-    expect((await ctr(['container', 'rm', 'dead-shim'])).code).toBe(0);
-  }, 180_000);
 
   it('fails clearly, in bounded time, for a bad config, a missing kernel and an agent that never answers', async () => {
     const syntax = writeConfig('syntax', (t) => `${t}\n[hypervisor.qemu\n`);

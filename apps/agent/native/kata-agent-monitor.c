@@ -39,6 +39,7 @@
 #define BUF_SIZE 65536
 #define EARLY_MAX 64
 #define DRAIN_QUIET_MS 100
+#define DRAIN_STALL_MS 5000
 
 struct copy { int from, to; size_t len, off; int eof; char buf[BUF_SIZE]; };
 
@@ -121,9 +122,10 @@ static void copy_step(struct copy *c, short revents, int is_write_side) {
  * After the process exits, move what is left in the pty to the stdout FIFO. The pty hands
  * output over asynchronously, so wait briefly for more; stop at EIO (no slave left) or when
  * nothing came for DRAIN_QUIET_MS (a background process may keep the slave open forever).
+ * The FIFO may stay full (nobody reads the output): after DRAIN_STALL_MS without room the rest
+ * is dropped, so the exit is never held by a reader.
  */
 static void drain(struct copy *c) {
-  set_blocking(c->to, 1);
   for (;;) {
     if (c->len == 0) {
       struct pollfd p = { .fd = c->from, .events = POLLIN };
@@ -133,7 +135,10 @@ static void drain(struct copy *c) {
       c->len = n;
       c->off = 0;
     }
+    struct pollfd w = { .fd = c->to, .events = POLLOUT };
+    if (poll(&w, 1, DRAIN_STALL_MS) <= 0) return;
     ssize_t n = write(c->to, c->buf + c->off, c->len - c->off);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) return;
     c->off += n;
     if (c->off == c->len) c->len = c->off = 0;

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@kata-ts/errors';
-import { parseOciJson, type OciSpec } from '@kata-ts/oci';
+import { parseOciJson, validateId, type OciSpec } from '@kata-ts/oci';
 
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
 export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
@@ -31,10 +31,15 @@ export interface PodIdentity {
  * sandbox container, or `ctr run` without annotations) starts a sandbox of its own.
  */
 export function podIdentity(id: string, spec: OciSpec): PodIdentity {
+  // Both ids name directories (the sandbox's run dir, the share): runc's format, or refused.
+  validateId(id);
   const annotations = spec.annotations ?? {};
   const sandboxId = annotations[SANDBOX_ID_ANNOTATION];
   const type = annotations[CONTAINER_TYPE_ANNOTATION];
-  if (type === 'container' && sandboxId) return { sandboxId, isSandbox: false, isPodSandbox: false };
+  if (type === 'container' && sandboxId) {
+    validateId(sandboxId, `${SANDBOX_ID_ANNOTATION} annotation`);
+    return { sandboxId, isSandbox: false, isPodSandbox: false };
+  }
   return { sandboxId: id, isSandbox: true, isPodSandbox: type === 'sandbox' };
 }
 

@@ -12,7 +12,7 @@ import { sandboxPaths } from './run-paths';
 import type { SandboxFactory, SandboxHandle } from './sandbox/sandbox-handle';
 import type { StdioPaths } from './stdio/process-io';
 import { toTimestamp } from './timestamp';
-import type { OciLinuxResources, OciProcess } from '@kata-ts/oci';
+import { validateId, validateProcess, validateSpec, type OciLinuxResources, type OciProcess } from '@kata-ts/oci';
 import { planGuestSpec } from './translate/guest-spec';
 import { statsToMetrics } from './translate/stats-to-metrics';
 
@@ -74,6 +74,7 @@ export class Pod {
     if (this.#containers.has(r.id)) throw new AlreadyExistsError(`container ${r.id}: already exists`);
     const spec = readBundleSpec(r.bundle);
     const identity = podIdentity(r.id, spec);
+    validateSpec(spec);
     const log = this.o.log.child({ sandbox: identity.sandboxId, container: r.id });
     if (identity.isSandbox) {
       if (this.#sandboxId) throw new FailedPreconditionError(`this shim already serves sandbox ${this.#sandboxId}; ${r.id} asks for another`);
@@ -140,6 +141,8 @@ export class Pod {
   async exec(id: string, execId: string, spec: OciProcess, stdio: StdioPaths): Promise<void> {
     const c = this.container(id);
     if (c.init.status !== 'running') throw new FailedPreconditionError(`cannot exec in container ${id}: it is ${c.init.status}`);
+    validateId(execId, 'exec id');
+    validateProcess(spec, 'exec process');
     const log = this.o.log.child({ sandbox: this.#sandboxId, container: id, exec: execId });
     c.addExec(new ExecProcess(id, execId, spec, stdio, this.#host(log)));
     this.o.events.publish('/tasks/exec-added', events.TaskExecAdded, { containerId: id, execId });

@@ -75,6 +75,7 @@ describe('toTtrpcError: what containerd gets', () => {
     [new MuxError('INTERNAL', 'x'), 'INTERNAL'],
     [new OciError('BAD_UINT64', 'x'), 'INVALID_ARGUMENT'],
     [new OciError('BAD_JSON', 'x'), 'INVALID_ARGUMENT'],
+    [new OciError('INVALID_SPEC', 'x'), 'INVALID_ARGUMENT'],
     [new ProtocolError('ANY_UNKNOWN_TYPE', 'x'), 'INVALID_ARGUMENT'],
     [new ProtocolError('ANY_TYPE_MISMATCH', 'x'), 'INVALID_ARGUMENT'],
     [new Error('x'), 'INTERNAL'],

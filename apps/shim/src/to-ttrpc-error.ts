@@ -76,6 +76,7 @@ const MUX: Record<MuxErrorCode, Code> = {
 const OCI: Record<OciErrorCode, Code> = {
   BAD_UINT64: Code.INVALID_ARGUMENT,
   BAD_JSON: Code.INVALID_ARGUMENT,
+  INVALID_SPEC: Code.INVALID_ARGUMENT,
 };
 
 const PROTOCOL: Record<ProtocolErrorCode, Code> = {

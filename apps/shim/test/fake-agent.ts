@@ -47,11 +47,15 @@ export class FakeAgent implements AgentClient {
     this.#notify(p);
   }
 
-  async #read(containerId: string, execId: string, stream: 'out' | 'err'): Promise<Buffer> {
+  /** At most `len` bytes, as the agent answers. */
+  async #read(containerId: string, execId: string, stream: 'out' | 'err', len: number): Promise<Buffer> {
     const p = this.proc(containerId, execId);
     for (;;) {
       const chunk = p[stream].shift();
-      if (chunk) return chunk;
+      if (chunk) {
+        if (chunk.length > len) p[stream].unshift(chunk.subarray(len));
+        return chunk.subarray(0, len);
+      }
       if (p.exit !== undefined) throw new TtrpcError(Code[END_OF_STREAM_STATUS], `EOF: ${stream} of ${containerId}/${execId}`);
       if (this.closed) throw new TtrpcError(Code.UNAVAILABLE, 'ttrpc: connection closed');
       await new Promise<void>((r) => p.waiters.push(r));
@@ -112,11 +116,11 @@ export class FakeAgent implements AgentClient {
     }
     return p.exit;
   }
-  readStdout(containerId: string, execId: string): Promise<Buffer> {
-    return this.#read(containerId, execId, 'out');
+  readStdout(containerId: string, execId: string, len: number): Promise<Buffer> {
+    return this.#read(containerId, execId, 'out', len);
   }
-  readStderr(containerId: string, execId: string): Promise<Buffer> {
-    return this.#read(containerId, execId, 'err');
+  readStderr(containerId: string, execId: string, len: number): Promise<Buffer> {
+    return this.#read(containerId, execId, 'err', len);
   }
   async writeStdin(containerId: string, execId: string, data: Buffer): Promise<number> {
     this.proc(containerId, execId).stdin.push(Buffer.from(data));

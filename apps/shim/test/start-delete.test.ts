@@ -79,16 +79,23 @@ describe('containerd-shim-kata-v2 start', () => {
 });
 
 describe('containerd-shim-kata-v2 delete', () => {
-  it('cleans up after a dead shim: kills its VM, unmounts, removes state, prints DeleteResponse 137', async () => {
+  it('cleans up after a dead shim: kills its VM and proxy, unmounts, removes state and socket, prints DeleteResponse 137', async () => {
     const b = bundle('dead1');
     const sandboxDir = join(dir, 'run', 'sandboxes', 'dead1');
     mkdirSync(join(sandboxDir, 'shared', 'dead1', 'rootfs'), { recursive: true });
-    // A stand-in VM whose cmdline says qemu, and a rootfs bind mount, as a dead shim leaves them.
-    const vm = spawn('bash', ['-c', 'exec -a qemu-system-x86_64-fake sleep 600'], { env, detached: true, stdio: 'ignore' });
+    // Stand-ins for QEMU and kata-proxy (their command lines name the sandbox's sockets), a pid
+    // recorded once but now someone else's, a rootfs bind mount and the shim's socket, as a
+    // SIGKILLed shim leaves them.
+    const standIn = (argv0: string) => spawn('bash', ['-c', `exec -a '${argv0}' sleep 600`], { env, detached: true, stdio: 'ignore' });
+    const vm = standIn(`qemu-system-x86_64 -qmp unix:${sandboxDir}/qmp.sock`);
+    const proxy = standIn(`kata-proxy --listen ${sandboxDir}/proxy.sock`);
+    const stranger = standIn('sleep');
     await new Promise((r) => setTimeout(r, 200));
     await runCommand('mount', ['--bind', join(dir, 'bundles'), join(b, 'rootfs')]);
     await runCommand('mount', ['--bind', join(b, 'rootfs'), join(sandboxDir, 'shared', 'dead1', 'rootfs')]);
-    writeFileSync(join(sandboxDir, 'state.json'), JSON.stringify({ sandboxId: 'dead1', shimPid: 0, vmPid: vm.pid, proxyPid: 0, containers: { dead1: b } }));
+    writeFileSync(join(sandboxDir, 'state.json'), JSON.stringify({ sandboxId: 'dead1', shimPid: stranger.pid, vmPid: vm.pid, proxyPid: proxy.pid, containers: { dead1: b } }));
+    const socket = shimSocketPath(address(), 'ns1', 'dead1');
+    writeFileSync(socket, '');
     expect(mountsUnder(dir)).toHaveLength(2);
 
     // stdout is binary protobuf: read it as bytes (execFileSync throws on a non-zero exit).
@@ -98,6 +105,8 @@ describe('containerd-shim-kata-v2 delete', () => {
     expect(response.exitedAt!.seconds).toBeGreaterThan(0);
     expect(mountsUnder(dir)).toEqual([]);
     expect(existsSync(sandboxDir)).toBe(false);
-    expect(findHarnessProcesses(dir)).toEqual([]);
+    expect(existsSync(socket)).toBe(false);
+    expect(findHarnessProcesses(dir).map((p) => p.pid)).toEqual([stranger.pid]);
+    stranger.kill('SIGKILL');
   }, 30_000);
 });

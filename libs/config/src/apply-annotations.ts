@@ -31,7 +31,7 @@ function bool(set: (c: KataConfig, b: boolean) => void): Setter {
  */
 const SETTERS: Record<string, Setter> = {
   'hypervisor.default_vcpus': int(1, 240, (c, n) => (c.hypervisor.defaultVcpus = n)),
-  'hypervisor.default_memory': int(64, 1024 * 1024, (c, n) => (c.hypervisor.defaultMemory = n)),
+  'hypervisor.default_memory': int(128, 1024 * 1024, (c, n) => (c.hypervisor.defaultMemory = n)),
   'hypervisor.kernel_params': (c, v) => (c.hypervisor.kernelParams = `${c.hypervisor.kernelParams} ${v}`.trim()),
   'hypervisor.enable_debug': bool((c, b) => (c.hypervisor.enableDebug = b)),
   'agent.enable_debug': bool((c, b) => (c.agent.enableDebug = b)),

@@ -126,11 +126,21 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(problem);
   });
 
-  it('reports TOML syntax errors with the file', () => {
-    const path = write('syntax.toml', '[hypervisor.qemu\n');
+  it('reports TOML syntax errors with the file and the line', () => {
+    const path = write('syntax.toml', '# a comment\n[hypervisor.qemu\n');
     const err = catchError(() => loadConfigFile(path));
     expect(err.code).toBe('SYNTAX');
     expect(err.message).toContain(path);
+    expect(err.message).toMatch(/TOML syntax error at line 2, column \d+/);
+  });
+
+  it('refuses default_memory below the 128 MiB QEMU needs, naming the file and key (issue 14, item 8)', () => {
+    const prefix = makePrefix();
+    const configFile = prefixDefaultConfig(join(prefix, 'bin/x'));
+    write('prefix/share/defaults/kata-containers/config.d/memory.toml', '[hypervisor.qemu]\ndefault_memory = 100\n');
+    const err = catchError(() => loadConfigFile(configFile, 'test', false));
+    expect(err.key).toBe('hypervisor.qemu.default_memory');
+    expect(err.message).toMatch(/128/);
   });
 
   it('names a missing kernel', () => {

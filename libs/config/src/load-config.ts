@@ -47,7 +47,9 @@ function readToml(path: string): TomlTable {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const first = String((err as Error).message).split('\n')[0];
-    throw new ConfigError('SYNTAX', `TOML syntax error: ${first}`, { file: path });
+    const { line, column } = err as { line?: number; column?: number };
+    const where = line ? ` at line ${line}, column ${column}` : '';
+    throw new ConfigError('SYNTAX', `TOML syntax error${where}: ${first}`, { file: path });
   }
 }
 

@@ -10,6 +10,8 @@ export interface StartSandboxVmOptions {
   /** How long making a template may take: its cold boot until the agent answers, then the save. */
   templateTimeoutMs: number;
   log: Logger;
+  /** QEMU's pid, the moment it is spawned (see the hypervisor's `onSpawn`). */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function startSandboxVm(
   log.info({ accelerator: choice.accelerator, reason: choice.reason }, 'accelerator chosen');
   const vmConfig = sandboxVmConfig(config, { ...place, accelerator: choice.accelerator });
   const template = await templateFor(config, vmConfig, options);
-  const hypervisor = createHypervisor('qemu', { logger: log });
+  const hypervisor = createHypervisor('qemu', { logger: log, onSpawn: options.onSpawn });
   await hypervisor.start(template ? { ...vmConfig, template: { dir: template, role: 'restore' } } : vmConfig);
   return hypervisor;
 }

@@ -4,6 +4,6 @@ export { HypervisorError, type HypervisorErrorCode } from './hypervisor-error';
 export { guestCpuModel, guestKernelParams } from './guest-boot';
 export { probeKvm, selectAccelerator, type AcceleratorChoice, type KvmProbeOptions, type KvmVerdict } from './accelerator';
 export { createHypervisor } from './create-hypervisor';
-export { QemuHypervisor } from './qemu/qemu-hypervisor';
+export { QemuHypervisor, type QemuOptions } from './qemu/qemu-hypervisor';
 export { QmpClient, type QmpEvent } from './qemu/qmp-client';
 export { DEFAULT_QEMU_PATH, DEFAULT_TCG_TRANSLATION_CACHE_MIB, qemuCommandLine } from './qemu/command-line';

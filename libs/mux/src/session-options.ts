@@ -14,6 +14,9 @@ export interface SessionOptions {
   /** Incoming streams held while no 'stream' listener takes them; more are refused with RST.
    *  Default 256, as hashicorp/yamux. */
   acceptBacklog?: number;
+  /** Streams open at once (ours and the peer's); more incoming ones are refused with RST, so a
+   *  peer's cost is bounded by maxStreams × maxStreamWindow. Default 1024. */
+  maxStreams?: number;
   logger?: Logger;
 }
 
@@ -23,6 +26,7 @@ export interface ResolvedSessionOptions {
   pingTimeoutMs: number;
   maxStreamWindow: number;
   acceptBacklog: number;
+  maxStreams: number;
 }
 
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
@@ -32,6 +36,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     pingTimeoutMs: options.pingTimeoutMs ?? 10_000,
     maxStreamWindow: options.maxStreamWindow ?? INITIAL_STREAM_WINDOW,
     acceptBacklog: options.acceptBacklog ?? 256,
+    maxStreams: options.maxStreams ?? 1024,
   };
   if (resolved.role !== 'client' && resolved.role !== 'server') {
     throw new TypeError(`mux: role must be 'client' or 'server', got ${String(resolved.role)}`);
@@ -40,6 +45,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   if (!Number.isInteger(window) || window < INITIAL_STREAM_WINDOW || window > 0xffffffff) {
     throw new RangeError(`mux: maxStreamWindow must be an integer in [${INITIAL_STREAM_WINDOW}, 2^32-1]`);
   }
+  if (!Number.isInteger(resolved.maxStreams) || resolved.maxStreams < 1) throw new RangeError('mux: maxStreams must be a positive integer');
   if (!Number.isInteger(resolved.acceptBacklog) || resolved.acceptBacklog < 0) {
     throw new RangeError('mux: acceptBacklog must be a non-negative integer');
   }

@@ -199,6 +199,17 @@ describe('Session on the wire', () => {
     expect(peer.has(FrameType.WindowUpdate, Flag.ACK, 1)).toBe(true);
   });
 
+  it('refuses streams past maxStreams, so a peer costs at most maxStreams windows', async () => {
+    const { session, peer } = setup({ role: 'server', maxStreams: 2 });
+    const ids: number[] = [];
+    session.on('stream', (s: Stream) => ids.push(s.id));
+    for (const id of [1, 3, 5]) peer.send({ type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: id, length: 0 });
+    await peer.barrier();
+    expect(ids).toEqual([1, 3]);
+    expect(peer.has(FrameType.WindowUpdate, Flag.RST, 5)).toBe(true);
+    expect(session.destroyed).toBe(false);
+  });
+
   it('close() refuses every stream still in the backlog', async () => {
     const { session, peer } = setup({ role: 'server' });
     for (const id of [1, 3, 5]) peer.send({ type: FrameType.WindowUpdate, flags: Flag.SYN, streamId: id, length: 0 });

@@ -224,7 +224,12 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#streams.has(id)) throw new MuxError('PROTOCOL', `peer opened stream ${id} twice`);
     this.#highestRemoteId = Math.max(this.#highestRemoteId, id);
     if (this.#localGoAway || this.#closing) {
-      this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
+      this.#reply(FrameType.WindowUpdate, Flag.RST, id, 0);
+      return undefined;
+    }
+    if (this.#streams.size >= this.#options.maxStreams) {
+      this.#log.warn({ stream: id, open: this.#streams.size }, 'yamux: peer opened more streams than maxStreams: refusing stream');
+      this.#reply(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
     const control = createStream(this.#host, id);
@@ -236,7 +241,7 @@ export class Session extends EventEmitter<SessionEvents> {
     } else {
       this.#log.warn({ stream: id }, 'yamux accept backlog full: refusing stream');
       this.#streams.delete(id);
-      this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
+      this.#reply(FrameType.WindowUpdate, Flag.RST, id, 0);
       return undefined;
     }
     return control;
@@ -270,7 +275,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const stale = ours ? id < this.#nextId : id <= this.#highestRemoteId;
     if (stale) return;
     this.#log.debug({ frame: describeHeader(header) }, 'yamux frame for unknown stream: RST');
-    this.#writer.write(FrameType.WindowUpdate, Flag.RST, id, 0);
+    this.#reply(FrameType.WindowUpdate, Flag.RST, id, 0);
   }
 
   #onPing(header: FrameHeader): void {
@@ -278,12 +283,19 @@ export class Session extends EventEmitter<SessionEvents> {
       if (header.flags & Flag.ACK) this.#pings.settle(header.length);
       return;
     }
-    // Replies are the one thing a peer can make us queue without limit: by pinging while never
-    // reading what we send. Data frames wait for the transport; replies do not.
+    this.#reply(FrameType.Ping, Flag.ACK, 0, header.length);
+  }
+
+  /**
+   * Replies (ping ACKs, RSTs) are the one thing a peer can make us queue without limit: by
+   * pinging or opening streams while never reading what we send. Data frames wait for the
+   * transport; replies do not, so past a bound the session fails instead.
+   */
+  #reply(type: FrameType, flags: number, id: number, length: number): void {
     if (this.#writer.queuedBytes > MAX_QUEUED_REPLY_BYTES) {
-      throw new MuxError('PROTOCOL', 'peer keeps pinging but does not read our replies');
+      throw new MuxError('PROTOCOL', `peer does not read our replies (${this.#writer.queuedBytes} bytes queued)`);
     }
-    this.#writer.write(FrameType.Ping, Flag.ACK, 0, header.length);
+    this.#writer.write(type, flags, id, length);
   }
 
   #onGoAway(code: number): void {

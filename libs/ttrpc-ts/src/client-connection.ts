@@ -35,7 +35,10 @@ export class ClientConnection {
     this.#stream = stream;
     this.#log = options.logger;
     this.#decoder = new FrameDecoder({ maxDataLength: options.maxMessageSize });
-    this.#writer = new FrameWriter(stream, { maxDataLength: options.maxMessageSize });
+    this.#writer = new FrameWriter(stream, {
+      maxDataLength: options.maxMessageSize,
+      onOverflow: (queuedBytes) => this.#log.warn({ queuedBytes }, 'ttrpc: the server does not read our requests: closing the connection'),
+    });
     this.closed = new Promise((resolve) => stream.once('close', resolve));
     stream.once('close', () => this.#onClose());
     stream.on('error', (err) => this.#log.debug({ err }, 'ttrpc: client connection error'));

@@ -16,6 +16,8 @@ export type MethodRegistry = ReadonlyMap<string, ReadonlyMap<string, RegisteredM
 
 /** A length with the reserved first header byte set: the peer is not speaking ttrpc. */
 const RESERVED_LENGTH = 1 << 24;
+/** Calls a connection may have running at once; past it the server stops reading until one ends. */
+export const MAX_ACTIVE_CALLS = 1024;
 const OK_STATUS: StatusLike = { code: Code.OK, message: '', details: [] };
 const EMPTY = new Uint8Array(0);
 
@@ -40,7 +42,10 @@ export class ServerConnection {
     this.#registry = registry;
     this.#log = options.logger;
     this.#decoder = new FrameDecoder({ maxDataLength: options.maxMessageSize });
-    this.#writer = new FrameWriter(stream, { maxDataLength: options.maxMessageSize });
+    this.#writer = new FrameWriter(stream, {
+      maxDataLength: options.maxMessageSize,
+      onOverflow: (queuedBytes) => this.#log.warn({ queuedBytes }, 'ttrpc: the client does not read its replies: closing the connection'),
+    });
     this.closed = new Promise((resolve) => stream.once('close', resolve));
     stream.once('close', () => this.#onClose());
     stream.on('error', (err) => this.#log.debug({ err }, 'ttrpc: server connection error'));
@@ -133,6 +138,8 @@ export class ServerConnection {
       return this.#reject(id, `unmarshal payload error: ${(err as Error).message}`);
     }
     this.#calls.set(id, call);
+    // Backpressure on a client that pipelines more calls than we run at once.
+    if (this.#calls.size >= MAX_ACTIVE_CALLS) this.#stream.pause();
     void this.#run(call, input);
   }
 
@@ -148,14 +155,21 @@ export class ServerConnection {
         if (call.finish()) await this.#send(call.id, MessageType.Data, Flag.RemoteClosed | Flag.NoData, EMPTY);
       } else {
         const payload = encodeOrThrow(definition.responseType, await result);
-        if (call.finish()) await this.#send(call.id, MessageType.Response, 0, encodeResponse({ status: OK_STATUS, payload }));
+        // Not awaited: a reply the client does not read waits in the writer, which bounds it; the
+        // call is over (awaiting would pile up calls for a client that never reads).
+        if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse({ status: OK_STATUS, payload }));
       }
     } catch (err) {
       if (!call.finished) this.#fail(call, toStatus(err));
     } finally {
       this.#calls.delete(call.id);
-      this.#closeIfDrained();
+      this.#callEnded();
     }
+  }
+
+  #callEnded(): void {
+    if (this.#stream.isPaused() && this.#calls.size < MAX_ACTIVE_CALLS) this.#stream.resume();
+    this.#closeIfDrained();
   }
 
   #onStreamData(id: number, flags: number, data: Uint8Array): void {
@@ -186,7 +200,7 @@ export class ServerConnection {
     call.abort(new TtrpcError(status.code, status.message));
     this.#sendStatus(call.id, status);
     this.#calls.delete(call.id);
-    this.#closeIfDrained();
+    this.#callEnded();
   }
 
   #reject(id: number, message: string): void {

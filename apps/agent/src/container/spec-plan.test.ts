@@ -13,6 +13,14 @@ const base = (): OciSpec => ({
 });
 
 describe('planSpec', () => {
+  it('refuses a uid or gid past 2147483647 as runc does (4294967295 would reach setuid as -1: root)', () => {
+    for (const user of [{ uid: 4294967295, gid: 0 }, { uid: 0, gid: 4294967295 }]) {
+      const spec = base();
+      spec.process!.user = user;
+      expect(() => planSpec(spec, ctx)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/process.user.[ug]id: 4294967295: uids and gids must be in range 0-2147483647/) }));
+    }
+  });
+
   it('roots the container in the share, places its cgroup and drops host-only parts', () => {
     const spec = planSpec(base(), ctx);
     expect(spec.root).toEqual({ path: '/share/c1/rootfs', readonly: false });

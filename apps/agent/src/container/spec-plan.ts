@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { InvalidArgumentError } from '@kata-ts/errors';
-import type { OciMount, OciNamespace, OciProcess, OciSpec } from '@kata-ts/oci';
+import { validateProcess as validateOciProcess, type OciMount, type OciNamespace, type OciProcess, type OciSpec } from '@kata-ts/oci';
 
 /** What the sandbox knows when it plans a container's config.json. */
 export interface PlanContext {
@@ -63,12 +63,17 @@ export function planSpec(input: OciSpec, ctx: PlanContext): OciSpec {
   return spec;
 }
 
+/** Defaults what the proto cannot carry as unset, then runc's checks (libs/oci: args, cwd, uid/gid ranges). */
 export function validateProcess(process: OciProcess | undefined, field: string): asserts process is OciProcess {
   if (!process) throw new InvalidArgumentError(`${field}: missing`);
-  if (!process.args?.length || !process.args[0]) throw new InvalidArgumentError(`${field}.args: must name a program`);
-  if (process.cwd && !isAbsolute(process.cwd)) throw new InvalidArgumentError(`${field}.cwd: "${process.cwd}" is not absolute`);
+  if (!process.args?.[0]) throw new InvalidArgumentError(`${field}.args must not be empty`);
   process.cwd ||= '/';
   process.user ??= { uid: 0, gid: 0 };
+  try {
+    validateOciProcess(process, field);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message, { cause: err });
+  }
   for (const [i, e] of (process.env ?? []).entries()) {
     if (!e.includes('=')) throw new InvalidArgumentError(`${field}.env[${i}]: "${e}" is not NAME=value`);
   }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { task } from '@kata-ts/protocols';
 import { podIdentity, readBundleSpec } from '../bundle';
+import { shimSocketPath } from '../shim-address';
 import { sandboxPaths } from '../run-paths';
 import { unmountContainerRootfs } from '../sandbox/container-rootfs';
 import { unmountAll } from '../sandbox/mount-table';
@@ -21,7 +22,7 @@ function cmdline(pid: number): string {
   }
 }
 
-/** Kills `pid` only if it still is the process we recorded (pids get reused). */
+/** Kills `pid` only if it still is the process we recorded: its command line names `needle` (pids get reused). */
 async function killIfIt(pid: number, needle: string): Promise<void> {
   if (!pid || !cmdline(pid).includes(needle)) return;
   try {
@@ -45,14 +46,18 @@ export async function deleteCommand(args: ShimArgs): Promise<Buffer> {
   const paths = sandboxPaths(sandboxId);
   if (isSandbox) {
     const state = readSandboxState(paths.state);
+    // The state is written before the boot and as each process is spawned (Sandbox.create).
+    // QEMU and kata-proxy name the sandbox's directory (their sockets) on their command lines.
     if (state) {
       await killIfIt(state.shimPid, 'containerd-shim-kata-v2');
-      await killIfIt(state.vmPid, 'qemu');
-      await killIfIt(state.proxyPid, 'kata-proxy');
+      await killIfIt(state.vmPid, `${paths.dir}/`);
+      await killIfIt(state.proxyPid, `${paths.dir}/`);
       if (state.network) await detachNetwork(state.network).catch(() => undefined);
     }
     await unmountAll(paths.shared);
     rmSync(paths.dir, { recursive: true, force: true });
+    // A killed shim could not remove its socket (containerd's runc shim does the same here).
+    rmSync(shimSocketPath(args.address, args.namespace, sandboxId), { force: true });
   } else {
     await unmountContainerRootfs('', paths.shared, args.id);
   }

@@ -8,6 +8,9 @@ import { taskService } from '../task-service';
 import { shimLogger } from './shim-logger';
 import type { ShimArgs } from './shim-args';
 
+/** How long exit lets connections finish their calls before closing them. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 /**
  * The long-lived shim (what `start` spawns): serves containerd.task.v2.Task on `-socket` until
  * Shutdown with no containers left, or SIGTERM.
@@ -38,7 +41,10 @@ export async function serveCommand(args: ShimArgs): Promise<void> {
     exiting = true;
     await pod.shutdown().catch((err: unknown) => log.error({ err }, 'shutdown failed'));
     await events.close().catch(() => undefined);
-    await server.shutdown().catch(() => undefined);
+    // Graceful for a moment (the Shutdown reply goes out), then closed: a client that does not
+    // read its replies must not keep the shim alive.
+    await Promise.race([server.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
+    await server.close().catch(() => undefined);
     rmSync(args.socket, { force: true });
     log.info({ code }, 'shim exiting');
     process.exit(code);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@kata-ts/logging';
+import { Code, TtrpcError } from '@kata-ts/ttrpc';
 import { FakeAgent } from '../../test/fake-agent';
 import { ExecProcess } from './exec-process';
 import { InitProcess } from './init-process';
@@ -76,6 +77,43 @@ describe('InitProcess state machine', () => {
     await init.markExited(255); // a second report (the sandbox died afterwards) changes nothing
     expect(init.exit?.status).toBe(137);
   });
+
+  it('stops and deletes, in bounded time, a process whose stdout FIFO nobody reads (issue 14, item 1)', async () => {
+    const [stdout, stderr] = ['out', 'err'].map((n) => join(dir, n));
+    execFileSync('mkfifo', [stdout!, stderr!]);
+    // ctr opened the FIFOs and went away: nobody reads, so 64 KiB fill the pipe and writes queue.
+    const stdio = { stdin: '', stdout: stdout!, stderr: stderr!, terminal: false };
+    const init = await InitProcess.create('c5', { ociVersion: '1.1.0' }, stdio, host, { timeoutMs: 1000, sandboxPidns: false });
+    await init.start(() => undefined);
+    agent.emit('c5', '', Buffer.alloc(1 << 20, 'y'));
+    agent.exitProcess('c5', '', 137);
+    expect((await init.wait()).status).toBe(137);
+    expect(init.status).toBe('stopped');
+    expect((await init.delete()).status).toBe(137);
+  }, 20_000);
+
+  it('kill answers the truth when the agent connection closes with the signal in flight (issue 14, item 7)', async () => {
+    const init = await InitProcess.create('c6', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    await init.start(() => undefined);
+    // Delivered: the process exits, and the sandbox is stopped under the call.
+    agent.signalProcess = async () => {
+      agent.exitProcess('c6', '', 137);
+      throw new TtrpcError(Code.UNAVAILABLE, 'ttrpc: connection closed');
+    };
+    await expect(init.kill(9, true)).resolves.toBeUndefined();
+    expect(init.status).toBe('stopped');
+
+    // Not delivered: the connection closed and the process lives on.
+    const other = await InitProcess.create('c7', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    await other.start(() => undefined);
+    agent.signalProcess = async () => {
+      throw new TtrpcError(Code.UNAVAILABLE, 'ttrpc: connection closed');
+    };
+    await expect(other.kill(15, true)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'kill task c7: the agent is unreachable (ttrpc: connection closed); the signal may not have been delivered',
+    });
+  }, 20_000);
 
   it('reports 255 when the sandbox dies under a running process', async () => {
     const init = await InitProcess.create('c3', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });

@@ -1,5 +1,7 @@
 import type { Logger } from '@kata-ts/logging';
 import type { AgentClient } from '@kata-ts/agent-client';
+import { UnavailableError } from '@kata-ts/errors';
+import { Code, TtrpcError } from '@kata-ts/ttrpc';
 import { IoCopier } from '../stdio/io-copier';
 import { ProcessIo, type StdioPaths } from '../stdio/process-io';
 import { AsyncLock } from './async-lock';
@@ -7,8 +9,14 @@ import { STATES, type ProcessOperation, type ProcessState, type ProcessStatus } 
 
 /** Exit status reported when the sandbox (VM, proxy or agent) dies under a process. */
 export const SANDBOX_DIED_STATUS = 255;
-/** How long to wait for output to drain after an exit before reporting it anyway. */
-const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * After an exit, the output still buffered is copied as long as it moves; once nothing moved for
+ * this long (nobody reads the FIFO), the rest is dropped and the exit reported: an exit never
+ * waits without a bound on a reader.
+ */
+const OUTPUT_STALL_MS = 5_000;
+/** How long a kill whose agent connection closed waits to see the process exit (output drain included). */
+const KILL_SETTLE_MS = OUTPUT_STALL_MS + 2_000;
 
 export interface ProcessHost {
   agent: AgentClient;
@@ -84,11 +92,26 @@ export abstract class TaskProcess {
     });
   }
 
-  kill(signal: number, all: boolean): Promise<void> {
-    return this.#locked('kill', async () => {
-      if (this.status === 'stopped') return;
-      await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
-    });
+  /**
+   * Signals the process. The agent's connection can close with the call in flight (the process
+   * exited and its sandbox is being stopped, or the VM died): then the answer is what happened to
+   * the process, not the connection's error. Exited within a moment: done; still running: an
+   * error that says the signal may not have arrived.
+   */
+  async kill(signal: number, all: boolean): Promise<void> {
+    try {
+      await this.#locked('kill', async () => {
+        if (this.status === 'stopped') return;
+        await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
+      });
+    } catch (err) {
+      if (!(err instanceof TtrpcError && err.code === Code.UNAVAILABLE)) throw err;
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([this.#exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), KILL_SETTLE_MS)))]);
+      clearTimeout(timer);
+      if (exited) return;
+      throw new UnavailableError(`kill ${this.what}: the agent is unreachable (${err.message}); the signal may not have been delivered`, { cause: err });
+    }
   }
 
   resize(width: number, height: number): Promise<void> {
@@ -109,7 +132,7 @@ export abstract class TaskProcess {
   delete(): Promise<ExitInfo> {
     return this.#locked('delete', async () => {
       await this.doDelete();
-      await this.#io?.close();
+      await this.#closeIo();
       return this.#exit ?? { status: 0, at: new Date(0) };
     });
   }
@@ -146,13 +169,11 @@ export abstract class TaskProcess {
   async markExited(status: number): Promise<void> {
     if (this.#exit || this.status === 'deleted') return;
     const at = new Date();
-    if (this.#copier) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#copier.outputDone, new Promise((r) => (timer = setTimeout(r, DRAIN_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      this.#copier.stop();
+    if (this.#copier && !(await this.#copier.drained(OUTPUT_STALL_MS))) {
+      this.host.log.warn({ exec: this.execId, ms: OUTPUT_STALL_MS }, 'output stalled after the exit (nobody reads it): the rest is dropped');
     }
-    await this.#io?.close();
+    this.#copier?.stop();
+    await this.#closeIo();
     await this.#lock.run(async () => {
       // Recorded once (the sandbox can die as a wait returns), and not after a delete.
       if (this.#exit || this.status === 'deleted') return;
@@ -162,6 +183,11 @@ export abstract class TaskProcess {
       this.#resolveExited(this.#exit);
       this.host.onExit(this);
     });
+  }
+
+  async #closeIo(): Promise<void> {
+    const dropped = (await this.#io?.close()) ?? 0;
+    if (dropped) this.host.log.warn({ exec: this.execId, bytes: dropped }, 'output nobody read was dropped at close');
   }
 
   #locked<T>(op: ProcessOperation, work: () => Promise<T>): Promise<T> {

@@ -9,6 +9,8 @@ export interface ProxyOptions {
   listenSocket: string;
   logFile: string;
   timeoutMs: number;
+  /** kata-proxy's pid, in the tick it was spawned (the shim records it before awaiting anything). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** kata-proxy for one sandbox: muxes agent connections over QEMU's virtio-serial channel. */
@@ -35,6 +37,7 @@ export class ProxyProcess {
       [...args, '--channel', o.channelSocket, '--listen', o.listenSocket, '--sandbox', o.sandboxId, '--log', o.logFile, '--ready-fd', '3'],
       { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true },
     );
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     const proxy = new ProxyProcess(child);
     const ready = child.stdio[3] as Readable;
     try {

@@ -14,7 +14,7 @@ import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
 import type { SandboxHandle, SandboxOptions } from './sandbox-handle';
-import { writeSandboxState } from './sandbox-state';
+import { writeSandboxState, type SandboxState } from './sandbox-state';
 import { sandboxSize } from './sandbox-size';
 import { shareContainerMounts } from './share-mounts';
 import { podNetns, SandboxNetwork, type PodNetns } from '../network/sandbox-network';
@@ -61,6 +61,11 @@ export class Sandbox implements SandboxHandle {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     chmodSync(paths.dir, 0o700);
     mkdirSync(paths.shared);
+    // Written before anything is made, and again the moment the pod's taps, QEMU or kata-proxy
+    // exist: `shim delete` finds and undoes each of them from here, whenever the shim dies.
+    const booting: SandboxState = { sandboxId: o.id, shimPid: process.pid, vmPid: 0, proxyPid: 0, containers: {}, configPath: config.source.path };
+    const record = (made: Partial<SandboxState>) => writeSandboxState(paths.state, Object.assign(booting, made));
+    record({});
     const size = sandboxSize(config.hypervisor, o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
@@ -72,6 +77,7 @@ export class Sandbox implements SandboxHandle {
       if (netns.kind === 'path') {
         network = await SandboxNetwork.attach(netns.path, log);
         if (!network) throw new InvalidArgumentError(`network namespace ${netns.path} has no interface to connect to the VM (only lo)`);
+        record({ network: network.record });
       }
       vm = await startSandboxVm(
         config,
@@ -85,7 +91,7 @@ export class Sandbox implements SandboxHandle {
           netns: netns.kind === 'path' ? { path: netns.path } : 'new',
           nics: network?.nics,
         },
-        { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log },
+        { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log, onSpawn: (vmPid) => record({ vmPid }) },
       );
       const template = vm.config?.template?.dir;
       log.info({ vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size }, 'VM started');
@@ -104,12 +110,18 @@ export class Sandbox implements SandboxHandle {
             listenSocket: paths.proxy,
             logFile: paths.proxyLog,
             timeoutMs: Math.max(1, deadline - Date.now()),
+            onSpawn: (proxyPid) => record({ proxyPid }),
           }),
           vmGone,
         ]);
         channel = { kind: 'hybrid-vsock', socketPath: paths.proxy, port: channel.port };
       }
-      agent = await Promise.race([readyAgent(channel, deadline, log), vmGone]);
+      // A kata-proxy dying during boot ends the wait at once, not after the whole dial timeout.
+      const proxyGone = proxy?.exited.then(() => {
+        throw new UnavailableError(`kata-proxy exited during boot: ${tail(paths.proxyLog)}`);
+      });
+      proxyGone?.catch(() => undefined);
+      agent = await Promise.race([readyAgent(channel, deadline, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
       // A clone woke with its template's clock and random state (Kata does the same two calls;
       // vmgenid has the kernel reseed as well).
       if (template) {
@@ -232,10 +244,11 @@ async function readyAgent(channel: AgentChannel, deadline: number, log: Logger):
   }
 }
 
+/** The last lines of a log, for an error message. */
 function tail(path: string): string {
   try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join(' | ') || '(QEMU log empty)';
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join(' | ') || `(${path} empty)`;
   } catch {
-    return '(no QEMU log)';
+    return `(no ${path})`;
   }
 }

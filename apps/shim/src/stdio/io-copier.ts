@@ -12,6 +12,12 @@ const READ_SIZE = 64 << 10;
  */
 const STDIN_DRAIN_MS = 10_000;
 
+function delay(ms: number): { done: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return { done, cancel: () => clearTimeout(timer) };
+}
+
 function write(out: Writable, data: Buffer): Promise<void> {
   if (out.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
@@ -31,9 +37,10 @@ function write(out: Writable, data: Buffer): Promise<void> {
 /**
  * Copies one process's stdio to and from the agent: ReadStdout/ReadStderr until the agent
  * answers the end-of-stream status (the process's output is drained), stdin with WriteStdin and,
- * at EOF (or once CloseIO's last bytes went through), CloseStdin. `outputDone` resolves once both output copies ended, so the exit is
- * reported only after every byte reached containerd. Any other read failure (the agent or VM
- * gone) also ends that copy, with a warning: the rest of that output is lost.
+ * at EOF (or once CloseIO's last bytes went through), CloseStdin. `outputDone` resolves once both
+ * output copies ended, so the exit is reported after every byte reached containerd, unless the
+ * copy stalls (`drained`). Any other read failure (the agent or VM gone) also ends that copy, with
+ * a warning: the rest of that output is lost.
  */
 export class IoCopier {
   readonly outputDone: Promise<void>;
@@ -41,6 +48,8 @@ export class IoCopier {
   readonly #stdinDone: Promise<void> | undefined;
   #stopped = false;
   #stdinClosed = false;
+  /** When an output read or write last completed: `drained` watches it for progress. */
+  #lastMove = performance.now();
 
   constructor(
     private readonly agent: AgentClient,
@@ -58,17 +67,37 @@ export class IoCopier {
   }
 
   async #pumpOut(read: (n: number) => Promise<Buffer>, out: Writable, name: string): Promise<void> {
-    for (;;) {
+    while (!this.#stopped) {
       let data: Buffer;
       try {
         data = await read(READ_SIZE);
       } catch (err) {
-        if (!isEndOfStream(err)) {
+        if (!isEndOfStream(err) && !this.#stopped) {
           this.log.warn({ err: (err as Error).message, stream: name, container: this.containerId, exec: this.execId }, 'output copy failed');
         }
         return;
       }
+      this.#lastMove = performance.now();
       if (data.length) await write(out, data);
+      this.#lastMove = performance.now();
+    }
+  }
+
+  /**
+   * After the process exited: true once every output byte went out; false once nothing moved for
+   * `stallMs` (nobody reads the FIFO, or the agent stopped answering). A reader that keeps reading
+   * gets all of it; one that went away costs at most `stallMs`.
+   */
+  async drained(stallMs: number): Promise<boolean> {
+    let done = false;
+    void this.outputDone.then(() => (done = true));
+    for (;;) {
+      const idle = performance.now() - this.#lastMove;
+      if (idle >= stallMs) return done;
+      const tick = delay(stallMs - idle);
+      await Promise.race([this.outputDone, tick.done]);
+      tick.cancel();
+      if (done) return true;
     }
   }
 
@@ -96,11 +125,12 @@ export class IoCopier {
    */
   async closeStdin(): Promise<void> {
     if (!this.#stdinDone) return this.#closeGuestStdin();
-    const cut = setTimeout(() => {
+    const cut = delay(this.stdinDrainMs);
+    void cut.done.then(() => {
       this.log.warn({ container: this.containerId, exec: this.execId, ms: this.stdinDrainMs }, 'stdin still open after CloseIO: cut');
       this.io.stdin?.destroy();
-    }, this.stdinDrainMs);
-    void this.#stdinDone.finally(() => clearTimeout(cut));
+    });
+    void this.#stdinDone.finally(() => cut.cancel());
   }
 
   /** Forwards end-of-input to the process. Idempotent. */
@@ -113,7 +143,7 @@ export class IoCopier {
     });
   }
 
-  /** The process is gone: stop feeding stdin. */
+  /** The process is gone: stop feeding stdin, and stop copying output after the call in flight. */
   stop(): void {
     this.#stopped = true;
     this.io.stdin?.destroy();

@@ -17,10 +17,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function readAll(path: string): Promise<Buffer> {
+/** Everything a reader of `path` gets until EOF; with `pauseMs`, `chunk` bytes at a time with pauses. */
+function readAll(path: string, chunk?: number, pauseMs = 0): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    createReadStream(path).on('data', (c) => chunks.push(c as Buffer)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    const stream = createReadStream(path, chunk ? { highWaterMark: chunk } : {});
+    stream.on('data', (c) => {
+      chunks.push(c as Buffer);
+      if (pauseMs) {
+        stream.pause();
+        setTimeout(() => stream.resume(), pauseMs);
+      }
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
   });
 }
 
@@ -44,6 +53,35 @@ describe('ProcessIo + IoCopier over real FIFOs', () => {
     expect((await outRead).equals(big)).toBe(true);
     expect((await errRead).toString()).toBe('oops\n');
   });
+
+  it('gives up on output nobody reads: drained() answers false once nothing moved, close() drops the rest', async () => {
+    const stdout = join(dir, 'out');
+    execFileSync('mkfifo', [stdout]);
+    const io = await ProcessIo.open({ stdin: '', stdout, stderr: '', terminal: false }, ctx);
+    const agent = new FakeAgent();
+    const copier = new IoCopier(agent, 'c1', 'c1', io, log);
+    agent.emit('c1', '', Buffer.alloc(512 << 10, 'z'));
+    agent.exitProcess('c1', '', 0);
+    expect(await copier.drained(200)).toBe(false);
+    copier.stop();
+    expect(await io.close(100)).toBeGreaterThan(0);
+  });
+
+  it('waits for a slow reader that keeps reading: drained() is true once every byte went out', async () => {
+    const stdout = join(dir, 'out');
+    execFileSync('mkfifo', [stdout]);
+    const io = await ProcessIo.open({ stdin: '', stdout, stderr: '', terminal: false }, ctx);
+    const agent = new FakeAgent();
+    const copier = new IoCopier(agent, 'c1', 'c1', io, log);
+    const sent = Buffer.alloc(1 << 20, 's');
+    agent.emit('c1', '', sent);
+    agent.exitProcess('c1', '', 0);
+    // 64 KiB every 100 ms: slower than the copy, never idle for the 300 ms stall bound.
+    const reader = readAll(stdout, 64 << 10, 100);
+    expect(await copier.drained(300)).toBe(true);
+    expect(await io.close()).toBe(0);
+    expect((await reader).length).toBe(sent.length);
+  }, 20_000);
 
   it('forwards stdin and its EOF (CloseStdin)', async () => {
     const stdin = join(dir, 'in');

@@ -17,6 +17,9 @@ export interface IoContext {
   namespace: string;
 }
 
+/** How long close() waits for a reader to take the output still queued. */
+const CLOSE_FLUSH_MS = 1_000;
+
 /** A FIFO as a non-blocking libuv pipe: no thread-pool thread is held by a slow reader/writer. */
 function fifoReader(path: string): Readable {
   return new net.Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
@@ -93,12 +96,23 @@ export class ProcessIo {
     return new ProcessIo({ stdout: out!, stderr: terminal ? undefined : err!, logger });
   }
 
-  /** Ends the output streams (containerd sees EOF) and lets a logging binary finish. */
-  async close(): Promise<void> {
+  /**
+   * Ends the output streams (containerd sees EOF) and lets a logging binary finish. Bounded: what
+   * a reader did not take within `flushMs` (a FIFO nobody reads stays full) is dropped; returns
+   * how many bytes that was.
+   */
+  async close(flushMs = CLOSE_FLUSH_MS): Promise<number> {
     this.stdin?.destroy();
     const ends = [this.stdout, this.stderr].filter((s, i, all): s is Writable => !!s && all.indexOf(s) === i);
-    await Promise.all(ends.map((s) => new Promise<void>((resolve) => (s.writableFinished || s.destroyed ? resolve() : s.end(resolve)))));
-    for (const s of ends) s.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    const flushed = Promise.all(ends.map((s) => new Promise<void>((resolve) => (s.writableFinished || s.destroyed ? resolve() : s.end(resolve)))));
+    await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, flushMs)))]);
+    clearTimeout(timer);
+    let dropped = 0;
+    for (const s of ends) {
+      if (!s.destroyed) dropped += s.writableLength;
+      s.destroy();
+    }
     if (this.#logger && this.#logger.exitCode === null) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -111,6 +125,7 @@ export class ProcessIo {
         });
       });
     }
+    return dropped;
   }
 }
 

@@ -17,6 +17,15 @@ const UNSHARE = '/usr/bin/unshare';
 /** Template RAM is a shared file both sides map: migration carries only the device state. */
 const IGNORE_SHARED_RAM = { capabilities: [{ capability: 'x-ignore-shared', state: true }] };
 
+export interface QemuOptions {
+  logger?: Logger;
+  /**
+   * Called with QEMU's pid in the tick it was spawned, before anything is awaited: the shim records
+   * it there, so a shim killed at any later moment leaves a VM `shim delete` can find.
+   */
+  onSpawn?: (pid: number) => void;
+}
+
 /** QEMU as a child process of the shim, controlled over QMP. */
 export class QemuHypervisor implements Hypervisor {
   #config: VmConfig | undefined;
@@ -25,9 +34,11 @@ export class QemuHypervisor implements Hypervisor {
   #exit: Promise<VmExit> | undefined;
   #stderr = '';
   readonly #log: Logger | undefined;
+  readonly #onSpawn: ((pid: number) => void) | undefined;
 
-  constructor(options: { logger?: Logger } = {}) {
+  constructor(options: QemuOptions = {}) {
     this.#log = options.logger;
+    this.#onSpawn = options.onSpawn;
   }
 
   get pid(): number | undefined {
@@ -58,6 +69,7 @@ export class QemuHypervisor implements Hypervisor {
     this.#log?.info({ vm: config.id, command, args }, 'starting QEMU');
     const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
+    if (child.pid !== undefined) this.#onSpawn?.(child.pid);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       this.#stderr = (this.#stderr + d).slice(-4096);

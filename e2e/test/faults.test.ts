@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { task, ttrpc } from '@kata-ts/protocols';
+import { importBusyboxImage, installKata, runCommand, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
+import { processGone, taskStatus, waitFor } from '../src/ctr';
+import { assertAllGone } from '../src/leaks';
+
+/*
+ * Fault injection through real containerd, ctr, QEMU (TCG) and the guest agent (issue 14): each
+ * process killed at boot, while running and while exiting, containerd restarted, a reader that
+ * went away, a hostile ttrpc client. Kill points during boot come from
+ * the sandbox's state.json (written the moment QEMU and kata-proxy are spawned), not from sleeps.
+ * After each test nothing may be left: process, mount, state dir, shim socket.
+ */
+
+let kata: KataInstall;
+let dir: string;
+let runDir: string;
+let containerd: PrivateContainerd;
+let image: string;
+
+const ctr = (args: string[], options: { input?: string; timeoutMs?: number } = {}) => containerd.ctr(args, { timeoutMs: options.timeoutMs ?? 120_000, input: options.input });
+const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
+const status = (id: string) => taskStatus(containerd, id);
+
+interface SandboxState {
+  vmPid: number;
+  proxyPid: number;
+  shimPid: number;
+}
+const statePath = (id: string) => join(runDir, 'sandboxes', id, 'state.json');
+function sandboxState(id: string): SandboxState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(id), 'utf8')) as SandboxState;
+  } catch {
+    return undefined; // not written yet, or being rewritten
+  }
+}
+/** The state once `key` is recorded: the moment the shim spawned that process. */
+async function recorded(id: string, key: keyof SandboxState): Promise<SandboxState> {
+  let state: SandboxState | undefined;
+  await waitFor(`${id}'s ${key} in state.json`, () => ((state = sandboxState(id)), (state?.[key] ?? 0) > 0), 120_000);
+  return state!;
+}
+
+/** containerd's shim socket for a sandbox (as the shim names it: sha256 of address/namespace/id). */
+const shimSocket = (id: string) => join('/run/containerd/s', createHash('sha256').update(join(containerd.address, containerd.namespace, id)).digest('hex'));
+
+function rssKiB(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+let sockets: string[] = [];
+async function expectNoLeaks(): Promise<void> {
+  const check = () => {
+    assertAllGone(containerd, [join(runDir, 'sandboxes')]);
+    const left = sockets.filter((s) => existsSync(s));
+    if (left.length) throw new Error(`shim sockets left: ${left.join(' ')}`);
+  };
+  try {
+    await waitFor('the shim, VM, proxy and socket to go away', () => {
+      try {
+        check();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+  } finally {
+    check();
+  }
+}
+
+function writeConfig(name: string, edit: (text: string) => string): string {
+  const path = join(dir, 'configs', name, 'configuration.toml');
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, edit(readFileSync(kata.configPath, 'utf8')));
+  return path;
+}
+
+async function startPrivateContainerd(): Promise<PrivateContainerd> {
+  return startContainerd({ dir, shimBinDir: kata.binDir, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kata-faults-'));
+  runDir = join(dir, 'run');
+  kata = await installKata(join(dir, 'prefix'));
+  containerd = await startPrivateContainerd();
+  image = await importBusyboxImage(containerd);
+}, 900_000);
+
+afterAll(async () => {
+  await containerd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('faults through containerd: every kill ends in STOPPED and nothing is left', () => {
+  afterEach(async () => {
+    let leak: unknown;
+    await expectNoLeaks().catch((err: unknown) => (leak = err));
+    await containerd.removeContainers((await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean));
+    sockets = [];
+    if (leak) throw leak;
+  }, 120_000);
+
+  it('item 1: a task whose stdout nobody reads (ctr gone, 3 MB written) stops on SIGKILL and deletes', async () => {
+    const id = 'unread';
+    sockets.push(shimSocket(id));
+    // run -d: ctr opens the FIFOs and leaves; nobody reads the 3 MB, so head blocks writing.
+    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
+    // The kill point: head has written more than the FIFO, the shim's and the agent's buffers hold.
+    const written = async () => {
+      const r = await ctr(['task', 'exec', '--exec-id', `probe${Date.now()}`, id, 'sh', '-c', 'awk "/^wchar/{print \\$2}" /proc/$(pidof head)/io']);
+      return Number(r.stdout.trim()) > 1_000_000;
+    };
+    await waitFor('head to have written 1 MB', written, 120_000);
+    expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
+    await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+    expect((await ctr(['task', 'delete', id], { timeoutMs: 60_000 })).code).toBe(0);
+  }, 300_000);
+
+  it('item 1: ctr task delete -f returns for a running task whose stdout nobody reads', async () => {
+    const id = 'unread-f';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
+    expect((await ctr(['task', 'delete', '-f', id], { timeoutMs: 90_000 })).code).toBe(0);
+    expect(await status(id)).toBeUndefined();
+  }, 300_000);
+
+  it.each([
+    ['QEMU is spawned', 'vmPid'],
+    ['kata-proxy is spawned', 'proxyPid'],
+  ] as const)('item 4: a shim SIGKILLed once %s (VM booting) leaves nothing: delete finds QEMU and kata-proxy', async (_when, key) => {
+    const id = `boot-shim-${key}`;
+    sockets.push(shimSocket(id));
+    const run = ctr([...kataRun(), '-d', image, id, 'sleep', '600']);
+    const state = await recorded(id, key);
+    process.kill(state.shimPid, 'SIGKILL');
+    expect((await run).code).not.toBe(0);
+    const { vmPid, proxyPid } = sandboxState(id) ?? state;
+    await waitFor('QEMU and kata-proxy to be killed by shim delete', () => processGone(vmPid) && (!proxyPid || processGone(proxyPid)), 60_000);
+  }, 300_000);
+
+  it('item 8: a kata-proxy killed during boot fails the boot at once, naming kata-proxy', async () => {
+    const id = 'boot-proxy';
+    sockets.push(shimSocket(id));
+    const run = ctr([...kataRun(), '--rm', image, id, 'true']);
+    const { proxyPid } = await recorded(id, 'proxyPid');
+    process.kill(proxyPid, 'SIGKILL');
+    const r = await run;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/kata-proxy exited/);
+    expect(r.stderr).not.toMatch(/dial_timeout|did not answer/);
+  }, 300_000);
+
+  it('holds: QEMU SIGKILLed during boot fails the run clearly', async () => {
+    const id = 'boot-qemu';
+    sockets.push(shimSocket(id));
+    const run = ctr([...kataRun(), '--rm', image, id, 'true']);
+    const { vmPid } = await recorded(id, 'vmPid');
+    process.kill(vmPid, 'SIGKILL');
+    const r = await run;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/VM exited during boot|QEMU/);
+  }, 300_000);
+
+  it.each([
+    ['QEMU', 'vmPid'],
+    ['kata-proxy', 'proxyPid'],
+  ] as const)('holds: a task exit and full cleanup when %s is SIGKILLed under a running task', async (_what, key) => {
+    const id = `run-${key}`;
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    process.kill(sandboxState(id)![key], 'SIGKILL');
+    await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+    expect((await ctr(['task', 'delete', id])).code).toBe(0);
+  }, 300_000);
+
+  it('holds, and item 8: a running shim SIGKILLed is cleaned up by delete, its socket included', async () => {
+    const id = 'run-shim';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    const { vmPid, proxyPid, shimPid } = sandboxState(id)!;
+    expect(existsSync(shimSocket(id))).toBe(true);
+    process.kill(shimPid, 'SIGKILL');
+    await waitFor('containerd to drop the task', async () => (await status(id)) === undefined, 60_000);
+    await waitFor('the VM and proxy to be killed', () => processGone(vmPid) && processGone(proxyPid), 30_000);
+  }, 300_000);
+
+  it('holds: QEMU SIGKILLed while the task exits (right after SIGTERM) still ends in STOPPED', async () => {
+    const id = 'exit-qemu';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'trap "sleep 2; exit 3" TERM; sleep 600 & wait'])).code).toBe(0);
+    const { vmPid } = sandboxState(id)!;
+    expect((await ctr(['task', 'kill', '-s', 'TERM', id])).code).toBe(0);
+    process.kill(vmPid, 'SIGKILL');
+    await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+    expect((await ctr(['task', 'delete', id])).code).toBe(0);
+  }, 300_000);
+
+  it('item 7: ctr task kill of a foreground `ctr run --rm` answers success when the signal is delivered', async () => {
+    for (let i = 0; i < 3; i++) {
+      const id = `kill-${i}`;
+      sockets.push(shimSocket(id));
+      const run = ctr([...kataRun(), '--rm', image, id, 'sleep', '600']);
+      await waitFor(`${id} to run`, async () => (await status(id)) === 'RUNNING', 120_000);
+      const kill = await ctr(['task', 'kill', '-s', 'KILL', id]);
+      expect([kill.code, kill.stderr]).toEqual([0, '']);
+      expect((await run).code).toBe(137);
+    }
+  }, 600_000);
+
+  it('item 6: a client pipelining requests on the shim socket without reading is cut off; the shim stays small and serves on', async () => {
+    const id = 'hostile';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    const { shimPid } = sandboxState(id)!;
+    const before = rssKiB(shimPid);
+    const body = ttrpc.Request.encode({
+      service: 'containerd.task.v2.Task',
+      method: 'Connect',
+      payload: Buffer.from(task.ConnectRequest.encode({ id }).finish()),
+      timeoutNano: 0,
+      metadata: [],
+    }).finish();
+    const frames = Buffer.concat(
+      Array.from({ length: 10_000 }, (_, i) => {
+        const header = Buffer.alloc(10);
+        header.writeUInt32BE(body.length, 0);
+        header.writeUInt32BE(2 * i + 1, 4);
+        header[8] = 1; // Request
+        return Buffer.concat([header, body]);
+      }),
+    );
+    const socket = net.connect(shimSocket(id));
+    socket.on('error', () => undefined);
+    socket.pause(); // never reads a reply
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise((r) => socket.once('connect', r));
+    // 200k requests, as the issue's client sent; stream ids stay increasing across batches.
+    for (let batch = 0; batch < 20 && !socket.destroyed; batch++) {
+      for (let i = 0; i < 10_000; i++) frames.writeUInt32BE(2 * (batch * 10_000 + i) + 1, i * (10 + body.length) + 4);
+      if (!socket.write(Buffer.from(frames))) await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
+    }
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 60_000))]);
+    expect(socket.destroyed).toBe(true);
+    const after = rssKiB(shimPid);
+    expect(after - before).toBeLessThan(150 * 1024); // the issue saw +578 MB
+    expect(readFileSync(containerd.logPath, 'utf8')).toContain('ttrpc: the client does not read its replies');
+    // The shim may still be busy for a moment with what it had read of the flood.
+    await waitFor(`${id} to answer containerd again`, async () => (await status(id)) === 'RUNNING', 60_000);
+    expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
+    await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+    expect((await ctr(['task', 'delete', id])).code).toBe(0);
+  }, 300_000);
+
+  it('security: a host user (uid 65534) cannot reach the shim socket, the sandbox directory or its sockets', async () => {
+    const id = 'private';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    const sandboxDir = join(runDir, 'sandboxes', id);
+    const asNobody = (cmd: string) => runCommand('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', cmd], { timeoutMs: 30_000 });
+    for (const target of [shimSocket(id), join(sandboxDir, 'proxy.sock'), join(sandboxDir, 'qmp.sock')]) {
+      const r = await asNobody(`exec socat -u OPEN:/dev/null UNIX-CONNECT:${target}`);
+      expect(r.code, target).not.toBe(0);
+      expect(r.stderr, target).toMatch(/Permission denied/);
+    }
+    expect((await asNobody(`ls ${sandboxDir}`)).stderr).toMatch(/Permission denied/);
+    expect((await ctr(['task', 'delete', '-f', id], { timeoutMs: 90_000 })).code).toBe(0);
+  }, 300_000);
+
+  it('holds: a containerd restart (SIGKILL) keeps a running task reachable, and it stops and deletes after', async () => {
+    const id = 'restart';
+    sockets.push(shimSocket(id));
+    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    process.kill(containerd.pid, 'SIGKILL');
+    await waitFor('containerd to be gone', () => processGone(containerd.pid), 10_000);
+    containerd = await startPrivateContainerd();
+    await waitFor(`${id} to be seen again`, async () => (await status(id)) === 'RUNNING', 60_000);
+    expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
+    await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+    expect((await ctr(['task', 'delete', id])).code).toBe(0);
+  }, 300_000);
+});
+
+describe('configuration faults name the file, the line and the key', () => {
+  it('item 8: default_memory = 100 fails naming the file and hypervisor.qemu.default_memory', async () => {
+    const small = writeConfig('small', (t) => t.replace(/^default_memory = .*$/m, 'default_memory = 100'));
+    const r = await ctr([...kataRun(small), '--rm', image, 'small-mem', 'true'], { timeoutMs: 60_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(small);
+    expect(r.stderr).toContain('hypervisor.qemu.default_memory');
+    await ctr(['container', 'rm', 'small-mem']);
+  }, 120_000);
+
+  it('item 8: a TOML syntax error names its line', async () => {
+    const broken = writeConfig('broken', (t) => `${t}\n[hypervisor.qemu\n`);
+    const line = readFileSync(broken, 'utf8').split('\n').length - 1;
+    const r = await ctr([...kataRun(broken), '--rm', image, 'bad-toml', 'true'], { timeoutMs: 60_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${broken}: TOML syntax error`);
+    expect(r.stderr).toMatch(new RegExp(`line ${line}\\b`));
+    await ctr(['container', 'rm', 'bad-toml']);
+  }, 120_000);
+});
