@@ -73,4 +73,11 @@ describe('IoCopier stdin', () => {
     expect(Buffer.concat(agent.proc('c1', 'e1').stdin).toString()).toBe('partial');
     expect(log.warn).toHaveBeenCalledWith({ container: 'c1', exec: 'e1', ms: 50 }, 'stdin still open after CloseIO: cut');
   });
+
+  it('closes the guest stdin at once when the process has none (CRI stdin: false, ctr --null-io), as /dev/null would end', async () => {
+    const agent = new FakeAgent();
+    const log = { warn: vi.fn(), debug: vi.fn() };
+    new IoCopier(agent, 'c1', 'e1', {} as unknown as ProcessIo, log as unknown as Logger);
+    await stdinClosed(agent);
+  });
 });

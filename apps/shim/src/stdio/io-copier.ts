@@ -45,7 +45,7 @@ function write(out: Writable, data: Buffer): Promise<void> {
 export class IoCopier {
   readonly outputDone: Promise<void>;
   /** The stdin copy, until it ended and the guest's stdin was closed. */
-  readonly #stdinDone: Promise<void> | undefined;
+  readonly #stdinDone: Promise<void>;
   #stopped = false;
   #stdinClosed = false;
   /** When an output read or write last completed: `drained` watches it for progress. */
@@ -63,7 +63,9 @@ export class IoCopier {
     if (io.stdout) pumps.push(this.#pumpOut((n) => agent.readStdout(containerId, execId, n), io.stdout, 'stdout'));
     if (io.stderr) pumps.push(this.#pumpOut((n) => agent.readStderr(containerId, execId, n), io.stderr, 'stderr'));
     this.outputDone = Promise.all(pumps).then(() => undefined);
-    this.#stdinDone = io.stdin ? this.#pumpIn() : undefined;
+    // No stdin (CRI `stdin: false`, `ctr run --null-io`): runc gives /dev/null; the nearest the
+    // agent API offers is a stdin that ends at once, so a reader sees EOF instead of waiting forever.
+    this.#stdinDone = io.stdin ? this.#pumpIn() : this.#closeGuestStdin();
   }
 
   async #pumpOut(read: (n: number) => Promise<Buffer>, out: Writable, name: string): Promise<void> {
@@ -124,7 +126,6 @@ export class IoCopier {
    * to the FIFO's end, bounded by stdinDrainMs). Answers at once, as runc's shim does.
    */
   async closeStdin(): Promise<void> {
-    if (!this.#stdinDone) return this.#closeGuestStdin();
     const cut = delay(this.stdinDrainMs);
     void cut.done.then(() => {
       this.log.warn({ container: this.containerId, exec: this.execId, ms: this.stdinDrainMs }, 'stdin still open after CloseIO: cut');
