@@ -105,7 +105,7 @@ export class Pod {
     }
     const sandbox = this.#sandbox!;
     try {
-      const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs);
+      const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs, spec.root?.path);
       const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
       const timeoutMs = this.#config!.runtime.createContainerTimeout * 1000;
       const plan = planGuestSpec({ ...spec, root: { ...spec.root, path: guestRoot }, mounts }, identity.isPodSandbox);

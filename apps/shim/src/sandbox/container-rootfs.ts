@@ -1,5 +1,5 @@
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import type { types } from '@kata-ts/protocols';
 import { InvalidArgumentError } from '@kata-ts/errors';
@@ -7,20 +7,24 @@ import { mount, mountsUnder, unmountAll } from './mount-table';
 
 /**
  * A container's rootfs: containerd's mounts (overlay from the snapshotter, or a bind) on
- * `<bundle>/rootfs`, then bound into the sandbox's shared dir as `<shared>/<id>/rootfs`, which
- * QEMU exports with virtio-9p. Returns the guest path of the root.
+ * `<bundle>/rootfs`; with none (`ctr run --rootfs DIR`, `ctr run --config`, a bundle made by
+ * hand) the spec's root.path, relative to the bundle as runc reads it. That root is bound into the
+ * sandbox's shared dir as `<shared>/<id>/rootfs`, which QEMU exports with virtio-9p. Returns the
+ * guest path of the root.
  */
-export async function mountContainerRootfs(bundle: string, shared: string, containerId: string, mounts: types.Mount[]): Promise<string> {
+export async function mountContainerRootfs(bundle: string, shared: string, containerId: string, mounts: types.Mount[], rootPath = 'rootfs'): Promise<string> {
   const bundleRootfs = join(bundle, 'rootfs');
+  const root = mounts.length ? bundleRootfs : resolve(bundle, rootPath);
+  if (!mounts.length && !existsSync(root)) throw new InvalidArgumentError(`root.path: ${root} does not exist (and containerd gave no rootfs mounts)`);
   const sharedRootfs = join(shared, containerId, 'rootfs');
-  mkdirSync(bundleRootfs, { recursive: true });
   mkdirSync(sharedRootfs, { recursive: true });
   try {
     for (const m of mounts) {
       if (!m.type) throw new InvalidArgumentError(`rootfs mount of ${m.source}: no type`);
+      mkdirSync(bundleRootfs, { recursive: true });
       await mount(m.type, m.source, bundleRootfs, m.options);
     }
-    await mount('bind', bundleRootfs, sharedRootfs, ['rbind']);
+    await mount('bind', root, sharedRootfs, ['rbind']);
   } catch (err) {
     await unmountContainerRootfs(bundle, shared, containerId);
     throw err;

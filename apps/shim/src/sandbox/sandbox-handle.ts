@@ -22,7 +22,8 @@ export interface SandboxHandle {
   /** The hypervisor's pid: what containerd is told for every process. */
   readonly pid: number;
   readonly agent: AgentClient;
-  mountRootfs(containerId: string, bundle: string, mounts: types.Mount[]): Promise<string>;
+  /** The rootfs from containerd's mounts, or from the spec's root.path when there are none. */
+  mountRootfs(containerId: string, bundle: string, mounts: types.Mount[], rootPath?: string): Promise<string>;
   shareMounts(containerId: string, mounts: OciMount[]): Promise<OciMount[]>;
   unmountRootfs(containerId: string): Promise<void>;
   /** Before the sandbox's first process starts: connects a network that appeared after create. */

@@ -178,9 +178,9 @@ export class Sandbox implements SandboxHandle {
     await network.configureGuest(this.agent);
   }
 
-  /** Mounts a container's rootfs into the share; returns its guest path. */
-  async mountRootfs(containerId: string, bundle: string, mounts: types.Mount[]): Promise<string> {
-    const guestPath = await mountContainerRootfs(bundle, this.paths.shared, containerId, mounts);
+  /** Mounts a container's rootfs (its mounts, else root.path) into the share; returns its guest path. */
+  async mountRootfs(containerId: string, bundle: string, mounts: types.Mount[], rootPath?: string): Promise<string> {
+    const guestPath = await mountContainerRootfs(bundle, this.paths.shared, containerId, mounts, rootPath);
     this.#containers.set(containerId, bundle);
     this.#saveState();
     return guestPath;
