@@ -13,15 +13,16 @@ export interface GuestSpecPlan {
  *   a host path the guest cannot open: ask the agent to join the pod's PID namespace instead;
  *   the pod's sandbox container always offers its PID namespace to share;
  * - no UTS namespace means "the node's": the guest has none, so the container gets a UTS
- *   namespace of its own carrying the node's hostname.
+ *   namespace of its own carrying the node's hostname;
+ * - a new UTS namespace without a hostname (`ctr run`) starts, under runc, as a copy of the node's:
+ *   the guest's own would be `(none)`, so it gets the node's hostname too.
  */
 export function planGuestSpec(spec: OciSpec, isPodSandbox: boolean): GuestSpecPlan {
   const namespaces = spec.linux?.namespaces ?? [];
   const pid = namespaces.find((n) => n.type === 'pid');
   const sandboxPidns = isPodSandbox || !!pid?.path;
-  let out = spec;
-  if (spec.linux && !namespaces.some((n) => n.type === 'uts')) {
-    out = { ...spec, hostname: spec.hostname || hostname(), linux: { ...spec.linux, namespaces: [...namespaces, { type: 'uts' }] } };
-  }
-  return { spec: out, sandboxPidns };
+  const uts = namespaces.find((n) => n.type === 'uts');
+  if (!spec.linux || uts?.path) return { spec, sandboxPidns };
+  const linux = uts ? spec.linux : { ...spec.linux, namespaces: [...namespaces, { type: 'uts' }] };
+  return { spec: { ...spec, hostname: spec.hostname || hostname(), linux }, sandboxPidns };
 }
