@@ -144,4 +144,17 @@ describe('ExecProcess', () => {
     agent.exitProcess('c1', 'e1', 0);
     expect((await exec.wait()).status).toBe(0);
   });
+
+  it('an exec the guest cannot start fails Start, then Wait answers at once and Kill is a no-op (CRI ExecSync cleans up with both)', async () => {
+    agent.execProcess = async () => {
+      throw new Error('crun failed (exit 255): executable file `/nope` not found in $PATH');
+    };
+    const exec = new ExecProcess('c1', 'e2', { cwd: '/', user: { uid: 0, gid: 0 }, args: ['/nope'] }, { stdin: '', stdout: '', stderr: '', terminal: false }, host);
+    await expect(exec.start(() => events.push('started'))).rejects.toThrow(/not found/);
+    await exec.kill(9, true);
+    expect((await exec.wait()).status).toBe(255);
+    expect(exec.status).toBe('stopped');
+    expect(events).toEqual([]); // it never ran: no TaskStart, no TaskExit
+    await exec.delete();
+  });
 });

@@ -9,6 +9,8 @@ import { STATES, type ProcessOperation, type ProcessState, type ProcessStatus } 
 
 /** Exit status reported when the sandbox (VM, proxy or agent) dies under a process. */
 export const SANDBOX_DIED_STATUS = 255;
+/** Exit status of an exec that never started. */
+const NOT_STARTED_STATUS = 255;
 /**
  * After an exit, the output still buffered is copied as long as it moves; once nothing moved for
  * this long (nobody reads the FIFO), the rest is dropped and the exit reported: an exit never
@@ -86,10 +88,26 @@ export abstract class TaskProcess {
    */
   start(onStarted: () => void): Promise<void> {
     return this.#locked('start', async () => {
-      await this.doStart();
+      try {
+        await this.doStart();
+      } catch (err) {
+        if (this.execId) this.#neverStarted();
+        throw err;
+      }
       onStarted();
       void this.#watch();
     });
+  }
+
+  /**
+   * An exec the guest could not start (no such binary) is over, as in runc's shim: its Wait
+   * answers at once and a Kill is a no-op, so a caller that cleans up with kill-and-wait (the CRI
+   * plugin's ExecSync) gets the error now, not after its own timeout. No TaskExit: it never ran.
+   */
+  #neverStarted(): void {
+    this.#state = STATES.stopped;
+    this.#exit = { status: NOT_STARTED_STATUS, at: new Date() };
+    this.#resolveExited(this.#exit);
   }
 
   /**
