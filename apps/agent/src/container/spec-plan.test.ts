@@ -25,6 +25,8 @@ describe('planSpec', () => {
     const spec = planSpec(base(), ctx);
     expect(spec.root).toEqual({ path: '/share/c1/rootfs', readonly: false });
     expect(spec.linux?.cgroupsPath).toBe('/kata/sb/c1');
+    expect(spec.linux?.namespaces).toContainEqual({ type: 'cgroup' });
+    expect(spec.linux?.resources?.unified).toEqual({ 'memory.oom.group': '1' });
     expect(spec.hooks).toBeUndefined();
     expect(spec.hostname).toBe('pod');
     expect(spec.mounts).toContainEqual({ destination: '/etc/hosts', type: 'bind', source: '/state/hosts', options: ['rbind', 'rprivate'] });

@@ -27,10 +27,10 @@ export function cgroupPathOf(sandboxId: string, containerId: string): string {
 /**
  * Turns the spec the shim sent into the config.json crun runs. The agent owns the plan:
  * - rootfs: an absolute root.path is used as is, else `<sharedDir>/<id>/<root.path|rootfs>`;
- * - namespaces: mount and pid always new (or pid joins the sandbox pidns when shared);
+ * - namespaces: mount, pid and cgroup always new (or pid joins the sandbox pidns when shared);
  *   network dropped (the guest's network is the pod's); ipc/uts given with a path (a host path,
  *   meaningless in the guest) join the pod's first container, else are new;
- * - cgroup: `/kata/<sandbox>/<container>`;
+ * - cgroup: `/kata/<sandbox>/<container>`, in a cgroup namespace of its own, memory.oom.group set;
  * - hooks dropped (host paths); sandbox hosts/resolv.conf/hostname bind-mounted.
  */
 export function planSpec(input: OciSpec, ctx: PlanContext): OciSpec {
@@ -47,6 +47,9 @@ export function planSpec(input: OciSpec, ctx: PlanContext): OciSpec {
   const linux = (spec.linux ??= {});
   linux.namespaces = planNamespaces(linux.namespaces ?? [], ctx);
   linux.cgroupsPath = cgroupPathOf(ctx.sandboxId, ctx.containerId);
+  // An OOM kill ends the whole container (exit 137, OOMKilled), as the kubelet asks on cgroup v2:
+  // a survivor of a partial kill can also thrash forever against memory it cannot free (tmpfs).
+  linux.resources = { ...linux.resources, unified: { 'memory.oom.group': '1', ...linux.resources?.unified } };
   delete spec.hooks;
 
   const hasUts = linux.namespaces.some((n) => n.type === 'uts' && !n.path);
@@ -113,9 +116,11 @@ function planNamespaces(requested: OciNamespace[], ctx: PlanContext): OciNamespa
         out.set(ns.type, { type: ns.type });
     }
   }
-  // A container never sees the agent's processes or mounts.
+  // A container never sees the agent's processes or mounts; it sees its own cgroup as the root
+  // (/sys/fs/cgroup/memory.max is its limit), as runc gives it on cgroup v2 (the guest's).
   out.set('mount', { type: 'mount' });
   out.set('pid', { type: 'pid' });
+  out.set('cgroup', { type: 'cgroup' });
   if (ctx.pidnsOwnerPid) out.set('pid', { type: 'pid', path: `/proc/${ctx.pidnsOwnerPid}/ns/pid` });
   return [...out.values()];
 }
