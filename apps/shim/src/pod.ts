@@ -79,9 +79,7 @@ export class Pod {
     if (identity.isSandbox) {
       if (this.#sandboxId) throw new FailedPreconditionError(`this shim already serves sandbox ${this.#sandboxId}; ${r.id} asks for another`);
       const loaded = loadConfig({ configPath: r.configPath || this.o.startConfigPath, binaryPath: this.o.binaryPath });
-      const annotated = applyAnnotations(loaded, spec.annotations);
-      if (annotated.ignored.length) log.warn({ ignored: annotated.ignored }, 'annotations not allowed by enable_annotations');
-      const config = annotated.config;
+      const { config } = applyAnnotations(loaded, spec.annotations);
       log.info({ config: config.source }, 'configuration');
       this.#config = config;
       this.#sandboxId = identity.sandboxId;

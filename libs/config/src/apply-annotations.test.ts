@@ -15,19 +15,27 @@ describe('applyAnnotations', () => {
   const annotations = {
     'io.katacontainers.config.hypervisor.default_vcpus': '2',
     'io.katacontainers.config.hypervisor.kernel_params': 'debug',
-    'io.katacontainers.config.hypervisor.path': '/evil/qemu',
     'io.kubernetes.cri.sandbox-id': 'x',
   };
 
-  it('ignores every annotation when enable_annotations is empty', () => {
-    const { config: out, applied, ignored } = applyAnnotations(config([]), annotations);
-    expect(applied).toEqual([]);
-    expect(ignored).toHaveLength(3);
-    expect(out.hypervisor.defaultVcpus).toBe(1);
+  it('refuses an annotation that is not enabled, naming it and enable_annotations (and Kata’s list for a path)', () => {
+    expect(() => applyAnnotations(config([]), { 'io.katacontainers.config.hypervisor.default_vcpus': '2' })).toThrow(
+      'test.toml: hypervisor.qemu.enable_annotations: annotation io.katacontainers.config.hypervisor.default_vcpus is not enabled: it needs "default_vcpus" in enable_annotations',
+    );
+    expect(() => applyAnnotations(config(['default_vcpus']), { 'io.katacontainers.config.hypervisor.path': '/bin/evil' })).toThrow(
+      /annotation io.katacontainers.config.hypervisor.path is not enabled: it needs "path" in enable_annotations and the path listed in valid_hypervisor_paths/,
+    );
   });
 
-  it('applies only the allowed ones and never paths', () => {
-    const input = config(['kernel_params', 'default_vcpus', '.*path']);
+  it('refuses an enabled path annotation (kata-ts takes no paths) and an unknown one', () => {
+    expect(() => applyAnnotations(config(['.*']), { 'io.katacontainers.config.hypervisor.path': '/bin/evil' })).toThrow(
+      /hypervisor.path is enabled but kata-ts takes no paths from annotations \(Kata checks them against valid_hypervisor_paths\)/,
+    );
+    expect(() => applyAnnotations(config(['.*']), { 'io.katacontainers.config.hypervisor.no_such_knob': '1' })).toThrow(/no_such_knob is enabled but kata-ts does not support it/);
+  });
+
+  it('applies the enabled ones and leaves other annotations alone', () => {
+    const input = config(['kernel_params', 'default_vcpus']);
     const { config: out, applied } = applyAnnotations(input, annotations);
     expect(applied.sort()).toEqual([
       'io.katacontainers.config.hypervisor.default_vcpus',
@@ -35,7 +43,6 @@ describe('applyAnnotations', () => {
     ]);
     expect(out.hypervisor.kernelParams).toBe('quiet debug');
     expect(out.hypervisor.defaultVcpus).toBe(2);
-    expect(out.hypervisor.path).toBe('/usr/bin/qemu-system-x86_64');
     expect(input.hypervisor.defaultVcpus).toBe(1);
   });
 
