@@ -29,8 +29,8 @@ describe('CgroupStats', () => {
     expect(cg.version).toBe(2);
     const s = cg.read('/kata/sb/c');
     expect(s.cpu).toMatchObject({ totalNs: 1_500_000, userNs: 1_000_000, kernelNs: 500_000, periods: 4, throttledPeriods: 1, throttledNs: 20_000 });
-    expect(s.memory).toMatchObject({ usage: 4096, maxUsage: 4096, failcnt: 3, limit: Number.MAX_SAFE_INTEGER, cache: 200 });
-    expect(s.pids).toEqual({ current: 2, limit: 10 });
+    expect(s.memory).toMatchObject({ usage: 4096, maxUsage: 4096, failcnt: 3, limit: 18446744073709551615n, cache: 200 });
+    expect(s.pids).toEqual({ current: 2, limit: 10n });
     expect(cg.oomKills('/kata/sb/c')).toBe(1);
     expect(cg.directories('/kata/sb')).toEqual([join(root, 'kata/sb')]);
   });
@@ -53,7 +53,11 @@ describe('CgroupStats', () => {
     expect(cg.version).toBe(1);
     const s = cg.read('/kata/sb/c');
     expect(s.cpu).toMatchObject({ totalNs: 3000, perCpuNs: [1000, 2000], userNs: 20_000_000, kernelNs: 10_000_000 });
-    expect(s.memory).toMatchObject({ usage: 8192, maxUsage: 9000, failcnt: 5, limit: 65536, cache: 300 });
+    expect(s.memory).toMatchObject({ usage: 8192, maxUsage: 9000, failcnt: 5, limit: 65536n, cache: 300 });
+    expect(s.pids).toEqual({ current: 1, limit: 18446744073709551615n });
+    // v1's "unlimited" is 2^63 - page size: exact too.
+    writeFileSync(join(root, 'memory/kata/sb/c/memory.limit_in_bytes'), '9223372036854771712\n');
+    expect(cg.read('/kata/sb/c').memory.limit).toBe(9223372036854771712n);
     expect(cg.oomKills('/kata/sb/c')).toBe(2);
     expect(cg.directories('/kata/sb').sort()).toEqual([join(root, 'cpuacct/kata/sb'), join(root, 'memory/kata/sb'), join(root, 'pids/kata/sb')]);
   });

@@ -12,13 +12,19 @@ export interface ContainerStats {
     throttledPeriods: number;
     throttledNs: number;
   };
-  memory: { usage: number; maxUsage: number; failcnt: number; limit: number; cache: number; stats: Record<string, number> };
-  pids: { current: number; limit: number };
+  /** Limits are exact uint64s ("max" is 2^64-1, v1's unlimited 2^63 - page size); they travel as jstype strings. */
+  memory: { usage: number; maxUsage: number; failcnt: number; limit: bigint; cache: number; stats: Record<string, number> };
+  pids: { current: number; limit: bigint };
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
-/** "max" in cgroup files: no limit; reported as u64 max like the kernel's v1 files do. */
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** "max" in a v2 limit file: no limit, reported as the uint64 maximum, as containerd's cgroups library does. */
+const UNLIMITED = (1n << 64n) - 1n;
+/**
+ * Counters (usage, CPU time, events) are JS numbers on the wire (forceLong=number): one past 2^53
+ * would be refused by the shim's decoder, so it saturates there (2^53 ns of CPU is 104 days).
+ */
+const COUNTER_MAX = Number.MAX_SAFE_INTEGER;
 /** v1 cpuacct.stat counts USER_HZ ticks (100 per second on Linux). */
 const NS_PER_TICK = 10_000_000;
 
@@ -77,11 +83,11 @@ export class CgroupStats {
         usage,
         maxUsage: num(this.#v2(path, 'memory.peak')) || usage,
         failcnt: events.max ?? 0,
-        limit: num(this.#v2(path, 'memory.max')),
+        limit: u64(this.#v2(path, 'memory.max')),
         cache: memStat.file ?? 0,
         stats: memStat,
       },
-      pids: { current: num(this.#v2(path, 'pids.current')), limit: num(this.#v2(path, 'pids.max')) },
+      pids: { current: num(this.#v2(path, 'pids.current')), limit: u64(this.#v2(path, 'pids.max')) },
     };
   }
 
@@ -103,11 +109,11 @@ export class CgroupStats {
         usage: num(this.#v1(path, 'memory', 'memory.usage_in_bytes')),
         maxUsage: num(this.#v1(path, 'memory', 'memory.max_usage_in_bytes')),
         failcnt: num(this.#v1(path, 'memory', 'memory.failcnt')),
-        limit: num(this.#v1(path, 'memory', 'memory.limit_in_bytes')),
+        limit: u64(this.#v1(path, 'memory', 'memory.limit_in_bytes')),
         cache: memStat.cache ?? 0,
         stats: memStat,
       },
-      pids: { current: num(this.#v1(path, 'pids', 'pids.current')), limit: num(this.#v1(path, 'pids', 'pids.max')) },
+      pids: { current: num(this.#v1(path, 'pids', 'pids.current')), limit: u64(this.#v1(path, 'pids', 'pids.max')) },
     };
   }
 
@@ -130,9 +136,16 @@ function readOr(file: string): string {
 
 function num(text: string): number {
   const t = text.trim();
-  if (t === 'max') return UNLIMITED;
+  if (t === 'max') return COUNTER_MAX;
   const n = Number(t);
-  return Number.isFinite(n) ? Math.min(n, UNLIMITED) : 0;
+  return Number.isFinite(n) ? Math.min(n, COUNTER_MAX) : 0;
+}
+
+/** A limit file, exact: "max" is UNLIMITED, a missing or unreadable file 0. */
+function u64(text: string): bigint {
+  const t = text.trim();
+  if (t === 'max') return UNLIMITED;
+  return /^\d+$/.test(t) ? BigInt(t) : 0n;
 }
 
 /** "key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control). */
