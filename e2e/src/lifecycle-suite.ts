@@ -80,8 +80,9 @@ export function containerLifecycleTests(ctx: () => { client: CriClient; pod: Two
   it('a container memory limit reaches its own cgroup (memory.max in v2, limit_in_bytes in v1) and can be resized', async () => {
     const { client, pod } = ctx();
     const id = await startContainer(client, pod, 'limited', ['sleep', '600'], { memoryLimitBytes: 64 << 20 });
-    // v2: the container's own cgroup (the kata guest has no cgroup namespace here, so the path from
-    // /proc/self/cgroup is needed); v1 (this host's runc): runc mounts the container's memory cgroup.
+    // v2: the container's own cgroup, the path from /proc/self/cgroup ("/" in the kata guest, which
+    // gives each container a cgroup namespace); v1 (this host's runc): runc mounts the container's
+    // memory cgroup.
     const read = [
       'if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cat "/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/memory.max"',
       'else cat /sys/fs/cgroup/memory/memory.limit_in_bytes; fi',
