@@ -102,8 +102,19 @@ const ROWS: Row[] = [
     }),
   },
   {
-    name: 'CRI: hostname of a host-network pod’s container',
-    observe: async (rt) => ({ hostname: await execOut(rt, 'hostname') }),
+    name: 'CRI: hostname of a pod’s container (the pod’s name)',
+    observe: async (rt) => ({ hostnameIsThePods: (await execOut(rt, 'hostname')).trim() === pods[rt].config.hostname }),
+  },
+  {
+    name: 'CRI: the pod network on eth0 (the pod’s address, the CNI’s MTU, the default route)',
+    observe: async (rt) => {
+      const { status } = await client.runtime.podSandboxStatus({ podSandboxId: pods[rt].podId });
+      return {
+        podAddress: (await execOut(rt, 'ip -4 -o addr show eth0')).includes(`inet ${status?.network?.ip}/`),
+        mtu: (await execOut(rt, 'cat /sys/class/net/eth0/mtu')).trim(),
+        defaultRoute: (await execOut(rt, 'ip route')).split('\n').find((l) => l.startsWith('default'))?.trim(),
+      };
+    },
   },
   {
     name: 'CRI: its own memory limit at the root of its cgroup mount; /proc/self/cgroup',
@@ -272,7 +283,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kata-ts-parity-'));
   runDir = mkdtempSync('/run/kte-');
   install = await installKata(join(work, 'prefix'));
-  containerd = await startContainerd({ cri: {}, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: { cni: true }, shimBinDir: install.binDir, kataConfigPath: install.configPath, env: { KATA_TS_RUN_DIR: runDir } });
   client = containerd.cri.client;
   // The image's files as a plain directory, for `ctr run --rootfs`.
   const mnt = join(work, 'mnt');
@@ -283,7 +294,8 @@ beforeAll(async () => {
   // One pod and one `ctr run -d` container per runtime, shared by every row (a kata VM boots once).
   await Promise.all(
     RUNTIMES.map(async (rt) => {
-      const config = podSandboxConfig({ name: `parity-${rt}`, logDirectory: containerd.cri.logDir });
+      // Pod networks for both (a kata pod on the host's network is refused, as Kata refuses it).
+      const config = podSandboxConfig({ name: `parity-${rt}`, logDirectory: containerd.cri.logDir, hostNetwork: false });
       const { podSandboxId: podId } = await client.runtime.runPodSandbox({ config, runtimeHandler: rt === 'kata' ? 'kata' : '' });
       const pod = { podId, config, image: BUSYBOX_IMAGE };
       pods[rt] = { ...pod, sleeperId: await startContainer(client, pod, 'sleeper', ['sleep', '3600']) };
