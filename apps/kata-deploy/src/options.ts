@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+
+/** Everything kata-deploy acts on. Paths called "node path" are as the node sees them; the
+ * installer reaches them under `hostRoot` (the node's / mounted into its container). */
+export interface DeployOptions {
+  /** Where the node's root is mounted (`/host` in the DaemonSet; `/` when run on the node itself). */
+  hostRoot: string;
+  /** Node path of the install: Kata's /opt/kata. */
+  prefix: string;
+  /** The artifact tree in the installer's own filesystem: a `tools/install.sh --prefix <artifacts>` output. */
+  artifacts: string;
+  /** Node path of the containerd config to edit; default: found by containerdFlavour(). */
+  containerdConfig?: string;
+  /** Node path of containerd's gRPC socket. */
+  containerdAddress: string;
+  /** A shell command that restarts containerd; default: systemd's unit, through nsenter into pid 1. */
+  restartCommand?: string;
+  /** Node path of the directory holding the install record (removed by cleanup). */
+  stateDir: string;
+  /** The Kubernetes node to label (the DaemonSet passes spec.nodeName as $NODE_NAME); none: no label. */
+  nodeName?: string;
+  /** Prefix of the service account files (client-node's loadFromCluster pathPrefix); '' in a pod. */
+  credentialsRoot: string;
+  /** How long to wait for containerd to answer and list the runtime after a restart. */
+  waitTimeoutMs: number;
+}
+
+export const RUNTIME_HANDLER = 'kata';
+export const NODE_LABEL = 'katacontainers.io/kata-runtime';
+export const DROP_IN = 'containerd/config.d/kata-deploy.toml';
+
+export const DEFAULTS: DeployOptions = {
+  hostRoot: '/host',
+  prefix: '/opt/kata',
+  artifacts: '/opt/kata-artifacts/opt/kata',
+  containerdAddress: '/run/containerd/containerd.sock',
+  stateDir: '/var/lib/kata-deploy',
+  credentialsRoot: '',
+  waitTimeoutMs: 120_000,
+};
+
+/** A node path as the installer reaches it. */
+export function onHost(options: Pick<DeployOptions, 'hostRoot'>, nodePath: string): string {
+  return join(options.hostRoot, nodePath);
+}
+
+/** Node path of the containerd drop-in that install writes. */
+export function dropInPath(options: Pick<DeployOptions, 'prefix'>): string {
+  return join(options.prefix, DROP_IN);
+}
