@@ -95,6 +95,9 @@ export function configVersion(text: string | null, path: string): 2 | 'none' {
 
 const tomlString = (s: string): string => JSON.stringify(s);
 
+/** Deep equality of parsed documents (smol-toml's tables have a null prototype; the expectations do not). */
+const sameDoc = (a: unknown, b: unknown): boolean => isDeepStrictEqual(structuredClone(a), structuredClone(b));
+
 /** The text before the first table header: where top-level keys such as `imports` live. */
 function headLength(text: string): number {
   const m = /^[ \t]*\[/m.exec(text);
@@ -127,7 +130,7 @@ export function addImport(text: string | null, importPath: string, path: string)
     throw new DeployError('CONFIG_FORMAT', `${path}: no top-level "version" line to add imports after: refusing to edit it`);
   }
   const expected = { ...before, version: before.version ?? 2, imports: [importPath, ...imports] };
-  if (!isDeepStrictEqual(parseConfig(edited, path), expected)) {
+  if (!sameDoc(parseConfig(edited, path), expected)) {
     throw new DeployError('CONFIG_FORMAT', `${path}: adding ${importPath} to imports would change more than imports: refusing to edit it`);
   }
   return edited;
@@ -155,7 +158,7 @@ export function removeImport(text: string, importPath: string, path: string): st
     } catch {
       continue;
     }
-    if (isDeepStrictEqual(after, withRest) || (rest.length === 0 && isDeepStrictEqual(after, withoutImports))) return edited;
+    if (sameDoc(after, withRest) || (rest.length === 0 && sameDoc(after, withoutImports))) return edited;
   }
   throw new DeployError('CONFIG_CHANGED', `${path} changed since install and ${importPath} cannot be removed from its imports without changing more: remove it by hand`);
 }

@@ -9,3 +9,4 @@ export { assertNoLeaks, type LeakCheckOptions } from './assert-no-leaks';
 export { findHarnessProcesses, killHarnessProcesses, HARNESS_ENV, type HarnessProcess } from './harness-processes';
 export { mountsUnder, unmountUnder } from './mounts-under';
 export { runCommand, type CommandResult, type RunOptions } from './run-command';
+export { startFakeKubeApi, SERVICE_ACCOUNT_DIR, type FakeKubeApi, type KubeApiRequest } from './fake-kube-api';
