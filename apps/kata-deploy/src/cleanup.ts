@@ -1,33 +1,10 @@
-import { existsSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
+import { restoreConfig } from './config-restore';
 import { waitForHandler } from './containerd-client';
-import { removeImport, sha256 } from './containerd-config';
-import { writeFileAtomic } from './atomic-write';
-import type { RunContext } from './install';
-import { readRecord, removeRecord, saveRecord, type InstallRecord } from './install-record';
+import { readRecord, removeRecord, saveRecord } from './install-record';
 import { labelNode } from './node-label';
-import { dropInPath, onHost, RUNTIME_HANDLER } from './options';
+import { onHost, RUNTIME_HANDLER, type RunContext } from './options';
 import { restartContainerd } from './restart';
-
-/**
- * The containerd config back as it was: the original bytes when the file is still what install
- * wrote; only the import taken out when someone changed it since (logged).
- */
-function restoreConfig({ options, log }: RunContext, c: NonNullable<InstallRecord['containerd']>): void {
-  const file = onHost(options, c.path);
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
-  if (current === c.original) {
-    log.info({ step: 'containerd-config', path: c.path }, `${c.path}: as before install`);
-  } else if (current !== null && sha256(current) === c.written) {
-    if (c.original === null) rmSync(file);
-    else writeFileAtomic(file, c.original, statSync(file).mode & 0o7777);
-    log.info({ step: 'containerd-config', path: c.path }, `${c.path}: ${c.original === null ? 'removed (install created it)' : 'original bytes restored'}`);
-  } else if (current !== null) {
-    writeFileAtomic(file, removeImport(current, dropInPath(options), c.path), statSync(file).mode & 0o7777);
-    log.warn({ step: 'containerd-config', path: c.path }, `${c.path} changed since install: only the import of ${dropInPath(options)} removed`);
-  } else {
-    log.warn({ step: 'containerd-config', path: c.path }, `${c.path} was removed since install: nothing to restore`);
-  }
-}
 
 /**
  * cleanup: undoes what the install record says install did, in Kata's order: label `cleanup`,

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addImport, containerdFlavour, findConfig, removeImport } from './containerd-config';
+import { addRuntime, containerdFlavour, findConfig, removeRuntime } from './containerd-config';
 import { DeployError } from './deploy-error';
 
-const DROP_IN = '/opt/kata/containerd/config.d/kata-deploy.toml';
 const PATH = '/etc/containerd/config.toml';
 
 /** A config as `containerd config default` (1.6) lays it out, shortened, with a comment. */
@@ -35,42 +34,50 @@ const refusal = (fn: () => unknown): DeployError => {
   throw new Error('no refusal');
 };
 
-describe('addImport / removeImport', () => {
-  it.each([
-    ['no imports yet', DEFAULT_LIKE, []],
-    ['imports on one line', DEFAULT_LIKE.replace('version = 2', 'version = 2\nimports = ["/etc/containerd/a.toml"]'), ['/etc/containerd/a.toml']],
-    ['imports over lines with a comment', `imports = [ # mine\n  "/a.toml",\n  "/b.toml",\n]\n${DEFAULT_LIKE}`, ['/a.toml', '/b.toml']],
-    ['an empty imports', `imports = []\n${DEFAULT_LIKE}`, []],
-  ])('%s: adds the drop-in first, keeps every other byte, and removing it gives the original back', (_name, text, imports) => {
-    const edited = addImport(text, DROP_IN, PATH);
-    const doc = parse(edited);
-    expect(doc.imports).toEqual([DROP_IN, ...imports]);
-    const { imports: _a, ...rest } = doc;
-    const { imports: _b, ...restBefore } = parse(text);
-    expect(rest).toEqual(restBefore);
-    expect(edited).toContain('# kept by hand');
-    expect(addImport(edited, DROP_IN, PATH)).toBe(edited); // idempotent
-    expect(removeImport(edited, DROP_IN, PATH)).toBe(text); // byte for byte
+const PREFIX = '/opt/kata';
+const KATA = { runtime_type: 'io.containerd.kata.v2', runtime_path: '/opt/kata/bin/containerd-shim-kata-v2', privileged_without_host_devices: true, pod_annotations: ['io.katacontainers.*'], options: { ConfigPath: '/opt/kata/share/defaults/kata-containers/configuration-qemu.toml' } };
+const runtimes = (text: string) => ((parse(text).plugins as any)['io.containerd.grpc.v1.cri'].containerd.runtimes); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('addRuntime / removeRuntime', () => {
+  it('appends the kata runtime, keeps every byte before it, and removing it gives the original back', () => {
+    const edited = addRuntime(DEFAULT_LIKE, PREFIX, PATH);
+    expect(edited.startsWith(DEFAULT_LIKE)).toBe(true);
+    expect(runtimes(edited)).toEqual({ runc: { runtime_type: 'io.containerd.runc.v2' }, kata: KATA });
+    expect(addRuntime(edited, PREFIX, PATH)).toBe(edited); // idempotent
+    expect(removeRuntime(edited, PREFIX, PATH)).toBe(DEFAULT_LIKE); // byte for byte
+  });
+
+  it('a config naming no runtime gets runc too (naming one replaces the CRI default map, and runc is the default handler)', () => {
+    const plain = 'version = 2\nroot = "/var/lib/containerd"';
+    const edited = addRuntime(plain, PREFIX, PATH);
+    expect(edited.startsWith(`${plain}\n`)).toBe(true);
+    expect(runtimes(edited)).toEqual({ runc: { runtime_type: 'io.containerd.runc.v2' }, kata: KATA });
+    expect(removeRuntime(edited, PREFIX, PATH)).toBe(`${plain}\n`);
   });
 
   it('creates a version 2 config when there is none or it holds only comments', () => {
-    expect(parse(addImport(null, DROP_IN, PATH))).toEqual({ version: 2, imports: [DROP_IN] });
+    expect(parse(addRuntime(null, PREFIX, PATH)).version).toBe(2);
     const commented = '# nothing here yet\n';
-    const edited = addImport(commented, DROP_IN, PATH);
-    expect(parse(edited)).toEqual({ version: 2, imports: [DROP_IN] });
-    expect(edited.endsWith(commented)).toBe(true);
+    const edited = addRuntime(commented, PREFIX, PATH);
+    expect(edited.startsWith(`version = 2\n${commented}`)).toBe(true);
+    expect(runtimes(edited).kata).toEqual(KATA);
   });
 
-  it('removes only its own import from a config changed since install', () => {
-    const edited = addImport(DEFAULT_LIKE, DROP_IN, PATH).replace('oom_score = 0', 'oom_score = -500');
-    const back = removeImport(edited, DROP_IN, PATH);
-    expect(back).toBe(DEFAULT_LIKE.replace('oom_score = 0', 'oom_score = -500'));
+  it('removes only its own tables from a config changed since install', () => {
+    const edited = addRuntime(DEFAULT_LIKE, PREFIX, PATH).replace('oom_score = 0', 'oom_score = -500');
+    expect(removeRuntime(edited, PREFIX, PATH)).toBe(DEFAULT_LIKE.replace('oom_score = 0', 'oom_score = -500'));
   });
 
-  it('refuses a change it cannot prove (an import that is a nested array edit)', () => {
-    // imports written as a literal-string array: the text cut (basic strings) does not match it.
-    const literal = `version = 2\nimports = ['${DROP_IN}', '/x.toml']\n`;
-    expect(refusal(() => removeImport(literal, DROP_IN, PATH)).code).toBe('CONFIG_CHANGED');
+  it('refuses a kata runtime someone else configured, and a kata runtime changed by hand since install', () => {
+    const theirs = `${DEFAULT_LIKE}  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]\n    runtime_type = "io.containerd.kata.v2"\n`;
+    expect(refusal(() => addRuntime(theirs, PREFIX, PATH)).message).toMatch(/already configures a runtime "kata" that kata-deploy did not write/);
+    const handEdited = addRuntime(DEFAULT_LIKE, PREFIX, PATH).replace('privileged_without_host_devices = true', 'privileged_without_host_devices = false');
+    expect(refusal(() => removeRuntime(handEdited, PREFIX, PATH)).code).toBe('CONFIG_CHANGED');
+  });
+
+  it('refuses an edit it cannot prove: the CRI containerd table written inline cannot take more tables', () => {
+    const inline = 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  containerd = { snapshotter = "overlayfs" }\n';
+    expect(refusal(() => addRuntime(inline, PREFIX, PATH)).message).toMatch(/cannot be added as tables of its own/);
   });
 });
 
@@ -80,7 +87,6 @@ describe('formats it refuses, naming the file and what is wrong', () => {
     ['version 1 (no version key)', '[grpc]\n  address = "/run/containerd/containerd.sock"\n', /version 1 containerd config/],
     ['version 3 (containerd 2.x)', 'version = 3\n', /version 3 containerd config \(containerd 2\.x\)/],
     ['an unknown version', 'version = "two"\n', /version "two", which kata-deploy does not know/],
-    ['imports that are not strings', 'version = 2\nimports = [1]\n', /imports is not an array of strings/],
   ])('%s', (_name, text, message) => {
     const root = mkdtempSync(join(tmpdir(), 'kata-deploy-cfg-'));
     try {

@@ -74,17 +74,11 @@ export function configVersion(text: string | null, path: string): 2 | 'none' {
   const doc = parseConfig(text, path);
   if (Object.keys(doc).length === 0) return 'none';
   const v = doc.version;
-  if (v === 2) {
-    const imports = doc.imports;
-    if (imports !== undefined && !(Array.isArray(imports) && imports.every((i) => typeof i === 'string'))) {
-      throw new DeployError('CONFIG_FORMAT', `${path}: imports is not an array of strings: refusing to edit it`);
-    }
-    return 2;
-  }
+  if (v === 2) return 2;
   if (v === undefined || v === 1) {
     throw new DeployError(
       'CONFIG_FORMAT',
-      `${path} is a version 1 containerd config (no "version = 2"): the kata runtime is a version 2 drop-in, which containerd cannot merge into it; convert the config to version 2 (containerd config default shows the layout) and retry`,
+      `${path} is a version 1 containerd config (no "version = 2"): kata-deploy writes version 2 tables (plugin names differ in version 1); convert the config to version 2 (containerd config default shows the layout) and retry`,
     );
   }
   if (v === 3) {
@@ -98,69 +92,94 @@ const tomlString = (s: string): string => JSON.stringify(s);
 /** Deep equality of parsed documents (smol-toml's tables have a null prototype; the expectations do not). */
 const sameDoc = (a: unknown, b: unknown): boolean => isDeepStrictEqual(structuredClone(a), structuredClone(b));
 
-/** The text before the first table header: where top-level keys such as `imports` live. */
-function headLength(text: string): number {
-  const m = /^[ \t]*\[/m.exec(text);
-  return m ? m.index : text.length;
+type Table = Record<string, unknown>;
+const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/** `base` with the tables of `add` merged in (what TOML means by defining more tables later in a file). */
+function mergeTables(base: Table, add: Table): Table {
+  const out: Table = { ...base };
+  for (const [k, v] of Object.entries(add)) out[k] = isTable(v) && isTable(out[k]) ? mergeTables(out[k], v) : v;
+  return out;
+}
+
+const CRI_RUNTIMES = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
+
+/** The CRI runtimes a parsed config names (undefined: none, so the CRI plugin's defaults apply). */
+function runtimesOf(doc: Table): Table | undefined {
+  const cri = (doc.plugins as Table | undefined)?.['io.containerd.grpc.v1.cri'] as Table | undefined;
+  return (cri?.containerd as Table | undefined)?.runtimes as Table | undefined;
 }
 
 /**
- * `text` with `importPath` added first to `imports`, every other byte kept (comments, order,
- * layout). The edit is a text insertion, proven by parsing the result: it must equal the
- * original with only that import added, or nothing is written.
+ * The tables kata-deploy appends: the `kata` runtime (Kata's settings: the shim at its
+ * runtime_path, privileged_without_host_devices, pod_annotations io.katacontainers.*, ConfigPath),
+ * and `runc` when the config names no runtime, because naming one replaces the CRI plugin's
+ * default map and its default handler runc would be gone.
  */
-export function addImport(text: string | null, importPath: string, path: string): string {
+export function runtimeBlock(prefix: string, withRunc: boolean): string {
+  return [
+    '',
+    '# Added by kata-deploy (kata-ts): `kata-deploy cleanup` takes it out again.',
+    ...(withRunc ? [`[${CRI_RUNTIMES}.runc]`, '  runtime_type = "io.containerd.runc.v2"'] : []),
+    `[${CRI_RUNTIMES}.kata]`,
+    '  runtime_type = "io.containerd.kata.v2"',
+    `  runtime_path = ${tomlString(`${prefix}/bin/containerd-shim-kata-v2`)}`,
+    '  privileged_without_host_devices = true',
+    '  pod_annotations = ["io.katacontainers.*"]',
+    `[${CRI_RUNTIMES}.kata.options]`,
+    `  ConfigPath = ${tomlString(`${prefix}/share/defaults/kata-containers/configuration-qemu.toml`)}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * `text` with the kata runtime appended as tables of its own, every other byte kept. Not a
+ * drop-in in `imports`: containerd 1.6/1.7 replace a whole plugin section with an import's
+ * (mergeConfig: `to.Plugins[k] = v`), so a drop-in naming the CRI plugin would wipe the node's own
+ * CRI settings (its runc runtime, sandbox image, CNI). Proven by parsing: the result must be the
+ * original plus exactly these tables, or nothing is written.
+ */
+export function addRuntime(text: string | null, prefix: string, path: string): string {
   const before = text === null ? {} : parseConfig(text, path);
-  const imports = (before.imports as string[] | undefined) ?? [];
-  if (imports.includes(importPath)) return text!;
-  const q = tomlString(importPath);
-  let edited: string;
-  const head = (text ?? '').slice(0, headLength(text ?? ''));
-  const array = /^[ \t]*imports[ \t]*=[ \t]*\[/m.exec(head);
-  const version = /^[ \t]*version[ \t]*=.*$/m.exec(head);
-  if (text === null || Object.keys(before).length === 0) {
-    edited = `version = 2\nimports = [${q}]\n${text ?? ''}`;
-  } else if (array) {
-    const at = array.index + array[0].length;
-    edited = text.slice(0, at) + (/^\s*\]/.test(text.slice(at)) ? q : `${q}, `) + text.slice(at);
-  } else if (version) {
-    const at = version.index + version[0].length;
-    edited = `${text.slice(0, at)}\nimports = [${q}]${text.slice(at)}`;
-  } else {
-    throw new DeployError('CONFIG_FORMAT', `${path}: no top-level "version" line to add imports after: refusing to edit it`);
+  const existing = runtimesOf(before);
+  if (existing?.kata !== undefined) {
+    if (text !== null && (text.includes(runtimeBlock(prefix, false)) || text.includes(runtimeBlock(prefix, true)))) return text;
+    throw new DeployError('CONFIG_FORMAT', `${path} already configures a runtime "kata" that kata-deploy did not write: refusing to change it`);
   }
-  const expected = { ...before, version: before.version ?? 2, imports: [importPath, ...imports] };
-  if (!sameDoc(parseConfig(edited, path), expected)) {
-    throw new DeployError('CONFIG_FORMAT', `${path}: adding ${importPath} to imports would change more than imports: refusing to edit it`);
+  const block = runtimeBlock(prefix, existing === undefined);
+  const head = Object.keys(before).length === 0 ? 'version = 2\n' : '';
+  const body = text === null || text === '' || text.endsWith('\n') ? (text ?? '') : `${text}\n`;
+  const edited = head + body + block;
+  const expected = mergeTables({ ...before, version: 2 }, parseConfig(block, 'the runtime tables'));
+  let after: unknown;
+  try {
+    after = parse(edited);
+  } catch (err) {
+    throw new DeployError('CONFIG_FORMAT', `${path}: the kata runtime cannot be added as tables of its own (${(err as Error).message.split('\n')[0]}): refusing to edit it`);
+  }
+  if (!sameDoc(after, expected)) {
+    throw new DeployError('CONFIG_FORMAT', `${path}: appending the kata runtime would change more than that runtime: refusing to edit it`);
   }
   return edited;
 }
 
 /**
- * `text` without `importPath` in `imports`, for a config that changed after install (else
- * cleanup restores the original bytes). Tries the insertions addImport makes, each proven by parsing.
+ * `text` without the tables addRuntime appended, for a config changed after install (else
+ * cleanup restores the original bytes); refused when they are no longer there as written.
  */
-export function removeImport(text: string, importPath: string, path: string): string {
-  const before = parseConfig(text, path);
-  const imports = (before.imports as string[] | undefined) ?? [];
-  if (!imports.includes(importPath)) return text;
-  const rest = imports.filter((i) => i !== importPath);
-  const withRest = { ...before, imports: rest };
-  const { imports: _gone, ...withoutImports } = before;
-  const q = tomlString(importPath);
-  for (const cut of [`\nimports = [${q}]`, `${q}, `, `, ${q}`, q]) {
-    const at = text.indexOf(cut);
+export function removeRuntime(text: string, prefix: string, path: string): string {
+  for (const block of [runtimeBlock(prefix, false), runtimeBlock(prefix, true)]) {
+    const at = text.indexOf(block);
     if (at < 0) continue;
-    const edited = text.slice(0, at) + text.slice(at + cut.length);
-    let after: unknown;
+    const edited = text.slice(0, at) + text.slice(at + block.length);
     try {
-      after = parse(edited);
+      if (runtimesOf(parse(edited))?.kata === undefined) return edited;
     } catch {
-      continue;
+      /* not this cut */
     }
-    if (sameDoc(after, withRest) || (rest.length === 0 && sameDoc(after, withoutImports))) return edited;
   }
-  throw new DeployError('CONFIG_CHANGED', `${path} changed since install and ${importPath} cannot be removed from its imports without changing more: remove it by hand`);
+  if (runtimesOf(parseConfig(text, path))?.kata === undefined) return text;
+  throw new DeployError('CONFIG_CHANGED', `${path} changed since install and its kata runtime is no longer the tables kata-deploy appended: remove it by hand`);
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -67,6 +67,7 @@ function checkQemu(options: DeployOptions): CheckItem {
 
 async function checkContainerd(options: DeployOptions): Promise<CheckItem> {
   const socket = onHost(options, options.containerdAddress);
+  if (!existsSync(socket)) return missing('containerd', `no containerd socket at ${options.containerdAddress}: is containerd installed and running?`);
   try {
     const { version, handlers } = await containerdInfo(socket);
     if (!SUPPORTED_CONTAINERD.test(version)) return missing('containerd', `containerd ${version} at ${options.containerdAddress}: kata-deploy supports containerd 1.6 and 1.7`);

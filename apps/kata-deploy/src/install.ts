@@ -1,23 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from '@kata-ts/logging';
 import { syncArtifacts } from './artifacts';
 import { writeFileAtomic } from './atomic-write';
 import { containerdInfo, waitForHandler } from './containerd-client';
-import { addImport, sha256 } from './containerd-config';
+import { restoreConfig } from './config-restore';
+import { addRuntime, sha256 } from './containerd-config';
 import { DeployError } from './deploy-error';
 import { hostCheck } from './host-check';
 import { readRecord, saveRecord, type InstallRecord } from './install-record';
 import { labelNode } from './node-label';
-import { dropInPath, onHost, RUNTIME_HANDLER, type DeployOptions } from './options';
-import { restartContainerd } from './restart';
-
-export interface RunContext {
-  options: DeployOptions;
-  log: Logger;
-  /** Label the node through the Kubernetes API (off: run outside a cluster). */
-  label: boolean;
-}
+import { onHost, RUNTIME_HANDLER, type RunContext } from './options';
+import { restartContainerd, systemdUnit } from './restart';
 
 /** Creates `nodeDir` and its missing parents, noting them in the record first (cleanup removes them). */
 export function ensureDir({ options }: RunContext, record: InstallRecord, nodeDir: string): void {
@@ -75,8 +68,8 @@ export async function install(ctx: RunContext): Promise<void> {
   if (record.containerd && record.containerd.path !== path) {
     throw new DeployError('NOT_OURS', `an earlier install edited ${record.containerd.path}, but this node's containerd config is now ${path}: run cleanup first`);
   }
-  record.containerd ??= { flavour: found.flavour.name, path, original: found.original, unit: found.flavour.units[0]! };
-  const edited = addImport(found.start, dropInPath(options), path);
+  record.containerd ??= { flavour: found.flavour.name, path, original: found.original, unit: systemdUnit(options, found.flavour.units) };
+  const edited = addRuntime(found.start, options.prefix, path);
   const changed = edited !== found.original;
   if (changed) {
     ensureDir(ctx, record, dirname(path));
@@ -85,7 +78,7 @@ export async function install(ctx: RunContext): Promise<void> {
     const mode = existsSync(onHost(options, path)) ? statSync(onHost(options, path)).mode & 0o7777 : 0o644;
     writeFileAtomic(onHost(options, path), edited, mode);
   }
-  log.info({ step: 'containerd-config', path, flavour: found.flavour.name, version: found.version, changed }, `${path}: ${changed ? `imports ${dropInPath(options)}` : 'already imports the drop-in'}`);
+  log.info({ step: 'containerd-config', path, flavour: found.flavour.name, version: found.version, changed }, `${path}: ${changed ? 'runtime kata added' : 'already has runtime kata'}`);
 
   const socket = onHost(options, options.containerdAddress);
   const listed = !changed && (await containerdInfo(socket).then((i) => i.handlers.includes(RUNTIME_HANDLER), () => false));
@@ -95,7 +88,18 @@ export async function install(ctx: RunContext): Promise<void> {
     const how = await restartContainerd(options, record.containerd.unit);
     log.info({ step: 'restart', how }, 'containerd restarted');
   }
-  const info = await waitForHandler(socket, RUNTIME_HANDLER, true, options.waitTimeoutMs);
+  let info;
+  try {
+    info = await waitForHandler(socket, RUNTIME_HANDLER, true, options.waitTimeoutMs);
+  } catch (err) {
+    // containerd refused the edited config (or lost its CRI plugin): give the node its own back.
+    const { unit } = record.containerd;
+    restoreConfig(ctx, record.containerd);
+    delete record.containerd;
+    saveRecord(options, record);
+    await restartContainerd(options, unit);
+    throw new DeployError('RUNTIME_NOT_LISTED', `${(err as Error).message}; ${path} restored and containerd restarted: the node runs as before install`);
+  }
   log.info({ step: 'wait', version: info.version, handlers: info.handlers }, `containerd ${info.version} lists runtime ${RUNTIME_HANDLER}`);
 
   if (ctx.label) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Logger } from '@kata-ts/logging';
 
 /** Everything kata-deploy acts on. Paths called "node path" are as the node sees them; the
  * installer reaches them under `hostRoot` (the node's / mounted into its container). */
@@ -27,7 +28,6 @@ export interface DeployOptions {
 
 export const RUNTIME_HANDLER = 'kata';
 export const NODE_LABEL = 'katacontainers.io/kata-runtime';
-export const DROP_IN = 'containerd/config.d/kata-deploy.toml';
 
 export const DEFAULTS: DeployOptions = {
   hostRoot: '/host',
@@ -44,7 +44,10 @@ export function onHost(options: Pick<DeployOptions, 'hostRoot'>, nodePath: strin
   return join(options.hostRoot, nodePath);
 }
 
-/** Node path of the containerd drop-in that install writes. */
-export function dropInPath(options: Pick<DeployOptions, 'prefix'>): string {
-  return join(options.prefix, DROP_IN);
+/** What each command runs with. */
+export interface RunContext {
+  options: DeployOptions;
+  log: Logger;
+  /** Label the node through the Kubernetes API (off: run outside a cluster). */
+  label: boolean;
 }

@@ -1,4 +1,4 @@
-export { startContainerd, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
+export { startContainerd, privateContainerdConfig, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
 export { buildBusyboxImage, importBusyboxImage, importImage, BUSYBOX_IMAGE } from './busybox-image';
 export { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 export { createCniNetwork, type CniNetwork } from './cni-network';
