@@ -51,6 +51,7 @@ function deployArgs(command: string): string[] {
     '--artifacts', artifacts,
     '--containerd-config', configFile,
     '--containerd-address', containerd!.address,
+    '--shim-link-dir', join(node, 'usr/local/bin'),
     '--restart-command', `test "$(socat -u UNIX-CONNECT:${sock} STDOUT)" = restarted`,
     '--state-dir', join(node, 'var/lib/kata-deploy'),
     '--node-name', 'node-1',
@@ -126,7 +127,8 @@ beforeAll(async () => {
   original = `# This node's containerd config: kata-deploy must give it back byte for byte.\n${privateContainerdConfig(dir, { cri: {}, withoutKata: true, logLevel: 'info' })}`;
   writeFileSync(configFile, original);
   runDir = mkdtempSync('/run/kte-');
-  containerd = await startContainerd({ cri: {}, dir, configFile, logLevel: 'info', env: { KATA_TS_RUN_DIR: runDir } });
+  // The node's containerd finds shims on its PATH, where kata-deploy links ours.
+  containerd = await startContainerd({ cri: {}, dir, configFile, shimBinDir: join(node, 'usr/local/bin'), logLevel: 'info', env: { KATA_TS_RUN_DIR: runDir } });
   // The restart command connects here: the harness restarts its containerd, as systemd would.
   restartServer = createServer((sock) => {
     containerd!.restart().then(
@@ -149,10 +151,10 @@ afterAll(async () => {
 });
 
 describe('kata-deploy on a node whose containerd reads its own config file', () => {
-  it('install: checks the host, copies the artifacts, adds the kata runtime to the node's config, restarts containerd until it lists kata, labels the node', async () => {
+  it('install: checks the host, copies the artifacts, adds the kata runtime to the node config, restarts containerd until it lists kata, labels the node', async () => {
     expect(await handlers()).not.toContain('kata');
     const log = await deploy('install', ['--exit']);
-    expect(log.map(([s]) => s).filter((s, i, a) => s && a.indexOf(s) === i)).toEqual(['host-check', 'record', 'artifacts', 'containerd-config', 'restart', 'wait', 'label', 'done']);
+    expect(log.map(([s]) => s).filter((s, i, a) => s && a.indexOf(s) === i)).toEqual(['host-check', 'record', 'artifacts', 'shim-link', 'containerd-config', 'restart', 'wait', 'label', 'done']);
     expect(log).toContainEqual(['restart', 'containerd restarted']);
     const config = readFileSync(configFile, 'utf8');
     expect(config.slice(0, original.length)).toBe(original);

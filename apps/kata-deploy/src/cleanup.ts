@@ -1,9 +1,11 @@
 import { rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { restoreConfig } from './config-restore';
 import { waitForHandler } from './containerd-client';
 import { readRecord, removeRecord, saveRecord } from './install-record';
 import { labelNode } from './node-label';
-import { onHost, RUNTIME_HANDLER, type RunContext } from './options';
+import { onHost, RUNTIME_HANDLER, SHIM, type RunContext } from './options';
+import { unlinkShim } from './shim-link';
 import { restartContainerd } from './restart';
 
 /**
@@ -25,6 +27,10 @@ export async function cleanup(ctx: RunContext): Promise<void> {
   record.complete = false;
   saveRecord(options, record);
   if (record.containerd) restoreConfig(ctx, record.containerd);
+  if (record.shimLink) {
+    unlinkShim(options, record.shimLink, join(record.prefix, 'bin', SHIM));
+    log.info({ step: 'shim-link', path: record.shimLink }, `${record.shimLink} removed`);
+  }
   rmSync(onHost(options, record.prefix), { recursive: true, force: true });
   log.info({ step: 'artifacts', prefix: record.prefix }, `${record.prefix} removed`);
 

@@ -9,11 +9,6 @@ import { DEFAULTS, type DeployOptions, type RunContext } from './options';
 
 const log = createLogger({ name: 'kata-deploy' });
 
-/** The image the manifests run (built and imported on each node: there is no registry to pull from). */
-export const IMAGE = 'localhost/kata-ts/kata-deploy:0.1.0';
-/** Where the image holds the installer. */
-export const IMAGE_ENTRYPOINT = '/usr/bin/kata-deploy';
-
 /** Node paths go into shell wrappers and TOML strings unquoted-safe: plain absolute paths only. */
 function nodePath(flag: string) {
   return (value: string): string => {
@@ -29,6 +24,7 @@ function withOptions(cmd: Command): Command {
     .addOption(new Option('--artifacts <dir>', 'the kata-ts install to copy (tools/install.sh --prefix output)').default(DEFAULTS.artifacts))
     .addOption(new Option('--containerd-config <path>', 'node path of the containerd config to edit (default: found by distribution)').argParser(nodePath('--containerd-config')))
     .addOption(new Option('--containerd-address <path>', "node path of containerd's socket").default(DEFAULTS.containerdAddress))
+    .addOption(new Option('--shim-link-dir <path>', "node path of a directory on containerd's PATH for the shim link").default(DEFAULTS.shimLinkDir).argParser(nodePath('--shim-link-dir')))
     .addOption(new Option('--restart-command <sh>', 'shell command restarting containerd (default: systemctl restart in the node\'s namespace)'))
     .addOption(new Option('--state-dir <path>', 'node path of the install record').default(DEFAULTS.stateDir).argParser(nodePath('--state-dir')))
     .addOption(new Option('--node-name <name>', 'the Kubernetes node to label').env('NODE_NAME'))
@@ -54,8 +50,11 @@ async function run(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Resolves at SIGTERM: the DaemonSet's pod is going away. */
-const sigterm = (): Promise<void> => new Promise((resolve) => process.once('SIGTERM', () => resolve()));
+/**
+ * Resolves at the first SIGTERM (the DaemonSet's pod is going away). Listening from the start
+ * means a SIGTERM during install is kept for after it, and a second one does not kill the cleanup.
+ */
+const sigterm = (): Promise<void> => new Promise((resolve) => process.on('SIGTERM', () => resolve()));
 
 /** The command line; the manifests' test reads its commands and options. */
 export function createProgram(): Command {
@@ -66,11 +65,12 @@ export function createProgram(): Command {
     .option('--exit', 'exit after installing instead of waiting for SIGTERM')
     .action(function (this: Command) {
       const ctx = context(this);
+      const terminated = this.opts().exit ? undefined : sigterm();
       return run(async () => {
         await install(ctx);
-        if (this.opts().exit) return;
+        if (!terminated) return;
         log.info({ step: 'wait' }, 'installed; cleanup on SIGTERM');
-        await sigterm();
+        await terminated;
         await cleanup(ctx);
       });
     });
@@ -85,9 +85,10 @@ export function createProgram(): Command {
     .description('remove the node label, then wait for SIGTERM (the kata-cleanup DaemonSet, which then leaves the node)')
     .option('--exit', 'exit after removing the label')
     .action(function (this: Command) {
+      const terminated = this.opts().exit ? undefined : sigterm();
       return run(async () => {
         await reset(context(this));
-        if (!this.opts().exit) await sigterm();
+        await terminated;
       });
     });
 

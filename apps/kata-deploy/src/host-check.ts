@@ -7,6 +7,7 @@ import { findConfig, type FoundConfig } from './containerd-config';
 import { DeployError } from './deploy-error';
 import { onHost, type DeployOptions } from './options';
 import { systemdUnit } from './restart';
+import { checkShimLink, shimLink } from './shim-link';
 
 /** As `kata-runtime check`: ok; fallback (works, slower: TCG instead of KVM); missing (cannot run). */
 export interface CheckItem {
@@ -97,7 +98,9 @@ export async function hostCheck(options: DeployOptions): Promise<HostCheck> {
     if (!(err instanceof DeployError)) throw err;
     items.push(missing('containerd-config', err.message));
   }
-  items.push(checkWritable(options, [options.prefix, options.stateDir, config?.flavour.config ?? '/etc/containerd']));
+  items.push(checkWritable(options, [options.prefix, options.stateDir, options.shimLinkDir, config?.flavour.config ?? '/etc/containerd']));
+  const link = checkShimLink(options);
+  items.push(link ? missing('shim-link', link) : ok('shim-link', `${shimLink(options).path} -> ${shimLink(options).target}`));
   items.push(await checkContainerd(options));
   items.push(
     existsSync(onHost(options, '/dev/kvm'))

@@ -24,6 +24,8 @@ export interface InstallRecord {
     /** The systemd unit to restart (when no restart command is given). */
     unit: string;
   };
+  /** Node path of the shim link install made on containerd's PATH. */
+  shimLink?: string;
   /** Every step done: the node runs kata pods (`kata-deploy status`, the readiness probe). */
   complete: boolean;
 }

@@ -11,6 +11,7 @@ import { readRecord, saveRecord, type InstallRecord } from './install-record';
 import { labelNode } from './node-label';
 import { onHost, RUNTIME_HANDLER, type RunContext } from './options';
 import { restartContainerd, systemdUnit } from './restart';
+import { linkShim, shimLink } from './shim-link';
 
 /** Creates `nodeDir` and its missing parents, noting them in the record first (cleanup removes them). */
 export function ensureDir({ options }: RunContext, record: InstallRecord, nodeDir: string): void {
@@ -63,6 +64,12 @@ export async function install(ctx: RunContext): Promise<void> {
     { step: 'artifacts', prefix: options.prefix, written: synced.written.length, unchanged: synced.unchanged, relocated: synced.relocated, removed: synced.removed },
     `artifacts at ${options.prefix}: ${synced.written.length} written (new file renamed into place), ${synced.unchanged} unchanged, ${synced.removed.length} removed`,
   );
+
+  ensureDir(ctx, record, options.shimLinkDir);
+  record.shimLink = shimLink(options).path;
+  saveRecord(options, record);
+  linkShim(options);
+  log.info({ step: 'shim-link', path: record.shimLink }, `${record.shimLink} -> ${shimLink(options).target}`);
 
   const path = found.flavour.config;
   if (record.containerd && record.containerd.path !== path) {

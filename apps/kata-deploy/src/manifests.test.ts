@@ -10,8 +10,8 @@ import { Pod } from 'kubernetes-models/v1/Pod';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { createProgram, IMAGE, IMAGE_ENTRYPOINT } from './cli';
-import { DEFAULTS, NODE_LABEL, RUNTIME_HANDLER } from './options';
+import { createProgram } from './cli';
+import { DEFAULTS, IMAGE, IMAGE_ENTRYPOINT, NODE_LABEL, RUNTIME_HANDLER } from './options';
 
 const DEPLOY = join(import.meta.dirname, '../deploy');
 const FILES = ['kata-rbac.yaml', 'kata-deploy.yaml', 'kata-cleanup.yaml', 'runtimeclasses.yaml', 'example-pod.yaml'];

@@ -12,6 +12,9 @@ export interface DeployOptions {
   artifacts: string;
   /** Node path of the containerd config to edit; default: found by containerdFlavour(). */
   containerdConfig?: string;
+  /** Node path of a directory on containerd's PATH: the shim is linked there, as Kata does (containerd
+   * 1.6 starts a pod's shim by runtime_type from PATH, whatever runtime_path says). */
+  shimLinkDir: string;
   /** Node path of containerd's gRPC socket. */
   containerdAddress: string;
   /** A shell command that restarts containerd; default: systemd's unit, through nsenter into pid 1. */
@@ -26,7 +29,14 @@ export interface DeployOptions {
   waitTimeoutMs: number;
 }
 
+/** The image the manifests run (built by tools/build-deploy-image and imported on each node: no registry). */
+export const IMAGE = 'localhost/kata-ts/kata-deploy:0.1.0';
+/** Where the image holds the installer; the artifacts are at DEFAULTS.artifacts. */
+export const IMAGE_ENTRYPOINT = '/usr/bin/kata-deploy';
+
 export const RUNTIME_HANDLER = 'kata';
+/** The shim's name: containerd maps runtime_type io.containerd.kata.v2 to it. */
+export const SHIM = 'containerd-shim-kata-v2';
 export const NODE_LABEL = 'katacontainers.io/kata-runtime';
 
 export const DEFAULTS: DeployOptions = {
@@ -34,6 +44,7 @@ export const DEFAULTS: DeployOptions = {
   prefix: '/opt/kata',
   artifacts: '/opt/kata-artifacts/opt/kata',
   containerdAddress: '/run/containerd/containerd.sock',
+  shimLinkDir: '/usr/local/bin',
   stateDir: '/var/lib/kata-deploy',
   credentialsRoot: '',
   waitTimeoutMs: 120_000,
