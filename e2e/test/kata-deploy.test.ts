@@ -12,6 +12,7 @@ import { cri } from '@kata-ts/cri-client';
 import {
   BUSYBOX_IMAGE,
   findHarnessProcesses,
+  importImage,
   installKata,
   privateContainerdConfig,
   REPO_ROOT,
@@ -21,12 +22,14 @@ import {
   unmountUnder,
   type CriContainerd,
   type FakeKubeApi,
+  type PrivateContainerd,
 } from '@kata-ts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertAllGone } from '../src/leaks';
 import { containerStdout, runTwoContainerPod, waitExited, type TwoContainerPod } from '../src/two-container-pod';
 
 const LABEL = 'katacontainers.io/kata-runtime';
+const IMAGE = 'localhost/kata-ts/kata-deploy:0.1.0';
 const BUNDLE = join(REPO_ROOT, 'apps/kata-deploy/dist/kata-deploy.mjs');
 
 let work: string;
@@ -42,22 +45,25 @@ let api: FakeKubeApi | undefined;
 let pod: TwoContainerPod | undefined;
 
 
-function deployArgs(command: string): string[] {
-  const sock = join(work, 'restart.sock');
+/** The options every command gets: the node's paths, its containerd, the restart command, the API. */
+function nodeArgs(hostRoot: string, restartCommand: string): string[] {
   return [
-    BUNDLE, command,
-    '--host-root', '/',
+    '--host-root', hostRoot,
     '--prefix', prefix,
-    '--artifacts', artifacts,
     '--containerd-config', configFile,
     '--containerd-address', containerd!.address,
     '--shim-link-dir', join(node, 'usr/local/bin'),
-    '--restart-command', `test "$(socat -u UNIX-CONNECT:${sock} STDOUT)" = restarted`,
+    '--restart-command', restartCommand,
     '--state-dir', join(node, 'var/lib/kata-deploy'),
     '--node-name', 'node-1',
-    '--credentials-root', api!.credentialsRoot,
+    '--credentials-root', join(hostRoot, api!.credentialsRoot),
     '--wait-timeout', '60',
   ];
+}
+
+function deployArgs(command: string): string[] {
+  const restart = `test "$(socat -u UNIX-CONNECT:${join(work, 'restart.sock')} STDOUT)" = restarted`;
+  return [BUNDLE, command, '--artifacts', artifacts, ...nodeArgs('/', restart)];
 }
 const deployEnv = () => ({ ...process.env, ...api!.env, KATA_TS_LOG_LEVEL: 'info' });
 
@@ -205,7 +211,7 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
     expect(newMem).toBeLessThan(1024 * 1024);
     expect(oldMem).toBeGreaterThan(1024 * 1024);
     await removePod();
-    assertAllGone(containerd!, [runDir]);
+    assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
   });
 
   it('cleanup on SIGTERM (the DaemonSet pod going away): config byte-identical, nothing left, label cleanup; reset removes the label', async () => {
@@ -250,6 +256,47 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
     expectNodeClean();
     expect(tree(join(node, 'etc'))).toEqual(['containerd', 'containerd/config.toml']);
     expect(statSync(configFile).mode & 0o777).toBe(0o644);
-    assertAllGone(containerd!, [runDir]);
+    assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
+  });
+});
+
+describe('the image, run with runc as the DaemonSet runs it (the node root at /host)', () => {
+  let runner: PrivateContainerd | undefined;
+  afterAll(async () => runner?.stop());
+
+  /** `ctr run` of the image in the runner's containerd (the kubelet's stand-in), host network and the node's / at /host. */
+  async function inImage(id: string, command: string, extra: string[] = []) {
+    // The image has Node, not socat: the restart command asks the harness through its socket with node.
+    const restart = `/usr/bin/node -e 'const s=require("net").connect(process.argv[1]);let d="";s.on("data",c=>d+=c);s.on("close",()=>process.exit(d.trim()==="restarted"?0:1))' /host${join(work, 'restart.sock')}`;
+    const env = Object.entries(api!.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+    const r = await runner!.ctr(['run', '--rm', '--net-host', ...env, '--mount', 'type=rbind,src=/,dst=/host,options=rbind:rw', IMAGE, id, '/usr/bin/kata-deploy', command, ...extra, ...nodeArgs('/host', restart)], { timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`kata-deploy ${command} in the image exited ${r.code}:\n${r.stderr}${r.stdout}`);
+    return steps(r.stderr + r.stdout);
+  }
+
+  it('tools/build-deploy-image builds the same bytes twice, and ctr images import takes it', async () => {
+    const tars = [join(work, 'image-1.tar'), join(work, 'image-2.tar')];
+    for (const tar of tars) {
+      const b = await runCommand(join(REPO_ROOT, 'tools/build-deploy-image'), [tar], { cwd: REPO_ROOT, timeoutMs: 900_000 });
+      if (b.code !== 0) throw new Error(`tools/build-deploy-image failed:\n${b.stderr.slice(-3000)}`);
+    }
+    const [a, b] = tars.map((t) => readFileSync(t));
+    expect(a!.equals(b!)).toBe(true);
+    console.log(`kata-deploy image: ${(a!.length / 2 ** 20).toFixed(0)} MiB`);
+    runner = await startContainerd();
+    await importImage(runner, tars[0]!, IMAGE);
+  });
+
+  it('install from the image: containerd lists kata, a kata pod runs with the Node the image brought, cleanup leaves the node as it was', async () => {
+    await inImage('kata-deploy-install', 'install', ['--exit']);
+    expect(await handlers()).toContain('kata');
+    expect(readFileSync(join(prefix, 'bin/containerd-shim-kata-v2'), 'utf8')).toContain(`'${prefix}/libexec/kata-ts/node'`);
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'from-image', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    expect(await uname(pod)).toMatch(/^\d+\.\d+\.\d+/);
+    await removePod();
+    await inImage('kata-deploy-cleanup', 'cleanup');
+    expectNodeClean();
+    expect(api!.labels('node-1')).toEqual({ [LABEL]: 'cleanup' });
+    assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
   });
 });
