@@ -285,7 +285,7 @@ describe('the image, run with runc as the DaemonSet runs it (the node root at /h
     console.log(`kata-deploy image: ${(a!.length / 2 ** 20).toFixed(0)} MiB`);
     runner = await startContainerd();
     await importImage(runner, tars[0]!, IMAGE);
-  });
+  }, 1_800_000);
 
   it('install from the image: containerd lists kata, a kata pod runs with the Node the image brought, cleanup leaves the node as it was', async () => {
     await inImage('kata-deploy-install', 'install', ['--exit']);
@@ -298,5 +298,5 @@ describe('the image, run with runc as the DaemonSet runs it (the node root at /h
     expectNodeClean();
     expect(api!.labels('node-1')).toEqual({ [LABEL]: 'cleanup' });
     assertAllGone(containerd!, [join(runDir, 'sandboxes')]);
-  });
+  }, 600_000);
 });

@@ -45,6 +45,7 @@ export interface OciImageOptions {
  */
 export function writeOciImageArchive({ rootfs, out, name, config, createdBy }: OciImageOptions): void {
   const layout = mkdtempSync(`${out}.layout-`);
+  chmodSync(layout, 0o755); // the archive's root entry: as a plain mkdir makes it
   try {
     mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
     const blob = (data: Buffer | string): { digest: string; size: number } => {
