@@ -130,11 +130,11 @@ beforeAll(async () => {
   configFile = join(node, 'etc/containerd/config.toml');
   mkdirSync(join(node, 'etc/containerd'), { recursive: true });
   const dir = join(node, 'containerd');
-  original = `# This node's containerd config: kata-deploy must give it back byte for byte.\n${privateContainerdConfig(dir, { cri: {}, withoutKata: true, logLevel: 'info' })}`;
+  original = `# This node's containerd config: kata-deploy must give it back byte for byte.\n${privateContainerdConfig(dir, { cri: { cni: true }, withoutKata: true, logLevel: 'info' })}`;
   writeFileSync(configFile, original);
   runDir = mkdtempSync('/run/kte-');
   // The node's containerd finds shims on its PATH, where kata-deploy links ours.
-  containerd = await startContainerd({ cri: {}, dir, configFile, shimBinDir: join(node, 'usr/local/bin'), logLevel: 'info', env: { KATA_TS_RUN_DIR: runDir } });
+  containerd = await startContainerd({ cri: { cni: true }, dir, configFile, shimBinDir: join(node, 'usr/local/bin'), logLevel: 'info', env: { KATA_TS_RUN_DIR: runDir } });
   // The restart command connects here: the harness restarts its containerd, as systemd would.
   restartServer = createServer((sock) => {
     containerd!.restart().then(
@@ -173,7 +173,7 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
   });
 
   it('a CRI pod with handler kata runs from the installed prefix and prints the guest kernel', async () => {
-    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'deployed', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'deployed', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     const guest = await uname(pod);
     expect(guest).toMatch(/^\d+\.\d+\.\d+/);
     expect(guest).not.toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
@@ -204,7 +204,7 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
     const oldMem = Number(/MemTotal:\s+(\d+)/.exec(exec.stdout.toString())![1]);
     expect((await containerd!.cri.client.runtime.podSandboxStatus({ podSandboxId: pod!.podId })).status?.state).toBe(cri.PodSandboxState.SANDBOX_READY);
     await removePod();
-    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'upgraded', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'upgraded', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     const exec2 = await containerd!.cri.client.runtime.execSync({ containerId: pod.sleeperId, cmd: ['cat', '/proc/meminfo'], timeout: 60 });
     const newMem = Number(/MemTotal:\s+(\d+)/.exec(exec2.stdout.toString())![1]);
     console.log(`guest MemTotal: ${oldMem} kB before the upgrade, ${newMem} kB after (default_memory 2048 -> 1024)`);
@@ -249,7 +249,7 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
     await deploy('cleanup');
     expectNodeClean();
     await deploy('install', ['--exit']);
-    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'redeployed', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'redeployed', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     expect(await uname(pod)).toMatch(/^\d+\.\d+\.\d+/);
     await removePod();
     await deploy('cleanup');
@@ -291,7 +291,7 @@ describe('the image, run with runc as the DaemonSet runs it (the node root at /h
     await inImage('kata-deploy-install', 'install', ['--exit']);
     expect(await handlers()).toContain('kata');
     expect(readFileSync(join(prefix, 'bin/containerd-shim-kata-v2'), 'utf8')).toContain(`'${prefix}/libexec/kata-ts/node'`);
-    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'from-image', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir });
+    pod = await runTwoContainerPod(containerd!.cri.client, { name: 'from-image', runtimeHandler: 'kata', image: BUSYBOX_IMAGE, logDir: containerd!.cri.logDir, hostNetwork: false });
     expect(await uname(pod)).toMatch(/^\d+\.\d+\.\d+/);
     await removePod();
     await inImage('kata-deploy-cleanup', 'cleanup');

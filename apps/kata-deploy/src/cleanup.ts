@@ -14,11 +14,22 @@ import { restartContainerd } from './restart';
  * install created go after it. Safe to run again after a crash, and a no-op with no record.
  */
 export async function cleanup(ctx: RunContext): Promise<void> {
-  const { options, log } = ctx;
+  // An API server out of reach must not keep the node configured: undo first, fail after.
+  let labelError: unknown;
   if (ctx.label) {
-    await labelNode(options, 'cleanup');
-    log.info({ step: 'label', node: options.nodeName }, 'node labelled katacontainers.io/kata-runtime=cleanup');
+    try {
+      await labelNode(ctx.options, 'cleanup');
+      ctx.log.info({ step: 'label', node: ctx.options.nodeName }, 'node labelled katacontainers.io/kata-runtime=cleanup');
+    } catch (err) {
+      labelError = err;
+    }
   }
+  await undo(ctx);
+  if (labelError) throw labelError;
+}
+
+async function undo(ctx: RunContext): Promise<void> {
+  const { options, log } = ctx;
   const record = readRecord(options);
   if (!record) {
     log.info({ step: 'record' }, `no install record in ${options.stateDir}: nothing to undo`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '@kata-ts/cri-client';
 import { importBusyboxImage, importImage } from './busybox-image';
-import { createCniNetwork, type CniNetwork } from './cni-network';
+import { cniConfDir, createCniNetwork, type CniNetwork } from './cni-network';
 import { HARNESS_ENV, killHarnessProcesses } from './harness-processes';
 import { unmountUnder } from './mounts-under';
 import { buildPauseImage, PAUSE_IMAGE } from './pause-image';
@@ -81,7 +81,8 @@ export interface CriPlugin {
 export type CriContainerd = PrivateContainerd & { cri: CriPlugin };
 
 /** The config startContainerd writes for `dir` (root, state and sockets under it). */
-export function privateContainerdConfig(dir: string, options: StartContainerdOptions = {}, cniConfDir?: string): string {
+export function privateContainerdConfig(dir: string, options: StartContainerdOptions = {}): string {
+  const cniDir = options.cri?.cni ? cniConfDir(dir) : undefined;
   const disabled = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs'];
   if (!options.cri) disabled.push('io.containerd.grpc.v1.cri');
   const kata = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata';
@@ -114,7 +115,7 @@ export function privateContainerdConfig(dir: string, options: StartContainerdOpt
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '  runtime_type = "io.containerd.runc.v2"',
     // Plugins from Debian's containernetworking-plugins; without `cni`, the host's /etc/cni/net.d.
-    ...(cniConfDir ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(cniConfDir)}`] : []),
+    ...(cniDir ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(cniDir)}`] : []),
     '',
   ].join('\n');
 }
@@ -134,7 +135,7 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   const logPath = join(dir, 'containerd.log');
   const namespace = options.cri ? CRI_NAMESPACE : 'default';
   const network = options.cri?.cni ? createCniNetwork(dir) : undefined;
-  if (!options.configFile) writeFileSync(configPath, privateContainerdConfig(dir, options, network?.confDir));
+  if (!options.configFile) writeFileSync(configPath, privateContainerdConfig(dir, options));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
