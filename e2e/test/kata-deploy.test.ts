@@ -225,6 +225,9 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
       });
       child.on('exit', () => reject(new Error(`install exited:\n${log}`)));
     });
+    // Still there, waiting (a process with nothing left to do would exit on its own).
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(child.exitCode).toBeNull();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(steps(log).map(([s]) => s)).toContain('done');
@@ -235,7 +238,7 @@ describe('kata-deploy on a node whose containerd reads its own config file', () 
     expect(api!.labels('node-1')).toEqual({});
   });
 
-  it.each(['record', 'artifacts', 'containerd-config', 'restart'])('kill -9 right after step %s: install again works, cleanup then leaves the node as it was', async (step) => {
+  it.each(['record', 'artifacts', 'shim-link', 'containerd-config', 'restart'])('kill -9 right after step %s: install again works, cleanup then leaves the node as it was', async (step) => {
     await installKilledAfter(step);
     await deploy('install', ['--exit']);
     expect(await handlers()).toContain('kata');

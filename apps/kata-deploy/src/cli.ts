@@ -54,7 +54,17 @@ async function run(fn: () => Promise<void>): Promise<void> {
  * Resolves at the first SIGTERM (the DaemonSet's pod is going away). Listening from the start
  * means a SIGTERM during install is kept for after it, and a second one does not kill the cleanup.
  */
-const sigterm = (): Promise<void> => new Promise((resolve) => process.on('SIGTERM', () => resolve()));
+function sigterm(): Promise<void> {
+  return new Promise((resolve) => {
+    // A signal listener holds no event-loop handle: without this timer Node would exit (code 13,
+    // an unsettled top-level await) as soon as install is done instead of waiting.
+    const alive = setInterval(() => undefined, 1 << 30);
+    process.on('SIGTERM', () => {
+      clearInterval(alive);
+      resolve();
+    });
+  });
+}
 
 /** The command line; the manifests' test reads its commands and options. */
 export function createProgram(): Command {
