@@ -25,8 +25,11 @@ export interface CniNetwork {
  * that is the gateway, no masquerading, so no iptables rules) with `host-local` addresses from a
  * random link-local 169.254.x/24, its lease files under `dir`, and MTU 1400.
  */
+/** Where createCniNetwork(dir) writes the network's conflist (the CRI plugin's cni.conf_dir). */
+export const cniConfDir = (dir: string): string => join(dir, 'cni');
+
 export function createCniNetwork(dir: string): CniNetwork {
-  const confDir = join(dir, 'cni');
+  const confDir = cniConfDir(dir);
   mkdirSync(confDir, { recursive: true });
   const bridge = `kts${randomBytes(3).toString('hex')}`;
   const prefix = `169.254.${randomInt(100, 200)}.`;

@@ -1,5 +1,6 @@
-export { startContainerd, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
+export { startContainerd, privateContainerdConfig, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
 export { buildBusyboxImage, importBusyboxImage, importImage, BUSYBOX_IMAGE } from './busybox-image';
+export { busyboxRootfs, writeOciImageArchive, type OciImageOptions } from './oci-image-archive';
 export { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 export { createCniNetwork, type CniNetwork } from './cni-network';
 export { installKata, kataInstallAt, type InstallKataOptions, type KataInstall } from './install-kata';
@@ -9,3 +10,4 @@ export { assertNoLeaks, type LeakCheckOptions } from './assert-no-leaks';
 export { findHarnessProcesses, killHarnessProcesses, HARNESS_ENV, type HarnessProcess } from './harness-processes';
 export { mountsUnder, unmountUnder } from './mounts-under';
 export { runCommand, type CommandResult, type RunOptions } from './run-command';
+export { startFakeKubeApi, SERVICE_ACCOUNT_DIR, type FakeKubeApi, type KubeApiRequest } from './fake-kube-api';

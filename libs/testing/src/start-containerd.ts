@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '@kata-ts/cri-client';
 import { importBusyboxImage, importImage } from './busybox-image';
-import { createCniNetwork, type CniNetwork } from './cni-network';
+import { cniConfDir, createCniNetwork, type CniNetwork } from './cni-network';
 import { HARNESS_ENV, killHarnessProcesses } from './harness-processes';
 import { unmountUnder } from './mounts-under';
 import { buildPauseImage, PAUSE_IMAGE } from './pause-image';
@@ -35,6 +35,14 @@ export interface StartContainerdOptions {
   cri?: CriOptions;
   /** containerd log level (default debug: the log is the first thing to read when a test fails). */
   logLevel?: string;
+  /**
+   * Start from this config file, which the caller owns (a node's config.toml under test), instead
+   * of writing `<dir>/containerd.toml`; it must keep root, state and sockets under `dir`, as
+   * privateContainerdConfig's text does.
+   */
+  configFile?: string;
+  /** Leave the `kata` runtime out of the written config (it comes from an imported drop-in instead). */
+  withoutKata?: boolean;
 }
 
 export interface PrivateContainerd {
@@ -54,6 +62,8 @@ export interface PrivateContainerd {
   logTail(lines?: number): string;
   /** Kills each container's task, deletes it and removes the container; what is gone is skipped. */
   removeContainers(ids: string[]): Promise<void>;
+  /** Stops containerd (SIGTERM, its shims and VMs keep running) and starts it again from its config file, as `systemctl restart containerd` does. */
+  restart(): Promise<void>;
   /** Stops containerd and kills everything it started (shims, VMs, proxies), then unmounts under dir. */
   stop(): Promise<void>;
 }
@@ -70,7 +80,9 @@ export interface CriPlugin {
 /** A PrivateContainerd started with `cri`. */
 export type CriContainerd = PrivateContainerd & { cri: CriPlugin };
 
-function containerdConfig(dir: string, options: StartContainerdOptions, cniConfDir: string | undefined): string {
+/** The config startContainerd writes for `dir` (root, state and sockets under it). */
+export function privateContainerdConfig(dir: string, options: StartContainerdOptions = {}): string {
+  const cniDir = options.cri?.cni ? cniConfDir(dir) : undefined;
   const disabled = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs'];
   if (!options.cri) disabled.push('io.containerd.grpc.v1.cri');
   const kata = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata';
@@ -89,17 +101,21 @@ function containerdConfig(dir: string, options: StartContainerdOptions, cniConfD
     // it below its own value, so clamp to containerd's (used only when `cri` is on).
     '[plugins."io.containerd.grpc.v1.cri"]',
     '  restrict_oom_score_adj = true',
-    `[${kata}]`,
-    '  runtime_type = "io.containerd.kata.v2"',
-    '  privileged_without_host_devices = true',
-    '  pod_annotations = ["io.katacontainers.*"]',
-    `[${kata}.options]`,
-    `  ConfigPath = ${JSON.stringify(options.kataConfigPath ?? '')}`,
+    ...(options.withoutKata
+      ? []
+      : [
+          `[${kata}]`,
+          '  runtime_type = "io.containerd.kata.v2"',
+          '  privileged_without_host_devices = true',
+          '  pod_annotations = ["io.katacontainers.*"]',
+          `[${kata}.options]`,
+          `  ConfigPath = ${JSON.stringify(options.kataConfigPath ?? '')}`,
+        ]),
     // Naming any runtime replaces the CRI plugin's default runtimes map: keep its default handler.
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '  runtime_type = "io.containerd.runc.v2"',
     // Plugins from Debian's containernetworking-plugins; without `cni`, the host's /etc/cni/net.d.
-    ...(cniConfDir ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(cniConfDir)}`] : []),
+    ...(cniDir ? ['[plugins."io.containerd.grpc.v1.cri".cni]', '  bin_dir = "/usr/lib/cni"', `  conf_dir = ${JSON.stringify(cniDir)}`] : []),
     '',
   ].join('\n');
 }
@@ -115,27 +131,31 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kata-ts-containerd-'));
   mkdirSync(dir, { recursive: true });
   const address = join(dir, 'containerd.sock');
-  const configPath = join(dir, 'containerd.toml');
+  const configPath = options.configFile ?? join(dir, 'containerd.toml');
   const logPath = join(dir, 'containerd.log');
   const namespace = options.cri ? CRI_NAMESPACE : 'default';
   const network = options.cri?.cni ? createCniNetwork(dir) : undefined;
-  writeFileSync(configPath, containerdConfig(dir, options, network?.confDir));
+  if (!options.configFile) writeFileSync(configPath, privateContainerdConfig(dir, options));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
     [HARNESS_ENV]: dir,
     PATH: [options.shimBinDir, process.env.PATH].filter(Boolean).join(':'),
   };
-  const logFd = openSync(logPath, 'a');
   let child: ChildProcess;
-  try {
-    child = spawn('containerd', ['--config', configPath], { env, detached: true, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
   let exited = false;
-  child.on('exit', () => (exited = true));
-  child.on('error', () => (exited = true));
+  const spawnContainerd = (): void => {
+    const logFd = openSync(logPath, 'a');
+    try {
+      child = spawn('containerd', ['--config', configPath], { env, detached: true, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
+    exited = false;
+    child.on('exit', () => (exited = true));
+    child.on('error', () => (exited = true));
+  };
+  spawnContainerd();
   let client: CriClient | undefined;
 
   const logTail = (lines = 40): string => {
@@ -156,8 +176,7 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
     }
   };
 
-  const stop = async (): Promise<void> => {
-    client?.close();
+  const terminate = async (): Promise<void> => {
     if (!exited && child.pid) {
       try {
         process.kill(child.pid, 'SIGTERM');
@@ -167,6 +186,11 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
       const deadline = Date.now() + 5_000;
       while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     }
+  };
+
+  const stop = async (): Promise<void> => {
+    client?.close();
+    await terminate();
     await killHarnessProcesses(dir);
     unmountUnder(dir);
     rmSync(address, { force: true });
@@ -175,21 +199,45 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`containerd exited during startup:\n${logTail()}`);
+  const waitAnswering = async (): Promise<void> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) throw new Error(`containerd exited during startup:\n${logTail()}`);
+      const r = await ctr(['version'], { timeoutMs: 5_000 });
+      if (r.code === 0) return;
+      if (Date.now() > deadline) throw new Error(`containerd did not answer within 30 s:\n${r.stderr}\n${logTail()}`);
+      await new Promise((res) => setTimeout(res, 100));
     }
-    const r = await ctr(['version'], { timeoutMs: 5_000 });
-    if (r.code === 0) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`containerd did not answer within 30 s:\n${r.stderr}\n${logTail()}`);
-    }
-    await new Promise((res) => setTimeout(res, 100));
+  };
+
+  const restart = async (): Promise<void> => {
+    await terminate();
+    if (!exited) throw new Error(`containerd ${child.pid} did not stop on SIGTERM within 5 s`);
+    spawnContainerd();
+    await waitAnswering();
+  };
+
+  try {
+    await waitAnswering();
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  const containerd: PrivateContainerd = { dir, namespace, pid: child.pid!, address, logPath, env, ctr, logTail, removeContainers, stop };
+  const containerd: PrivateContainerd = {
+    dir,
+    namespace,
+    get pid() {
+      return child.pid!;
+    },
+    address,
+    logPath,
+    env,
+    ctr,
+    logTail,
+    removeContainers,
+    restart,
+    stop,
+  };
   if (!options.cri) return containerd;
   try {
     // No registry is reachable: the pod sandbox image is built locally too.
@@ -202,5 +250,5 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   }
   const logDir = join(dir, 'pods');
   mkdirSync(logDir, { recursive: true });
-  return { ...containerd, cri: { client, logDir, network } };
+  return Object.assign(containerd, { cri: { client, logDir, network } });
 }

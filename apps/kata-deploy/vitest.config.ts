@@ -1,0 +1,3 @@
+import { kataVitestConfig } from '../../vitest.shared.ts';
+
+export default kataVitestConfig();
