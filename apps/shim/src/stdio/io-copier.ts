@@ -4,7 +4,12 @@ import type { AgentClient } from '@kata-ts/agent-client';
 import { isEndOfStream } from '@kata-ts/guest-contract';
 import type { ProcessIo } from './process-io';
 
-const READ_SIZE = 64 << 10;
+/**
+ * As much as the agent answers in one ReadStdout (its cap, and its per-stream buffer): each read
+ * is a round trip through ttrpc, the mux and the VM's channel, so fewer, fuller ones carry more.
+ */
+const READ_SIZE = 1 << 20;
+const WRITE_SLICE = 64 << 10;
 /**
  * containerd closes its end of the stdin FIFO before CloseIO, so what is left to copy is at most
  * the FIFO's buffer and the chunk in flight: CloseIO lets that through, then closes the guest's
@@ -68,20 +73,25 @@ export class IoCopier {
     this.#stdinDone = io.stdin ? this.#pumpIn() : this.#closeGuestStdin();
   }
 
+  /** The next read is in flight while the last chunk is written: the guest never waits on the FIFO's reader. */
   async #pumpOut(read: (n: number) => Promise<Buffer>, out: Writable, name: string): Promise<void> {
+    const next = (): Promise<Buffer | Error> => read(READ_SIZE).catch((err: Error) => err);
+    let pending = next();
     while (!this.#stopped) {
-      let data: Buffer;
-      try {
-        data = await read(READ_SIZE);
-      } catch (err) {
-        if (!isEndOfStream(err) && !this.#stopped) {
-          this.log.warn({ err: (err as Error).message, stream: name, container: this.containerId, exec: this.execId }, 'output copy failed');
+      const data = await pending;
+      if (data instanceof Error) {
+        if (!isEndOfStream(data) && !this.#stopped) {
+          this.log.warn({ err: data.message, stream: name, container: this.containerId, exec: this.execId }, 'output copy failed');
         }
         return;
       }
       this.#lastMove = performance.now();
-      if (data.length) await write(out, data);
-      this.#lastMove = performance.now();
+      pending = next();
+      // In slices, so that `drained` sees a slow reader's progress within a big chunk.
+      for (let at = 0; at < data.length; at += WRITE_SLICE) {
+        await write(out, data.subarray(at, at + WRITE_SLICE));
+        this.#lastMove = performance.now();
+      }
     }
   }
 
