@@ -37,7 +37,8 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: bad input gets a s
     ['exec of a missing binary', () => a.agent.execProcess(agent.ExecProcessRequest.fromPartial({ containerId: 'ok', execId: 'nobin', process: processToProto({ args: ['/no/such'], cwd: '/', user: { uid: 0, gid: 0 } }) })), 'INTERNAL', /no\/such/],
     ['bad list format', () => a.agent.listProcesses({ containerId: 'ok', format: 'xml', args: [] }), 'INVALID_ARGUMENT', /format/],
     ['clock on a host', () => a.agent.setGuestDateTime({ Sec: 1, Usec: 0 }), 'FAILED_PRECONDITION', /--guest/],
-    ['network rpc', () => a.agent.listInterfaces({}), 'UNIMPLEMENTED', /ListInterfaces/],
+    ['an rpc kata-ts leaves out', () => a.agent.getIPTables({ isIpv6: false }), 'UNIMPLEMENTED', /GetIPTables/],
+    ['a route through no interface', () => a.agent.updateRoutes({ routes: { Routes: [{ dest: 'default', gateway: '10.0.0.1', device: 'eth0; reboot', source: '', scope: 0, family: 0, flags: 0, mtu: 0 }] } }), 'INVALID_ARGUMENT', /routes\[0\]\.device/],
   ])('%s', async (_name, call, code, message) => {
     const status = await statusOf(call());
     expect(status.code).toBe(code);

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '@kata-ts/errors';
 import type { OciSpec } from '@kata-ts/oci';
 import { planSpec, type PlanContext } from './spec-plan';
 
-const ctx: PlanContext = { sandboxId: 'sb', containerId: 'c1', sharedDir: '/share', hostname: 'pod', sandboxFiles: { '/etc/hosts': '/state/hosts' } };
+const ctx: PlanContext = { sandboxId: 'sb', containerId: 'c1', sharedDir: '/share', hostname: 'pod', sandboxFiles: { '/etc/hosts': '/state/hosts' }, cgroupV2: true };
 const base = (): OciSpec => ({
   ociVersion: '1.0.2',
   process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] },
@@ -27,6 +27,8 @@ describe('planSpec', () => {
     expect(spec.linux?.cgroupsPath).toBe('/kata/sb/c1');
     expect(spec.linux?.namespaces).toContainEqual({ type: 'cgroup' });
     expect(spec.linux?.resources?.unified).toEqual({ 'memory.oom.group': '1' });
+    // cgroup v1 (the agent's tests on a v1 host) has no unified files: crun would refuse them.
+    expect(planSpec(base(), { ...ctx, cgroupV2: false }).linux?.resources?.unified).toBeUndefined();
     expect(spec.hooks).toBeUndefined();
     expect(spec.hostname).toBe('pod');
     expect(spec.mounts).toContainEqual({ destination: '/etc/hosts', type: 'bind', source: '/state/hosts', options: ['rbind', 'rprivate'] });

@@ -15,6 +15,8 @@ export interface PlanContext {
   hostname?: string;
   /** Sandbox files bind-mounted into containers: /etc/hosts, /etc/resolv.conf, /etc/hostname. */
   sandboxFiles: Record<string, string>;
+  /** The unified hierarchy (always in the guest; the agent's host tests may run on v1). */
+  cgroupV2: boolean;
 }
 
 const NAMESPACE_TYPES = new Set(['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time']);
@@ -49,7 +51,7 @@ export function planSpec(input: OciSpec, ctx: PlanContext): OciSpec {
   linux.cgroupsPath = cgroupPathOf(ctx.sandboxId, ctx.containerId);
   // An OOM kill ends the whole container (exit 137, OOMKilled), as the kubelet asks on cgroup v2:
   // a survivor of a partial kill can also thrash forever against memory it cannot free (tmpfs).
-  linux.resources = { ...linux.resources, unified: { 'memory.oom.group': '1', ...linux.resources?.unified } };
+  if (ctx.cgroupV2) linux.resources = { ...linux.resources, unified: { 'memory.oom.group': '1', ...linux.resources?.unified } };
   delete spec.hooks;
 
   const hasUts = linux.namespaces.some((n) => n.type === 'uts' && !n.path);

@@ -160,6 +160,7 @@ export class Sandbox {
         podOwnerPid: this.#podOwner?.init.running ? this.#podOwner.init.pid : undefined,
         hostname: this.#hostname,
         sandboxFiles: this.#files,
+        cgroupV2: this.cgroups.version === 2,
       });
       for (const s of req.storages) mounted.push(await this.#addStorage(s));
       const container = await Container.create(id, sandboxId, req.execId || id, spec, {
