@@ -25,6 +25,8 @@ const PODS = Number(process.env.DENSITY_BENCH_PODS ?? 10);
 const SETTLE_MS = Number(process.env.DENSITY_BENCH_SETTLE_SECONDS ?? 10) * 1000;
 const VARIANTS = new Set((process.env.DENSITY_BENCH_VARIANTS ?? '').split(',').filter(Boolean));
 const KSM = '/sys/kernel/mm/ksm';
+/** A kata pod boots a VM under TCG on a shared host: more than the client's default minute. */
+const SLOW = { timeoutMs: 300_000 };
 
 const dir = mkdtempSync(join(tmpdir(), 'density-bench-'));
 // Short: QEMU's sockets live under it, and a unix socket path must fit in 108 bytes.
@@ -75,10 +77,10 @@ interface Pod {
 async function startPod(handler: string, i: number): Promise<Pod> {
   const client = containerd!.cri.client;
   const config = podSandboxConfig({ name: `density-${handler}-${i}`, logDirectory: containerd!.cri.logDir, hostNetwork: false });
-  const { podSandboxId } = await client.runtime.runPodSandbox({ config, runtimeHandler: handler });
+  const { podSandboxId } = await client.runtime.runPodSandbox({ config, runtimeHandler: handler }, SLOW);
   const c = containerConfig({ name: 'sleep', image: BUSYBOX_IMAGE, command: ['sleep', '3600'], logPath: `${handler}-${i}.log` });
-  const { containerId } = await client.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
-  await client.runtime.startContainer({ containerId });
+  const { containerId } = await client.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config }, SLOW);
+  await client.runtime.startContainer({ containerId }, SLOW);
   if (handler === 'kata') {
     const s = JSON.parse(readFileSync(join(runDir, `sandboxes/${podSandboxId}/state.json`), 'utf8')) as { shimPid: number; proxyPid: number; vmPid: number };
     return { id: podSandboxId, containerId, pids: { qemu: s.vmPid, 'containerd-shim-kata-v2': s.shimPid, 'kata-proxy': s.proxyPid } };

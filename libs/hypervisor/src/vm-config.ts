@@ -41,6 +41,11 @@ export interface VmConfig {
   kernelParams?: string[];
   /** TCG translation cache in MiB (QEMU's default is 1 GiB per VM). Default 64. */
   tcgTranslationCacheMiB?: number;
+  /**
+   * A virtio-balloon with free page reporting: the guest hands back the RAM it frees (Kata's
+   * `reclaim_guest_freed_memory`). Not with a template: a clone's RAM is the template's file.
+   */
+  reclaimFreedMemory?: boolean;
   /** Unix socket QEMU listens on for the agent's virtio-serial port `agent.channel.0`. */
   agentSocket: string;
   /** Kernel vsock through /dev/vhost-vsock, when the host has it. */
