@@ -47,9 +47,6 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
   // and virtiofsd's state cannot be cloned.
   if (enableTemplate && !initrd) f.fail('enable_template', 'requires hypervisor.qemu.initrd (VM templates cannot use a rootfs image)');
   if (enableTemplate && sharedFs === 'virtio-fs') f.fail('enable_template', 'does not work with shared_fs = "virtio-fs"; use virtio-9p');
-  // A clone's RAM is a private mapping of the template's file: a reported page would be punched out of it.
-  const reclaimGuestFreedMemory = q.bool('reclaim_guest_freed_memory', false);
-  if (enableTemplate && reclaimGuestFreedMemory) f.fail('enable_template', 'does not work with hypervisor.qemu.reclaim_guest_freed_memory = true');
   if (f.int('vm_cache_number', 0, { min: 0, max: 1024 }) > 0) f.fail('vm_cache_number', 'VMCache is not supported by kata-ts; use enable_template');
   const templatePath = f.string('template_path', DEFAULT_TEMPLATE_PATH);
   if (!templatePath.startsWith('/')) f.fail('template_path', `must be an absolute path, got "${templatePath}"`);
@@ -77,7 +74,7 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
       enableDebug: q.bool('enable_debug', false),
       accelerator: q.oneOf('accelerator', ACCELERATORS, 'auto'),
       tcgTbSize: q.int('tcg_tb_size', 128, { min: 1, max: 4096 }),
-      reclaimGuestFreedMemory,
+      reclaimGuestFreedMemory: q.bool('reclaim_guest_freed_memory', false),
       enableAnnotations,
     },
     proxy: { path: p.string('path', ''), enableDebug: p.bool('enable_debug', false) },

@@ -82,9 +82,7 @@ export function qemuCommandLine(config: VmConfig): string[] {
     // random pool instead of sharing its template's (Linux' vmgenid driver).
     '-device', 'vmgenid,guid=auto',
   ];
-  if (config.reclaimFreedMemory && config.template)
-    throw new HypervisorError('BAD_CONFIG', 'reclaimFreedMemory does not work with a template: a clone would punch holes in the template memory file');
-  if (config.reclaimFreedMemory) args.push('-device', 'virtio-balloon-pci,id=balloon0,free-page-reporting=on');
+  if (config.reclaimFreedMemory && !config.template) args.push('-device', 'virtio-balloon-pci,id=balloon0,free-page-reporting=on');
   if (!config.template) {
     // Guest RAM in a memfd, mapped privately, instead of anonymous memory: QEMU madvises anonymous
     // RAM for transparent huge pages, and under THP each scattered first touch of the guest commits
