@@ -25,7 +25,9 @@ describe('qemuCommandLine', () => {
     const args = qemuCommandLine(base);
     expect(values(args, '-accel')).toEqual(['tcg,tb-size=64']);
     expect(values(args, '-cpu')).toEqual(['max']);
-    expect(values(args, '-machine')).toEqual(['pc']);
+    // Guest RAM is a private memfd mapping, not anonymous memory QEMU would madvise for THP.
+    expect(values(args, '-machine')).toEqual(['pc,memory-backend=ram0']);
+    expect(values(args, '-object')).toEqual(['memory-backend-memfd,id=ram0,size=512M,share=off']);
     expect(values(args, '-m')).toEqual(['512']);
     expect(values(args, '-smp')).toEqual(['1']);
     expect(values(args, '-kernel')).toEqual(['/k/vmlinux.container']);
@@ -53,7 +55,7 @@ describe('qemuCommandLine', () => {
     });
     expect(values(args, '-accel')).toEqual(['kvm']);
     expect(values(args, '-cpu')).toEqual(['host']);
-    expect(values(args, '-machine')).toEqual(['q35']);
+    expect(values(args, '-machine')).toEqual(['q35,memory-backend=ram0']);
     expect(values(args, '-smp')).toEqual(['2']);
     expect(values(args, '-device')).toContain('vhost-vsock-pci,id=vsock0,guest-cid=7');
     expect(values(args, '-fsdev')).toEqual(['local,id=extra-9p-kataShared,path=/run/kata/sb1/shared,security_model=none']);
