@@ -84,9 +84,9 @@ export function qemuCommandLine(config: VmConfig): string[] {
   ];
   if (config.reclaimFreedMemory && !config.template) args.push('-device', 'virtio-balloon-pci,id=balloon0,free-page-reporting=on');
   if (!config.template) {
-    // Guest RAM in a memfd, mapped privately, instead of anonymous memory: QEMU madvises anonymous
-    // RAM for transparent huge pages, and under THP each scattered first touch of the guest commits
-    // 2 MiB on the host. Private: written pages are anonymous 4 KiB pages that KSM can merge.
+    // Guest RAM in a memfd, mapped privately, instead of anonymous memory, which QEMU madvises for
+    // transparent huge pages: KSM merges nothing of THP-backed guests here, and a great deal of
+    // these (their written pages are ordinary 4 KiB anonymous pages).
     args.push('-object', `memory-backend-memfd,id=ram0,size=${config.memoryMiB}M,share=off`);
   } else {
     requireAbsolute('template dir', config.template.dir);
