@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       defaultVcpus: 1,
       defaultMemory: 2048,
       machineType: 'pc',
-      tcgTbSize: 32,
+      tcgTbSize: 128,
       reclaimGuestFreedMemory: true,
     });
     expect(config.proxy.path).toBe(join(prefix, 'libexec/kata-ts/kata-proxy'));
