@@ -84,6 +84,13 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     expect((await containerd!.cri.client.runtime.containerStatus({ containerId: kataPod().sleeperId })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
   });
 
+  it('the guest returns freed RAM: its virtio-balloon has free page reporting (shipped reclaim_guest_freed_memory = true)', async () => {
+    const cmd = ['sh', '-c', 'cat /sys/bus/virtio/drivers/virtio_balloon/virtio*/features'];
+    const exec = await containerd!.cri.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd, timeout: 60 });
+    // One device bound to the driver; the negotiated features' bit 5 is VIRTIO_BALLOON_F_REPORTING.
+    expect(exec.stdout.toString().trim()).toMatch(/^[01]{5}1[01]*$/);
+  });
+
   containerLifecycleTests(() => ({ client: containerd!.cri.client, pod: kataPod() }));
 
   it('a second kata pod gets its own VM and shim (different guest boot_id); removing it leaves the first', async () => {

@@ -21,6 +21,8 @@ export interface QemuConfig {
   accelerator: Accelerator;
   /** Our extension: TCG translation-cache size in MiB (QEMU's default of 1 GiB dominates a pod). */
   tcgTbSize: number;
+  /** Kata's: a virtio-balloon with free page reporting returns the RAM the guest frees to the host (VMs that boot cold; not template clones). */
+  reclaimGuestFreedMemory: boolean;
   /** Regexes of `io.katacontainers.config.hypervisor.*` annotation names pods may set. */
   enableAnnotations: string[];
 }

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       defaultVcpus: 1,
       defaultMemory: 2048,
       machineType: 'pc',
+      tcgTbSize: 128,
+      reclaimGuestFreedMemory: true,
     });
     expect(config.proxy.path).toBe(join(prefix, 'libexec/kata-ts/kata-proxy'));
     expect(config.agent.dialTimeout).toBe(45);
@@ -102,6 +104,10 @@ describe('loadConfig', () => {
     expect(config.hypervisor.defaultVcpus).toBe(3);
     expect(config.hypervisor.defaultMemory).toBe(2048);
     expect(config.source.dropIns).toHaveLength(2);
+    // Kata's default when the key is absent: no balloon.
+    expect(loadConfigFile(write('bare.toml', '[hypervisor.qemu]\nkernel="/k"\ninitrd="/i"\n'), 'test', false).hypervisor.reclaimGuestFreedMemory).toBe(false);
+    write('prefix/share/defaults/kata-containers/config.d/30-reclaim.toml', '[hypervisor.qemu]\nreclaim_guest_freed_memory = false\n');
+    expect(loadConfigFile(main).hypervisor.reclaimGuestFreedMemory).toBe(false);
   });
 
   it('names the file, key and problem for a bad value', () => {

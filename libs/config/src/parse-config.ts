@@ -74,6 +74,7 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
       enableDebug: q.bool('enable_debug', false),
       accelerator: q.oneOf('accelerator', ACCELERATORS, 'auto'),
       tcgTbSize: q.int('tcg_tb_size', 128, { min: 1, max: 4096 }),
+      reclaimGuestFreedMemory: q.bool('reclaim_guest_freed_memory', false),
       enableAnnotations,
     },
     proxy: { path: p.string('path', ''), enableDebug: p.bool('enable_debug', false) },

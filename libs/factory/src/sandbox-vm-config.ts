@@ -38,6 +38,7 @@ export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>
     memoryMiB: place.memoryMiB,
     kernelParams: kernelParams(config).split(/\s+/).filter(Boolean),
     tcgTranslationCacheMiB: q.tcgTbSize,
+    reclaimFreedMemory: q.reclaimGuestFreedMemory,
     agentSocket: place.channelSocket,
     shares: [{ id: 'kata-shared', hostPath: place.sharedDir, mountTag: SHARED_DIR_TAG }],
     qmpSocket: place.qmpSocket,

@@ -41,6 +41,13 @@ export interface VmConfig {
   kernelParams?: string[];
   /** TCG translation cache in MiB (QEMU's default is 1 GiB per VM). Default 64. */
   tcgTranslationCacheMiB?: number;
+  /**
+   * A virtio-balloon with free page reporting: the guest hands back the RAM it frees (Kata's
+   * `reclaim_guest_freed_memory`). Ignored for a template and its clones: a clone's RAM is a
+   * private mapping of the template's file, and QEMU 7.2 discards a reported page by punching it
+   * out of that file, under every other clone.
+   */
+  reclaimFreedMemory?: boolean;
   /** Unix socket QEMU listens on for the agent's virtio-serial port `agent.channel.0`. */
   agentSocket: string;
   /** Kernel vsock through /dev/vhost-vsock, when the host has it. */

@@ -25,7 +25,9 @@ describe('qemuCommandLine', () => {
     const args = qemuCommandLine(base);
     expect(values(args, '-accel')).toEqual(['tcg,tb-size=64']);
     expect(values(args, '-cpu')).toEqual(['max']);
-    expect(values(args, '-machine')).toEqual(['pc']);
+    // Guest RAM is a private memfd mapping, not anonymous memory QEMU would madvise for THP.
+    expect(values(args, '-machine')).toEqual(['pc,memory-backend=ram0']);
+    expect(values(args, '-object')).toEqual(['memory-backend-memfd,id=ram0,size=512M,share=off']);
     expect(values(args, '-m')).toEqual(['512']);
     expect(values(args, '-smp')).toEqual(['1']);
     expect(values(args, '-kernel')).toEqual(['/k/vmlinux.container']);
@@ -53,7 +55,7 @@ describe('qemuCommandLine', () => {
     });
     expect(values(args, '-accel')).toEqual(['kvm']);
     expect(values(args, '-cpu')).toEqual(['host']);
-    expect(values(args, '-machine')).toEqual(['q35']);
+    expect(values(args, '-machine')).toEqual(['q35,memory-backend=ram0']);
     expect(values(args, '-smp')).toEqual(['2']);
     expect(values(args, '-device')).toContain('vhost-vsock-pci,id=vsock0,guest-cid=7');
     expect(values(args, '-fsdev')).toEqual(['local,id=extra-9p-kataShared,path=/run/kata/sb1/shared,security_model=none']);
@@ -73,6 +75,14 @@ describe('qemuCommandLine', () => {
     // The state is loaded over QMP (x-ignore-shared must be set first).
     expect(values(restore, '-incoming')).toEqual(['defer']);
     expect(() => qemuCommandLine({ ...base, template: { dir: 'tpl', role: 'restore' } })).toThrow(/template dir must be an absolute path/);
+  });
+
+  it('adds a virtio-balloon with free page reporting when asked, never to a template or its clone', () => {
+    const balloon = (args: string[]) => values(args, '-device').filter((d) => d.startsWith('virtio-balloon'));
+    expect(balloon(qemuCommandLine(base))).toEqual([]);
+    expect(balloon(qemuCommandLine({ ...base, reclaimFreedMemory: true }))).toEqual(['virtio-balloon-pci,id=balloon0,free-page-reporting=on']);
+    for (const role of ['save', 'restore'] as const)
+      expect(balloon(qemuCommandLine({ ...base, reclaimFreedMemory: true, template: { dir: '/run/tpl', role } }))).toEqual([]);
   });
 
   it('gives each NIC its tap (opened by name, no scripts) and a virtio-net device with the pod MAC; a clone gets them hot-plugged instead', () => {

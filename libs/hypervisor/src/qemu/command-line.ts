@@ -64,7 +64,7 @@ export function qemuCommandLine(config: VmConfig): string[] {
   const machine = config.machineType ?? 'pc';
   const args = [
     '-name', escape(config.id),
-    '-machine', config.template ? `${machine},memory-backend=ram0` : machine,
+    '-machine', `${machine},memory-backend=ram0`,
     '-accel', accel,
     '-cpu', guestCpuModel(config.accelerator),
     '-smp', String(config.vcpus),
@@ -82,7 +82,13 @@ export function qemuCommandLine(config: VmConfig): string[] {
     // random pool instead of sharing its template's (Linux' vmgenid driver).
     '-device', 'vmgenid,guid=auto',
   ];
-  if (config.template) {
+  if (config.reclaimFreedMemory && !config.template) args.push('-device', 'virtio-balloon-pci,id=balloon0,free-page-reporting=on');
+  if (!config.template) {
+    // Guest RAM in a memfd, mapped privately, instead of anonymous memory, which QEMU madvises for
+    // transparent huge pages: KSM merges nothing of THP-backed guests here, and a great deal of
+    // these (their written pages are ordinary 4 KiB anonymous pages).
+    args.push('-object', `memory-backend-memfd,id=ram0,size=${config.memoryMiB}M,share=off`);
+  } else {
     requireAbsolute('template dir', config.template.dir);
     // A template's RAM is its memory file: mapped shared while the template is made (so saving
     // needs no copy of it), privately (copy-on-write) by each clone.
