@@ -86,7 +86,7 @@ export function agentService(sandbox: Sandbox, log: Logger): Service {
       await sandbox.container(r.containerId).signal(r.execId, r.signal);
       return empty;
     },
-    waitProcess: async (r: agent.WaitProcessRequest) => ({ status: await sandbox.container(r.containerId).wait(r.execId) }),
+    waitProcess: async (r: agent.WaitProcessRequest) => ({ status: await sandbox.waitProcess(r.containerId, r.execId) }),
     updateContainer: async (r: agent.UpdateContainerRequest) => {
       if (!r.resources) throw new InvalidArgumentError('resources: missing');
       await sandbox.container(r.containerId).update(resourcesFromProto(r.resources));

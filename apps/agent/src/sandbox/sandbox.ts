@@ -185,6 +185,17 @@ export class Sandbox {
     }
   }
 
+  /**
+   * WaitProcess. An OOM kill that ended the process is reported first (GetOOMEvent answers before
+   * this does): a whole-cgroup kill (memory.oom.group) can end the container, and the caller then
+   * remove it, between two of the watcher's polls.
+   */
+  async waitProcess(id: string, execId: string): Promise<number> {
+    const status = await this.container(id).wait(execId);
+    this.oom.poll();
+    return status;
+  }
+
   async removeContainer(id: string, timeoutSeconds: number): Promise<void> {
     const container = this.container(id);
     this.oom.poll(); // an OOM kill that ended the container is reported before it goes
