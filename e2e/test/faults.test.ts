@@ -250,7 +250,10 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     await Promise.race([closed, new Promise((r) => setTimeout(r, 60_000))]);
     expect(socket.destroyed).toBe(true);
     const after = rssKiB(shimPid);
-    expect(after - before).toBeLessThan(150 * 1024); // the issue saw +578 MB
+    // Bounded, not small: the issue's client grew the shim by 578 MB and it never shrank; this one is
+    // cut after 16 MiB unread with at most 1024 calls in flight, but V8 keeps what those calls
+    // allocated until it collects (+152 MiB seen once on a loaded CI run, under 150 MiB elsewhere).
+    expect(after - before).toBeLessThan(250 * 1024);
     // The shim's log reaches containerd's log file through a FIFO: the line may land just after the close.
     await waitFor('the shim to log the cut', async () => readFileSync(containerd.logPath, 'utf8').includes('ttrpc: the client does not read its replies'), 10_000);
     // The shim may still be busy for a moment with what it had read of the flood.
