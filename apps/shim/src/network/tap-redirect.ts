@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { inNetns } from './netns-command';
+import { inNetns, ipJson } from './netns-command';
 
 /** A tap the shim made next to one of the pod's interfaces, frames redirected both ways. */
 export interface TapLink {
@@ -40,7 +40,7 @@ export async function connectTaps(netns: string, ifaces: { name: string; mtu: nu
  */
 export async function disconnectTaps(netns: string, links: TapLink[]): Promise<void> {
   if (!links.length || !existsSync(netns)) return;
-  const present = new Set(JSON.parse((await inNetns(netns, 'ip', ['-j', 'link', 'show'])) || '[]').map((l: { ifname: string }) => l.ifname));
+  const present = new Set((await ipJson<{ ifname: string }[]>(netns, ['link', 'show'])).map((l) => l.ifname));
   const taps = links.filter((l) => present.has(l.tap)).map((l) => `link del dev ${l.tap}`);
   const qdiscs = links.filter((l) => present.has(l.iface)).map((l) => `qdisc del dev ${l.iface} ingress`);
   if (taps.length) await inNetns(netns, 'ip', ['-batch', '-'], lines(taps));
