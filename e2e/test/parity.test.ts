@@ -54,7 +54,9 @@ const ctrRun = (rt: Runtime) => (rt === 'kata' ? ['run', '--runtime', 'io.contai
 async function criRun(rt: Runtime, command: string[], options: { memoryLimitBytes?: number } = {}) {
   const id = await startContainer(client, pods[rt], `c${++seq}`, command, options);
   try {
-    const status = await waitExited(client, id, 180_000);
+    const status = await waitExited(client, id, 180_000).catch((err: Error) => {
+      throw new Error(`${rt}: ${err.message}`);
+    });
     return { exitCode: status.exitCode, reason: status.reason, stdout: containerStdout(status), stderr: containerStdout(status, 'stderr') };
   } finally {
     await client.runtime.removeContainer({ containerId: id });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,21 @@ describe('CgroupStats', () => {
     expect(s.pids).toEqual({ current: 2, limit: 10n });
     expect(cg.oomKills('/kata/sb/c')).toBe(1);
     expect(cg.directories('/kata/sb')).toEqual([join(root, 'kata/sb')]);
+  });
+
+  it('reads what tells thrashing at the limit (v2 events, refaults, PSI) and kills through cgroup.kill', () => {
+    const root = tree({
+      'cgroup.controllers': 'memory',
+      'kata/sb/c/memory.pressure': 'some avg10=99.10 avg60=80.00 avg300=20.00 total=1\nfull avg10=97.53 avg60=75.00 avg300=19.00 total=2\n',
+      'kata/sb/c/memory.events': 'low 0\nhigh 0\nmax 2252279\noom 0\noom_kill 0\n',
+      'kata/sb/c/memory.stat': 'anon 4096\nworkingset_refault_anon 2\nworkingset_refault_file 324480\n',
+      'kata/sb/c/cgroup.kill': '',
+    });
+    const cg = new CgroupStats(root);
+    expect(cg.memoryThrash('/kata/sb/c')).toEqual({ limitHits: 2252279, refaults: 324482, fullAvg10: 97.53 });
+    expect(cg.memoryThrash('/kata/sb/gone')).toBeUndefined();
+    cg.kill('/kata/sb/c');
+    expect(readFileSync(join(root, 'kata/sb/c/cgroup.kill'), 'utf8')).toBe('1');
   });
 
   it('reads cgroup v1 controllers', () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** cgroup statistics of one container, in the units Kata's StatsContainer reports. */
@@ -52,6 +52,29 @@ export class CgroupStats {
   oomKills(path: string): number {
     const file = this.version === 2 ? this.#v2(path, 'memory.events') : this.#v1(path, 'memory', 'memory.oom_control');
     return keyed(file).oom_kill ?? 0;
+  }
+
+  /**
+   * What tells thrashing at the cgroup's own limit (v2 only; undefined on v1, which has no
+   * per-cgroup PSI): how often a charge hit memory.max, how many evicted pages were faulted back
+   * (workingset refaults), and the share of the last 10 s all its tasks stalled on memory (PSI
+   * `full avg10`, percent). All but the last are counters since the cgroup was made.
+   */
+  memoryThrash(path: string): { limitHits: number; refaults: number; fullAvg10: number } | undefined {
+    if (this.version !== 2) return undefined;
+    const full = /^full avg10=([\d.]+)/m.exec(this.#v2(path, 'memory.pressure'));
+    if (!full) return undefined;
+    const stat = keyed(this.#v2(path, 'memory.stat'));
+    return {
+      limitHits: keyed(this.#v2(path, 'memory.events')).max ?? 0,
+      refaults: (stat.workingset_refault_file ?? 0) + (stat.workingset_refault_anon ?? 0),
+      fullAvg10: Number(full[1]),
+    };
+  }
+
+  /** SIGKILLs every process of the cgroup and its children at once (v2 cgroup.kill). */
+  kill(path: string): void {
+    writeFileSync(join(this.root, path, 'cgroup.kill'), '1');
   }
 
   /** Whether every process of the cgroup is frozen (v2 cgroup.events, v1 freezer.state). */

@@ -71,7 +71,7 @@ export class Sandbox {
     this.crun = new Crun({ binary: config.crun, root: join(config.stateRoot, 'crun') });
     this.sys = new SysHelper(config.sysHelper);
     this.network = new GuestNetwork(config.ip, log);
-    this.oom = new OomWatcher(this.cgroups, () => this.#containers.values());
+    this.oom = new OomWatcher(this.cgroups, () => this.#containers.values(), log);
     mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
   }
 
