@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { importBusyboxImage, installKata, runCommand, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
-import { waitFor, taskStatus as taskStatusOf } from '../src/ctr';
-import { assertAllGone } from '../src/leaks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '@kata-ts/testing';
+import { waitFor } from '../src/ctr';
+import { ctrSuite } from '../src/ctr-suite';
 
 /*
  * The whole path as a user has it: tools/install.sh into a temp prefix, Debian's containerd
@@ -16,45 +16,18 @@ import { assertAllGone } from '../src/leaks';
 
 const GUEST_KERNEL = /^6\.1\.\d+-\d+-amd64$/;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-let kata: KataInstall;
-let dir: string;
-let runDir: string;
-let containerd: PrivateContainerd;
-let image: string;
-
-async function ctr(args: string[], options: { input?: string | Buffer; timeoutMs?: number } = {}) {
-  return containerd.ctr(args, { timeoutMs: options.timeoutMs ?? 120_000, input: options.input });
-}
-const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
+const suite = ctrSuite('kata-e2e');
+const { ctr, kataRun, writeConfig, status: taskStatus } = suite;
 
 /** ctr on a 100x30 pseudo-terminal (for -t), through util-linux script(1); returns its exit code. */
 function ctrWithTty(args: string[]) {
-  const cmd = ['ctr', '--address', containerd.address, '-n', containerd.namespace, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  return runCommand('script', ['-qec', `stty cols 100 rows 30; exec ${cmd}`, '/dev/null'], { env: containerd.env, timeoutMs: 120_000 });
-}
-
-const taskStatus = (id: string) => taskStatusOf(containerd, id);
-
-/** Shims exit just after answering Shutdown: give them a moment, then nothing may be left. */
-async function expectNoLeaks(): Promise<void> {
-  const check = () => assertAllGone(containerd, [join(runDir, 'sandboxes')]);
-  try {
-    await waitFor('the shim, VM and proxy to go away', () => {
-      try {
-        check();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 15_000);
-  } finally {
-    check();
-  }
+  const cmd = ['ctr', '--address', suite.containerd.address, '-n', suite.containerd.namespace, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return runCommand('script', ['-qec', `stty cols 100 rows 30; exec ${cmd}`, '/dev/null'], { env: suite.containerd.env, timeoutMs: 120_000 });
 }
 
 /** `ctr events` running in the background: the topics containerd received, per container. */
 function watchEvents(): { topics(id: string): string[]; stop(): void } {
-  const child: ChildProcess = spawn('ctr', ['--address', containerd.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child: ChildProcess = spawn('ctr', ['--address', suite.containerd.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   return {
@@ -67,40 +40,14 @@ function watchEvents(): { topics(id: string): string[]; stop(): void } {
   };
 }
 
-function writeConfig(name: string, edit: (text: string) => string): string {
-  const path = join(dir, 'configs', name, 'configuration.toml');
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, edit(readFileSync(kata.configPath, 'utf8')));
-  return path;
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kata-e2e-'));
-  runDir = join(dir, 'run');
-  kata = await installKata(join(dir, 'prefix'));
-  containerd = await startContainerd({ dir, shimBinDir: kata.binDir, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
-  image = await importBusyboxImage(containerd);
-}, 900_000);
-
-afterAll(async () => {
-  await containerd?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
 describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)', () => {
-  afterEach(async () => {
-    let leak: unknown;
-    await expectNoLeaks().catch((err: unknown) => (leak = err));
-    // A failed test leaves its container: remove it so the next test starts clean.
-    await containerd.removeContainers((await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean));
-    if (leak) throw leak;
-  }, 90_000);
+  suite.expectNoLeaksAfterEach();
 
   it('runs in the guest kernel, passes the exit code through, publishes create → start → exit → delete', async () => {
     const events = watchEvents();
     try {
       await new Promise((r) => setTimeout(r, 300));
-      const r = await ctr([...kataRun(), '--rm', image, 'c1', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 3']);
+      const r = await ctr([...kataRun(), '--rm', suite.image, 'c1', 'sh', '-c', 'uname -r; echo to-stderr >&2; exit 3']);
       expect(r.stderr).toBe('to-stderr\n');
       expect(r.code).toBe(3);
       expect(r.stdout.trim()).toMatch(GUEST_KERNEL);
@@ -115,29 +62,29 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
   it('delivers stdin byte for byte, to its last byte, on run and on exec (CloseIO after the FIFO closed)', async () => {
     // Not a multiple of any buffer size: a lost tail shows as a short count and another sum.
     const input = Buffer.from(Array.from({ length: (3 << 20) + 1234 }, (_, i) => (i * 7919) % 251));
-    const run = await ctr([...kataRun(), '--rm', image, 'stdin-run', 'sh', '-c', 'cat | tee /tmp/in | wc -c; sha256sum < /tmp/in'], { input, timeoutMs: 180_000 });
+    const run = await ctr([...kataRun(), '--rm', suite.image, 'stdin-run', 'sh', '-c', 'cat | tee /tmp/in | wc -c; sha256sum < /tmp/in'], { input, timeoutMs: 180_000 });
     expect(run.stderr).toBe('');
     expect(run.stdout.split(/\s+/).slice(0, 2)).toEqual([String(input.length), sha256(input)]);
 
-    expect((await ctr([...kataRun(), '-d', image, 'stdin-exec', 'sleep', '600'])).code).toBe(0);
+    expect((await ctr([...kataRun(), '-d', suite.image, 'stdin-exec', 'sleep', '600'])).code).toBe(0);
     const tail = input.subarray(0, (1 << 20) + 7);
     const exec = await ctr(['task', 'exec', '--exec-id', 'in', 'stdin-exec', 'sh', '-c', 'cat | sha256sum'], { input: tail });
     expect([exec.code, exec.stdout.split(' ')[0]]).toEqual([0, sha256(tail)]);
-    await containerd.removeContainers(['stdin-exec']); // afterEach checks that nothing is left
+    await suite.containerd.removeContainers(['stdin-exec']); // afterEach checks that nothing is left
   }, 300_000);
 
   it("keeps a sandbox's host files (9p share with the rootfs, sockets, state) from other host users", async () => {
-    expect((await ctr([...kataRun(), '-d', image, 'private', 'sleep', '600'])).code).toBe(0);
+    expect((await ctr([...kataRun(), '-d', suite.image, 'private', 'sleep', '600'])).code).toBe(0);
     // Open the way down to the sandbox's own directory, so only its mode stands in the way.
-    for (const d of [dir, runDir, join(runDir, 'sandboxes')]) chmodSync(d, 0o755);
-    const sandboxDir = join(runDir, 'sandboxes', 'private');
+    for (const d of [suite.dir, suite.runDir, join(suite.runDir, 'sandboxes')]) chmodSync(d, 0o755);
+    const sandboxDir = join(suite.runDir, 'sandboxes', 'private');
     expect(statSync(sandboxDir).mode & 0o777).toBe(0o700);
     for (const target of ['shared', 'shared/private/rootfs/bin', 'state.json', 'proxy.sock']) {
       const r = await runCommand('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'ls', join(sandboxDir, target)]);
       expect(r.code, target).not.toBe(0);
       expect(r.stderr, target).toMatch(/Permission denied/);
     }
-    await containerd.removeContainers(['private']); // afterEach checks that nothing is left
+    await suite.containerd.removeContainers(['private']); // afterEach checks that nothing is left
   }, 180_000);
 
   it('sizes the VM from the limits, enforces them in the guest, and reports an OOM kill', async () => {
@@ -147,7 +94,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
       const limit = 64 * 1024 * 1024;
       // tail buffers its whole input: 300 MiB against a 64 MiB limit.
       const script = 'nproc; head -c 300m /dev/zero | tail > /dev/null';
-      const r = await ctr([...kataRun(), '--rm', '--memory-limit', String(limit), '--cpus', '1', image, 'lim', 'sh', '-c', script]);
+      const r = await ctr([...kataRun(), '--rm', '--memory-limit', String(limit), '--cpus', '1', suite.image, 'lim', 'sh', '-c', script]);
       expect(r.stdout, r.stderr).toBe('2\n'); // default_vcpus 1 + the 1 CPU asked for
       expect(r.code).toBe(137);
       await waitFor('the OOM event', () => events.topics('lim').includes('/tasks/oom'), 10_000);
@@ -158,7 +105,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
 
   it('runs -t with a terminal and its size', async () => {
     // ctr sends the terminal's size with ResizePty once the task runs: give it a moment to land.
-    const r = await ctrWithTty([...kataRun(), '-t', '--rm', image, 'ct', 'sh', '-c', 'tty; uname -r; sleep 1; stty size; exit 4']);
+    const r = await ctrWithTty([...kataRun(), '-t', '--rm', suite.image, 'ct', 'sh', '-c', 'tty; uname -r; sleep 1; stty size; exit 4']);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(r.stdout).toMatch(/30 100\r?$/m);
     expect(r.stdout).toMatch(/6\.1\.\d+-\d+-amd64/);
@@ -166,7 +113,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
   }, 180_000);
 
   it('run -d, exec (tty and not), ps, pause/resume, metrics, kill, delete, container rm', async () => {
-    expect((await ctr([...kataRun(), '-d', image, 'c2', 'sleep', '600'])).code).toBe(0);
+    expect((await ctr([...kataRun(), '-d', suite.image, 'c2', 'sleep', '600'])).code).toBe(0);
     expect(await taskStatus('c2')).toBe('RUNNING');
 
     const exec = await ctr(['task', 'exec', '--exec-id', 'e1', 'c2', 'sh', '-c', 'echo out; echo err >&2; exit 5']);
@@ -200,30 +147,30 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
 
   it('fails clearly, in bounded time, for a bad config, a missing kernel and an agent that never answers', async () => {
     const syntax = writeConfig('syntax', (t) => `${t}\n[hypervisor.qemu\n`);
-    const bad = await ctr([...kataRun(syntax), '--rm', image, 'bad1', 'true'], { timeoutMs: 60_000 });
+    const bad = await ctr([...kataRun(syntax), '--rm', suite.image, 'bad1', 'true'], { timeoutMs: 60_000 });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(`${syntax}: TOML syntax error`);
 
     const noKernel = writeConfig('nokernel', (t) => t.replace(/^kernel = .*$/m, 'kernel = "/nonexistent/vmlinuz"'));
-    const missing = await ctr([...kataRun(noKernel), '--rm', image, 'bad2', 'true'], { timeoutMs: 60_000 });
+    const missing = await ctr([...kataRun(noKernel), '--rm', suite.image, 'bad2', 'true'], { timeoutMs: 60_000 });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('hypervisor.qemu.kernel: /nonexistent/vmlinuz does not exist');
 
     const hurried = writeConfig('hurried', (t) => t.replace(/^dial_timeout = .*$/m, 'dial_timeout = 1').replace(/^accelerator = .*$/m, 'accelerator = "tcg"'));
-    const silent = await ctr([...kataRun(hurried), '--rm', image, 'bad3', 'true'], { timeoutMs: 90_000 });
+    const silent = await ctr([...kataRun(hurried), '--rm', suite.image, 'bad3', 'true'], { timeoutMs: 90_000 });
     expect(silent.code).not.toBe(0);
     expect(silent.stderr).toMatch(/agent did not answer|not ready after|DeadlineExceeded|deadline/i);
     for (const id of ['bad1', 'bad2', 'bad3']) await ctr(['container', 'rm', id]);
   }, 240_000);
 
   it('with [factory] enable_template, VMs resume from the template kata-runtime factory made, with the clock set', async () => {
-    const templatePath = join(dir, 'templates');
+    const templatePath = join(suite.dir, 'templates');
     const config = writeConfig('template', (t) =>
       t.replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
     );
     const factory = (configPath: string, action: string) =>
-      runCommand(join(kata.binDir, 'kata-runtime'), ['--config', configPath, 'factory', action, '--run-dir', runDir], { timeoutMs: 180_000 });
-    const off = await factory(kata.configPath, 'init');
+      runCommand(join(suite.kata.binDir, 'kata-runtime'), ['--config', configPath, 'factory', action, '--run-dir', suite.runDir], { timeoutMs: 180_000 });
+    const off = await factory(suite.kata.configPath, 'init');
     expect(off.code).toBe(1);
     expect(off.stderr).toContain('vm factory is not enabled: set [factory] enable_template = true');
 
@@ -234,7 +181,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(init.stdout).toContain(`vm factory initialized: ${join(templatePath, key!)}`);
 
     const bootId = 'cat /proc/sys/kernel/random/boot_id';
-    const first = await ctr([...kataRun(config), '--rm', image, 'tpl-1', 'sh', '-c', `uname -r; ${bootId}`]);
+    const first = await ctr([...kataRun(config), '--rm', suite.image, 'tpl-1', 'sh', '-c', `uname -r; ${bootId}`]);
     expect(first.code, first.stderr).toBe(0);
     const [kernel, firstBootId] = first.stdout.trim().split('\n');
     expect(kernel).toMatch(GUEST_KERNEL);
@@ -245,7 +192,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     // sets its clock.
     await new Promise((r) => setTimeout(r, 8000));
     const before = Math.floor(Date.now() / 1000);
-    const second = await ctr([...kataRun(config), '--rm', image, 'tpl-2', 'sh', '-c', `date +%s; ${bootId}`]);
+    const second = await ctr([...kataRun(config), '--rm', suite.image, 'tpl-2', 'sh', '-c', `date +%s; ${bootId}`]);
     const after = Math.ceil(Date.now() / 1000);
     expect(second.code, second.stderr).toBe(0);
     const [date, secondBootId] = second.stdout.trim().split('\n');
@@ -256,7 +203,7 @@ describe('ctr run --runtime io.containerd.kata.v2 (real containerd, QEMU, agent)
     expect(guestNow).toBeGreaterThanOrEqual(before - 1);
     expect(guestNow).toBeLessThanOrEqual(after + 1);
     // Both VMs logged the template they resumed from (a cold boot logs none).
-    const started = readFileSync(containerd.logPath, 'utf8').split('\n').filter((l) => l.includes('VM started'));
+    const started = readFileSync(suite.containerd.logPath, 'utf8').split('\n').filter((l) => l.includes('VM started'));
     expect(started.filter((l) => l.includes(join(templatePath, key!)))).toHaveLength(2);
 
     const status = await factory(config, 'status');
@@ -279,13 +226,13 @@ describe('a kata sandbox with the debug console: exec stdout and kata-runtime ex
 
   beforeAll(async () => {
     const config = writeConfig('console', (t) => t.replace(/^debug_console_enabled = false$/m, 'debug_console_enabled = true'));
-    const r = await ctr([...kataRun(config), '-d', image, id, 'sleep', '600'], { timeoutMs: 300_000 });
-    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}\n${containerd.logTail(30)}`);
+    const r = await ctr([...kataRun(config), '-d', suite.image, id, 'sleep', '600'], { timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}\n${suite.containerd.logTail(30)}`);
   }, 300_000);
 
   afterAll(async () => {
-    await containerd.removeContainers([id]);
-    await expectNoLeaks();
+    await suite.containerd.removeContainers([id]);
+    await suite.expectNoLeaks();
   }, 120_000);
 
   it('delivers every byte of a fast exec stdout to ctr (16 MiB + a partial block, twice)', async () => {
@@ -295,9 +242,9 @@ describe('a kata sandbox with the debug console: exec stdout and kata-runtime ex
     const guestSha = made.stdout.split(' ')[0];
     for (let i = 0; i < 2; i++) {
       // ctr's stdout goes to a file: the bytes as they arrived.
-      const file = join(dir, `out${i}`);
-      const args = ['--address', containerd.address, '-n', containerd.namespace, 'task', 'exec', '--exec-id', `dd${i}`, id, 'dd', 'if=/tmp/data', 'bs=65536'];
-      const r = await runCommand('sh', ['-c', 'out=$1; shift; exec ctr "$@" > "$out"', 'sh', file, ...args], { env: containerd.env, timeoutMs: 300_000 });
+      const file = join(suite.dir, `out${i}`);
+      const args = ['--address', suite.containerd.address, '-n', suite.containerd.namespace, 'task', 'exec', '--exec-id', `dd${i}`, id, 'dd', 'if=/tmp/data', 'bs=65536'];
+      const r = await runCommand('sh', ['-c', 'out=$1; shift; exec ctr "$@" > "$out"', 'sh', file, ...args], { env: suite.containerd.env, timeoutMs: 300_000 });
       expect(r.code, r.stderr).toBe(0);
       const out = readFileSync(file);
       expect({ run: i, length: out.length, sha: sha256(out) }).toEqual({ run: i, length: size, sha: guestSha });
@@ -307,7 +254,7 @@ describe('a kata sandbox with the debug console: exec stdout and kata-runtime ex
   it('puts the debug console on the guest kernel command line and serves a shell for kata-runtime exec', async () => {
     const cmdline = await ctr(['task', 'exec', '--exec-id', 'cmdline', id, 'cat', '/proc/cmdline']);
     expect(cmdline.stdout).toMatch(/(^| )agent\.debug_console agent\.debug_console_vport=1026( |$)/m);
-    const r = await runCommand(join(kata.binDir, 'kata-runtime'), ['exec', '--run-dir', runDir, id], {
+    const r = await runCommand(join(suite.kata.binDir, 'kata-runtime'), ['exec', '--run-dir', suite.runDir, id], {
       input: 'echo guest=$(uname -r); exit\n',
       timeoutMs: 120_000,
     });

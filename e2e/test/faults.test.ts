@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { task, ttrpc } from '@kata-ts/protocols';
-import { importBusyboxImage, installKata, runCommand, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
-import { processGone, taskStatus, waitFor } from '../src/ctr';
-import { assertAllGone } from '../src/leaks';
+import { runCommand } from '@kata-ts/testing';
+import { processGone, waitFor } from '../src/ctr';
+import { ctrSuite } from '../src/ctr-suite';
 
 /*
  * Fault injection through real containerd, ctr, QEMU (TCG) and the guest agent (issue 14): each
@@ -17,22 +15,15 @@ import { assertAllGone } from '../src/leaks';
  * After each test nothing may be left: process, mount, state dir, shim socket.
  */
 
-let kata: KataInstall;
-let dir: string;
-let runDir: string;
-let containerd: PrivateContainerd;
-let image: string;
-
-const ctr = (args: string[], options: { input?: string; timeoutMs?: number } = {}) => containerd.ctr(args, { timeoutMs: options.timeoutMs ?? 120_000, input: options.input });
-const kataRun = (configPath = kata.configPath) => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
-const status = (id: string) => taskStatus(containerd, id);
+const suite = ctrSuite('kata-faults');
+const { ctr, kataRun, status, shimSocket, writeConfig } = suite;
 
 interface SandboxState {
   vmPid: number;
   proxyPid: number;
   shimPid: number;
 }
-const statePath = (id: string) => join(runDir, 'sandboxes', id, 'state.json');
+const statePath = (id: string) => join(suite.runDir, 'sandboxes', id, 'state.json');
 function sandboxState(id: string): SandboxState | undefined {
   try {
     return JSON.parse(readFileSync(statePath(id), 'utf8')) as SandboxState;
@@ -47,72 +38,18 @@ async function recorded(id: string, key: keyof SandboxState): Promise<SandboxSta
   return state!;
 }
 
-/** containerd's shim socket for a sandbox (as the shim names it: sha256 of address/namespace/id). */
-const shimSocket = (id: string) => join('/run/containerd/s', createHash('sha256').update(join(containerd.address, containerd.namespace, id)).digest('hex'));
-
 function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
-let sockets: string[] = [];
-async function expectNoLeaks(): Promise<void> {
-  const check = () => {
-    assertAllGone(containerd, [join(runDir, 'sandboxes')]);
-    const left = sockets.filter((s) => existsSync(s));
-    if (left.length) throw new Error(`shim sockets left: ${left.join(' ')}`);
-  };
-  try {
-    await waitFor('the shim, VM, proxy and socket to go away', () => {
-      try {
-        check();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 20_000);
-  } finally {
-    check();
-  }
-}
-
-function writeConfig(name: string, edit: (text: string) => string): string {
-  const path = join(dir, 'configs', name, 'configuration.toml');
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, edit(readFileSync(kata.configPath, 'utf8')));
-  return path;
-}
-
-async function startPrivateContainerd(): Promise<PrivateContainerd> {
-  return startContainerd({ dir, shimBinDir: kata.binDir, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kata-faults-'));
-  runDir = join(dir, 'run');
-  kata = await installKata(join(dir, 'prefix'));
-  containerd = await startPrivateContainerd();
-  image = await importBusyboxImage(containerd);
-}, 900_000);
-
-afterAll(async () => {
-  await containerd?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
 describe('faults through containerd: every kill ends in STOPPED and nothing is left', () => {
-  afterEach(async () => {
-    let leak: unknown;
-    await expectNoLeaks().catch((err: unknown) => (leak = err));
-    await containerd.removeContainers((await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean));
-    sockets = [];
-    if (leak) throw leak;
-  }, 120_000);
+  suite.expectNoLeaksAfterEach();
 
   it('item 1: a task whose stdout nobody reads (ctr gone, 3 MB written) stops on SIGKILL and deletes', async () => {
     const id = 'unread';
-    sockets.push(shimSocket(id));
+    shimSocket(id);
     // run -d: ctr opens the FIFOs and leaves; nobody reads the 3 MB, so head blocks writing.
-    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
     // The kill point: head has written more than the FIFO, the shim's and the agent's buffers hold.
     const written = async () => {
       const r = await ctr(['task', 'exec', '--exec-id', `probe${Date.now()}`, id, 'sh', '-c', 'awk "/^wchar/{print \\$2}" /proc/$(pidof head)/io']);
@@ -126,8 +63,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('item 1: ctr task delete -f returns for a running task whose stdout nobody reads', async () => {
     const id = 'unread-f';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
     expect((await ctr(['task', 'delete', '-f', id], { timeoutMs: 90_000 })).code).toBe(0);
     expect(await status(id)).toBeUndefined();
   }, 300_000);
@@ -137,8 +74,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     ['kata-proxy is spawned', 'proxyPid'],
   ] as const)('item 4: a shim SIGKILLed once %s (VM booting) leaves nothing: delete finds QEMU and kata-proxy', async (_when, key) => {
     const id = `boot-shim-${key}`;
-    sockets.push(shimSocket(id));
-    const run = ctr([...kataRun(), '-d', image, id, 'sleep', '600']);
+    shimSocket(id);
+    const run = ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600']);
     const state = await recorded(id, key);
     process.kill(state.shimPid, 'SIGKILL');
     expect((await run).code).not.toBe(0);
@@ -148,8 +85,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('item 8: a kata-proxy killed during boot fails the boot at once, naming kata-proxy', async () => {
     const id = 'boot-proxy';
-    sockets.push(shimSocket(id));
-    const run = ctr([...kataRun(), '--rm', image, id, 'true']);
+    shimSocket(id);
+    const run = ctr([...kataRun(), '--rm', suite.image, id, 'true']);
     const { proxyPid } = await recorded(id, 'proxyPid');
     process.kill(proxyPid, 'SIGKILL');
     const r = await run;
@@ -160,8 +97,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('holds: QEMU SIGKILLed during boot fails the run clearly', async () => {
     const id = 'boot-qemu';
-    sockets.push(shimSocket(id));
-    const run = ctr([...kataRun(), '--rm', image, id, 'true']);
+    shimSocket(id);
+    const run = ctr([...kataRun(), '--rm', suite.image, id, 'true']);
     const { vmPid } = await recorded(id, 'vmPid');
     process.kill(vmPid, 'SIGKILL');
     const r = await run;
@@ -174,8 +111,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     ['kata-proxy', 'proxyPid'],
   ] as const)('holds: a task exit and full cleanup when %s is SIGKILLed under a running task', async (_what, key) => {
     const id = `run-${key}`;
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
     process.kill(sandboxState(id)![key], 'SIGKILL');
     await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
     expect((await ctr(['task', 'delete', id])).code).toBe(0);
@@ -183,8 +120,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('holds, and item 8: a running shim SIGKILLed is cleaned up by delete, its socket included', async () => {
     const id = 'run-shim';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
     const { vmPid, proxyPid, shimPid } = sandboxState(id)!;
     expect(existsSync(shimSocket(id))).toBe(true);
     process.kill(shimPid, 'SIGKILL');
@@ -194,8 +131,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('holds: QEMU SIGKILLed while the task exits (right after SIGTERM) still ends in STOPPED', async () => {
     const id = 'exit-qemu';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sh', '-c', 'trap "sleep 2; exit 3" TERM; sleep 600 & wait'])).code).toBe(0);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sh', '-c', 'trap "sleep 2; exit 3" TERM; sleep 600 & wait'])).code).toBe(0);
     const { vmPid } = sandboxState(id)!;
     expect((await ctr(['task', 'kill', '-s', 'TERM', id])).code).toBe(0);
     process.kill(vmPid, 'SIGKILL');
@@ -206,8 +143,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
   it('item 7: ctr task kill of a foreground `ctr run --rm` answers success when the signal is delivered', async () => {
     for (let i = 0; i < 3; i++) {
       const id = `kill-${i}`;
-      sockets.push(shimSocket(id));
-      const run = ctr([...kataRun(), '--rm', image, id, 'sleep', '600']);
+      shimSocket(id);
+      const run = ctr([...kataRun(), '--rm', suite.image, id, 'sleep', '600']);
       await waitFor(`${id} to run`, async () => (await status(id)) === 'RUNNING', 120_000);
       const kill = await ctr(['task', 'kill', '-s', 'KILL', id]);
       expect([kill.code, kill.stderr]).toEqual([0, '']);
@@ -217,8 +154,8 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('item 6: a client pipelining requests on the shim socket without reading is cut off; the shim stays small and serves on', async () => {
     const id = 'hostile';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
     const { shimPid } = sandboxState(id)!;
     const before = rssKiB(shimPid);
     const body = ttrpc.Request.encode({
@@ -255,7 +192,7 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     // allocated until it collects (+152 MiB seen once on a loaded CI run, under 150 MiB elsewhere).
     expect(after - before).toBeLessThan(250 * 1024);
     // The shim's log reaches containerd's log file through a FIFO: the line may land just after the close.
-    await waitFor('the shim to log the cut', async () => readFileSync(containerd.logPath, 'utf8').includes('ttrpc: the client does not read its replies'), 10_000);
+    await waitFor('the shim to log the cut', async () => readFileSync(suite.containerd.logPath, 'utf8').includes('ttrpc: the client does not read its replies'), 10_000);
     // The shim may still be busy for a moment with what it had read of the flood.
     await waitFor(`${id} to answer containerd again`, async () => (await status(id)) === 'RUNNING', 60_000);
     expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
@@ -265,9 +202,9 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('security: a host user (uid 65534) cannot reach the shim socket, the sandbox directory or its sockets', async () => {
     const id = 'private';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
-    const sandboxDir = join(runDir, 'sandboxes', id);
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
+    const sandboxDir = join(suite.runDir, 'sandboxes', id);
     const asNobody = (cmd: string) => runCommand('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', cmd], { timeoutMs: 30_000 });
     for (const target of [shimSocket(id), join(sandboxDir, 'proxy.sock'), join(sandboxDir, 'qmp.sock')]) {
       const r = await asNobody(`exec socat -u OPEN:/dev/null UNIX-CONNECT:${target}`);
@@ -280,11 +217,12 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 
   it('holds: a containerd restart (SIGKILL) keeps a running task reachable, and it stops and deletes after', async () => {
     const id = 'restart';
-    sockets.push(shimSocket(id));
-    expect((await ctr([...kataRun(), '-d', image, id, 'sleep', '600'])).code).toBe(0);
-    process.kill(containerd.pid, 'SIGKILL');
-    await waitFor('containerd to be gone', () => processGone(containerd.pid), 10_000);
-    containerd = await startPrivateContainerd();
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
+    const { pid } = suite.containerd;
+    process.kill(pid, 'SIGKILL');
+    await waitFor('containerd to be gone', () => processGone(pid), 10_000);
+    await suite.startContainerd();
     await waitFor(`${id} to be seen again`, async () => (await status(id)) === 'RUNNING', 60_000);
     expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
     await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
@@ -295,7 +233,7 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
 describe('configuration faults name the file, the line and the key', () => {
   it('item 8: default_memory = 100 fails naming the file and hypervisor.qemu.default_memory', async () => {
     const small = writeConfig('small', (t) => t.replace(/^default_memory = .*$/m, 'default_memory = 100'));
-    const r = await ctr([...kataRun(small), '--rm', image, 'small-mem', 'true'], { timeoutMs: 60_000 });
+    const r = await ctr([...kataRun(small), '--rm', suite.image, 'small-mem', 'true'], { timeoutMs: 60_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(small);
     expect(r.stderr).toContain('hypervisor.qemu.default_memory');
@@ -305,7 +243,7 @@ describe('configuration faults name the file, the line and the key', () => {
   it('item 8: a TOML syntax error names its line', async () => {
     const broken = writeConfig('broken', (t) => `${t}\n[hypervisor.qemu\n`);
     const line = readFileSync(broken, 'utf8').split('\n').length - 1;
-    const r = await ctr([...kataRun(broken), '--rm', image, 'bad-toml', 'true'], { timeoutMs: 60_000 });
+    const r = await ctr([...kataRun(broken), '--rm', suite.image, 'bad-toml', 'true'], { timeoutMs: 60_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${broken}: TOML syntax error`);
     expect(r.stderr).toMatch(new RegExp(`line ${line}\\b`));
