@@ -215,6 +215,16 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     expect((await ctr(['task', 'delete', '-f', id], { timeoutMs: 90_000 })).code).toBe(0);
   }, 300_000);
 
+  it('item 8: a missing executable given by path is said not to exist (not "not found in $PATH")', async () => {
+    const id = 'no-exe';
+    shimSocket(id);
+    const r = await ctr([...kataRun(), '--rm', suite.image, id, '/nope']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('executable file `/nope` does not exist');
+    expect(r.stderr).not.toContain('$PATH');
+    await ctr(['container', 'rm', id]);
+  }, 300_000);
+
   it('holds: a containerd restart (SIGKILL) keeps a running task reachable, and it stops and deletes after', async () => {
     const id = 'restart';
     shimSocket(id);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { QemuHypervisor, TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type VmConfig } from '@kata-ts/hypervisor';
 import { connectAgent } from '@kata-ts/agent-client';
-import { createLogger, type Logger } from '@kata-ts/logging';
+import { createLogger, outputTail, type Logger } from '@kata-ts/logging';
 import { FactoryError } from './factory-error';
 import { replacedSince, templateInputs, templateKey, type TemplateInputs } from './template-key';
 import { withLock } from './template-lock';
@@ -100,7 +100,7 @@ export class VmFactory {
       await (await connectAgent(vm.agentChannel(), { timeoutMs: this.#timeoutMs, log: this.#log })).close();
       await vm.saveTemplate();
     } catch (err) {
-      const console = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8').slice(-1000) : '';
+      const console = existsSync(consoleLog) ? outputTail(readFileSync(consoleLog, 'utf8'), 10) : '';
       rmSync(work, { recursive: true, force: true });
       throw new FactoryError('TEMPLATE_FAILED', `making the VM template failed: ${(err as Error).message}${console ? `; guest console: ${console}` : ''}`, { cause: err });
     } finally {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '@kata-ts/logging';
+import { outputTail, type Logger } from '@kata-ts/logging';
 import { DEFAULT_QEMU_PATH } from './qemu/command-line';
 import type { AcceleratorKind } from './vm-config';
 
@@ -97,7 +97,7 @@ function bootUnderKvm(qemuPath: string, kernel: string, timeoutMs: number): Prom
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2048)));
     child.on('error', (err) => finish({ usable: false, reason: `${qemuPath}: ${err.message}` }));
     child.on('close', (code, signal) => {
-      const detail = stderr.trim().split('\n').slice(-2).join(' ') || `exit ${signal ?? code}`;
+      const detail = outputTail(stderr, 2, ' ') || `exit ${signal ?? code}`;
       finish({ usable: false, reason: `the guest under KVM died before finishing its boot (${detail})` });
     });
   });

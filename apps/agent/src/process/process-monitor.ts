@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CommandError } from '../errors';
+import { crunWords } from '../runtime/crun';
 
 export interface MonitorOptions {
   /** Path of the kata-agent-monitor binary. */
@@ -91,7 +92,7 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
         exitReported = true;
         settleExit(Number(value));
       } else if (word === 'fail') {
-        fail(new CommandError('crun', Number(value), readLog(files.log)));
+        fail(new CommandError('crun', Number(value), crunWords(readLog(files.log))));
       }
     });
     child.once('error', fail);

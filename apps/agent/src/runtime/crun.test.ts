@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '@kata-ts/errors';
 import { CommandError } from '../errors';
-import { Crun } from './crun';
+import { Crun, crunWords } from './crun';
 
 let dir: string;
 let crun: Crun;
@@ -31,5 +31,19 @@ describe('Crun failures', () => {
     const error = await crun.pause('c1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandError);
     expect(error).toMatchObject({ code: 'INTERNAL', message: 'crun pause failed (exit 1): error: no such file or directory: does not exist' });
+  });
+});
+
+describe('crunWords', () => {
+  it('says what is wrong with a path instead of "not found in $PATH"', () => {
+    expect(crunWords('executable file `/nope` not found in $PATH: No such file or directory')).toBe('executable file `/nope` does not exist');
+    expect(crunWords('executable file `./app` not found in $PATH')).toBe('executable file `./app` does not exist');
+    expect(crunWords('executable file `/etc/passwd` not found in $PATH: Permission denied')).toBe('executable file `/etc/passwd` is not executable');
+    expect(crunWords('executable file `/bin` not found in $PATH: Is a directory; other')).toBe('executable file `/bin` cannot be executed: Is a directory; other');
+  });
+
+  it('keeps the words for a bare name, which crun did look up in $PATH', () => {
+    const message = 'executable file `nope` not found in $PATH: No such file or directory';
+    expect(crunWords(message)).toBe(message);
   });
 });

@@ -11,6 +11,19 @@ export interface CrunOptions {
   root: string;
 }
 
+/**
+ * crun's words for a user. crun says "executable file `X` not found in $PATH" even of a path
+ * (`/bin/app`, `./app`), which it never looks up in $PATH: say what is wrong with that path, as
+ * runc does ("no such file or directory").
+ */
+export function crunWords(message: string): string {
+  return message.replace(/executable file `([^`]*\/[^`]*)` not found in \$PATH(?:: ([^;\n]*))?/g, (_all, path: string, cause = 'No such file or directory') => {
+    if (/no such file/i.test(cause)) return `executable file \`${path}\` does not exist`;
+    if (/permission denied|not permitted/i.test(cause)) return `executable file \`${path}\` is not executable`;
+    return `executable file \`${path}\` cannot be executed: ${cause}`;
+  });
+}
+
 export interface CrunState {
   id: string;
   pid: number;

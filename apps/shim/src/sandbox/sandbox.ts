@@ -5,7 +5,7 @@ import type { AgentChannel } from '@kata-ts/agent-transport';
 import { startSandboxVm } from '@kata-ts/factory';
 import { sharedDirStorage } from '@kata-ts/guest-contract';
 import type { Hypervisor } from '@kata-ts/hypervisor';
-import type { Logger } from '@kata-ts/logging';
+import { outputTail, type Logger } from '@kata-ts/logging';
 import type { OciMount } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '@kata-ts/errors';
@@ -247,7 +247,7 @@ async function readyAgent(channel: AgentChannel, deadline: number, log: Logger):
 /** The last lines of a log, for an error message. */
 function tail(path: string): string {
   try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-5).join(' | ') || `(${path} empty)`;
+    return outputTail(readFileSync(path, 'utf8')) || `(${path} empty)`;
   } catch {
     return `(no ${path})`;
   }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@kata-ts/logging';
+import { outputTail, type Logger } from '@kata-ts/logging';
 import { AGENT_PORT } from '@kata-ts/guest-contract';
 import type { AgentChannel } from '@kata-ts/agent-transport';
 import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
@@ -93,7 +93,7 @@ export class QemuHypervisor implements Hypervisor {
     } catch (err) {
       child.kill('SIGKILL');
       await this.#exit;
-      throw new HypervisorError('START_FAILED', `QEMU did not come up: ${this.#stderr.trim() || (err as Error).message}`, { cause: err });
+      throw new HypervisorError('START_FAILED', `QEMU did not come up: ${outputTail(this.#stderr) || (err as Error).message}`, { cause: err });
     }
     if (config.template?.role === 'restore') {
       try {
@@ -121,7 +121,7 @@ export class QemuHypervisor implements Hypervisor {
         continue;
       }
       if (status !== 'paused' && status !== 'postmigrate' && status !== 'running')
-        throw new HypervisorError('START_FAILED', `restoring the template ${dir} left the VM ${status}: ${this.#stderr.trim()}`);
+        throw new HypervisorError('START_FAILED', `restoring the template ${dir} left the VM ${status}: ${outputTail(this.#stderr)}`);
       break;
     }
     await qmp.execute('cont');
