@@ -22,6 +22,7 @@ interface SandboxState {
   vmPid: number;
   proxyPid: number;
   shimPid: number;
+  templateMaking?: { work: string; lock: string };
 }
 const statePath = (id: string) => join(suite.runDir, 'sandboxes', id, 'state.json');
 function sandboxState(id: string): SandboxState | undefined {
@@ -32,7 +33,7 @@ function sandboxState(id: string): SandboxState | undefined {
   }
 }
 /** The state once `key` is recorded: the moment the shim spawned that process. */
-async function recorded(id: string, key: keyof SandboxState): Promise<SandboxState> {
+async function recorded(id: string, key: 'vmPid' | 'proxyPid'): Promise<SandboxState> {
   let state: SandboxState | undefined;
   await waitFor(`${id}'s ${key} in state.json`, () => ((state = sandboxState(id)), (state?.[key] ?? 0) > 0), 120_000);
   return state!;
@@ -81,6 +82,25 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     expect((await run).code).not.toBe(0);
     const { vmPid, proxyPid } = sandboxState(id) ?? state;
     await waitFor('QEMU and kata-proxy to be killed by shim delete', () => processGone(vmPid) && (!proxyPid || processGone(proxyPid)), 60_000);
+  }, 300_000);
+
+  it('item 4: a shim SIGKILLed while it makes the VM template (first sandbox with enable_template) leaves nothing: delete ends the template QEMU', async () => {
+    const id = 'boot-template';
+    shimSocket(id);
+    const templatePath = join(suite.dir, 'templates');
+    const config = writeConfig('template', (t) =>
+      t.replace(/^enable_template = .*$/m, 'enable_template = true').replace(/^template_path = .*$/m, `template_path = "${templatePath}"`),
+    );
+    const run = ctr([...kataRun(config), '-d', suite.image, id, 'sleep', '600']);
+    // The kill point: the template's QEMU spawned (its pid file is written in that tick).
+    let making: SandboxState['templateMaking'];
+    await waitFor(`${id}'s template QEMU`, () => ((making = sandboxState(id)?.templateMaking), !!making && existsSync(join(making.work, 'qemu.pid'))), 120_000);
+    const templateVm = Number(readFileSync(join(making!.work, 'qemu.pid'), 'utf8'));
+    expect(processGone(templateVm)).toBe(false);
+    process.kill(sandboxState(id)!.shimPid, 'SIGKILL');
+    expect((await run).code).not.toBe(0);
+    await waitFor('the template QEMU to be killed by shim delete', () => processGone(templateVm), 60_000);
+    expect([existsSync(making!.work), existsSync(making!.lock)]).toEqual([false, false]);
   }, 300_000);
 
   it('item 8: a kata-proxy killed during boot fails the boot at once, naming kata-proxy', async () => {

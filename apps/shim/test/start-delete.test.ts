@@ -79,7 +79,7 @@ describe('containerd-shim-kata-v2 start', () => {
 });
 
 describe('containerd-shim-kata-v2 delete', () => {
-  it('cleans up after a dead shim: kills its VM and proxy, unmounts, removes state and socket, prints DeleteResponse 137', async () => {
+  it('cleans up after a dead shim: kills its VM, proxy and the VM template it was making, unmounts, removes state and socket, prints DeleteResponse 137', async () => {
     const b = bundle('dead1');
     const sandboxDir = join(dir, 'run', 'sandboxes', 'dead1');
     mkdirSync(join(sandboxDir, 'shared', 'dead1', 'rootfs'), { recursive: true });
@@ -90,10 +90,16 @@ describe('containerd-shim-kata-v2 delete', () => {
     const vm = standIn(`qemu-system-x86_64 -qmp unix:${sandboxDir}/qmp.sock`);
     const proxy = standIn(`kata-proxy --listen ${sandboxDir}/proxy.sock`);
     const stranger = standIn('sleep');
+    // The template QEMU of the first sandbox with enable_template names its work dir, not the sandbox's.
+    const templateMaking = { work: join(dir, 'templates', `.key.${stranger.pid}`), lock: join(dir, 'templates', '.key.lock') };
+    mkdirSync(templateMaking.work, { recursive: true });
+    const templateVm = standIn(`qemu-system-x86_64 -qmp unix:${templateMaking.work}/qmp.sock`);
+    writeFileSync(join(templateMaking.work, 'qemu.pid'), String(templateVm.pid));
+    writeFileSync(templateMaking.lock, String(stranger.pid));
     await new Promise((r) => setTimeout(r, 200));
     await runCommand('mount', ['--bind', join(dir, 'bundles'), join(b, 'rootfs')]);
     await runCommand('mount', ['--bind', join(b, 'rootfs'), join(sandboxDir, 'shared', 'dead1', 'rootfs')]);
-    writeFileSync(join(sandboxDir, 'state.json'), JSON.stringify({ sandboxId: 'dead1', shimPid: stranger.pid, vmPid: vm.pid, proxyPid: proxy.pid, containers: { dead1: b } }));
+    writeFileSync(join(sandboxDir, 'state.json'), JSON.stringify({ sandboxId: 'dead1', shimPid: stranger.pid, vmPid: vm.pid, proxyPid: proxy.pid, containers: { dead1: b }, templateMaking }));
     const socket = shimSocketPath(address(), 'ns1', 'dead1');
     writeFileSync(socket, '');
     expect(mountsUnder(dir)).toHaveLength(2);
@@ -106,6 +112,7 @@ describe('containerd-shim-kata-v2 delete', () => {
     expect(mountsUnder(dir)).toEqual([]);
     expect(existsSync(sandboxDir)).toBe(false);
     expect(existsSync(socket)).toBe(false);
+    expect([existsSync(templateMaking.work), existsSync(templateMaking.lock)]).toEqual([false, false]);
     expect(findHarnessProcesses(dir).map((p) => p.pid)).toEqual([stranger.pid]);
     stranger.kill('SIGKILL');
   }, 30_000);

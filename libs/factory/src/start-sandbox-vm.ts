@@ -2,7 +2,7 @@ import type { KataConfig } from '@kata-ts/config';
 import { createHypervisor, selectAccelerator, type Hypervisor, type VmConfig } from '@kata-ts/hypervisor';
 import type { Logger } from '@kata-ts/logging';
 import { sandboxVmConfig, type SandboxVmPlace } from './sandbox-vm-config';
-import { VmFactory } from './vm-factory';
+import { VmFactory, type TemplateMaking } from './vm-factory';
 
 export interface StartSandboxVmOptions {
   /** Where the KVM verdict is cached (once per host boot). */
@@ -12,6 +12,8 @@ export interface StartSandboxVmOptions {
   log: Logger;
   /** QEMU's pid, the moment it is spawned (see the hypervisor's `onSpawn`). */
   onSpawn?: (pid: number) => void;
+  /** Before a template is made (its QEMU spawned): see VmFactoryOptions.onMaking. */
+  onTemplateMaking?: (making: TemplateMaking) => void;
 }
 
 /**
@@ -43,7 +45,7 @@ async function templateFor(config: Pick<KataConfig, 'hypervisor' | 'factory'>, v
     options.log.info({ vcpus, memoryMiB, defaultVcpus, defaultMemory }, 'VM larger than the template size: booting cold');
     return undefined;
   }
-  const factory = new VmFactory({ templatePath: config.factory.templatePath, timeoutMs: options.templateTimeoutMs, logger: options.log });
+  const factory = new VmFactory({ templatePath: config.factory.templatePath, timeoutMs: options.templateTimeoutMs, logger: options.log, onMaking: options.onTemplateMaking });
   try {
     // A template is one pod's VM before it has a network: clones get their NICs hot-plugged.
     return await factory.template({ ...vmConfig, netns: undefined, nics: undefined });

@@ -17,6 +17,17 @@ export interface VmFactoryOptions {
   /** How long making a template may take: a cold boot until the agent answers, then the save. */
   timeoutMs?: number;
   logger?: Logger;
+  /**
+   * Called before the template's QEMU is spawned: a caller that may die meanwhile (a shim) records
+   * it, so whoever cleans up after it can end that QEMU with `reapTemplateMaking`.
+   */
+  onMaking?: (making: TemplateMaking) => void;
+}
+
+/** Where a template is being made: the maker's work dir (its QEMU's pid file inside) and the lock it holds. */
+export interface TemplateMaking {
+  work: string;
+  lock: string;
 }
 
 /** A template on disk, as `kata-runtime factory status` shows it. */
@@ -46,12 +57,14 @@ export class VmFactory {
   readonly #path: string;
   readonly #timeoutMs: number;
   readonly #log: Logger;
+  readonly #onMaking: ((making: TemplateMaking) => void) | undefined;
 
   constructor(options: VmFactoryOptions) {
     if (!options.templatePath.startsWith('/')) throw new FactoryError('UNSUPPORTED', `template_path must be an absolute path, got ${JSON.stringify(options.templatePath)}`);
     this.#path = options.templatePath;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#log = options.logger ?? createLogger({ name: 'factory' });
+    this.#onMaking = options.onMaking;
   }
 
   /** The template directory for VMs like `config`, made first if there is none. */
@@ -63,19 +76,23 @@ export class VmFactory {
     const dir = join(this.#path, key);
     if (complete(dir)) return dir;
     mkdirSync(this.#path, { recursive: true, mode: 0o700 });
+    const lock = join(this.#path, `.${key}.lock`);
     return withLock(
-      join(this.#path, `.${key}.lock`),
+      lock,
       this.#timeoutMs,
       async () => {
-        if (!complete(dir)) await this.#make(config, inputs, dir);
+        if (!complete(dir)) await this.#make(config, inputs, dir, lock);
         return dir;
       },
-      (deadPid) => this.#reapWork(join(this.#path, `.${key}.${deadPid}`)),
+      (deadPid) => {
+        reapTemplateMaking({ work: join(this.#path, `.${key}.${deadPid}`), lock }, deadPid);
+        this.#log.warn({ deadPid, lock }, 'removed what a dead template maker left');
+      },
     );
   }
 
   /** Boots one VM of this configuration, saves it once its agent answers, publishes it as `dir`. */
-  async #make(config: VmConfig, inputs: TemplateInputs, dir: string): Promise<void> {
+  async #make(config: VmConfig, inputs: TemplateInputs, dir: string, lock: string): Promise<void> {
     const started = performance.now();
     const key = templateKey(inputs);
     // Built aside and renamed into place: a clone only ever sees a complete template.
@@ -83,7 +100,9 @@ export class VmFactory {
     rmSync(work, { recursive: true, force: true });
     mkdirSync(join(work, 'shared'), { recursive: true });
     const consoleLog = join(work, 'console.log');
-    const vm = new QemuHypervisor({ logger: this.#log });
+    this.#onMaking?.({ work, lock });
+    // Recorded in the tick QEMU is spawned: whoever reaps this maker, should it die, stops this QEMU.
+    const vm = new QemuHypervisor({ logger: this.#log, onSpawn: (pid) => writeFileSync(join(work, QEMU_PID_FILE), String(pid)) });
     try {
       await vm.start({
         ...config,
@@ -94,8 +113,6 @@ export class VmFactory {
         shares: config.shares?.map((share) => ({ ...share, hostPath: join(work, 'shared') })),
         template: { dir: work, role: 'save' },
       });
-      // Whoever takes over our lock, should this process die, stops this QEMU.
-      writeFileSync(join(work, QEMU_PID_FILE), String(vm.pid));
       // Ready when the agent answers; the template is saved with no host attached.
       await (await connectAgent(vm.agentChannel(), { timeoutMs: this.#timeoutMs, log: this.#log })).close();
       await vm.saveTemplate();
@@ -132,18 +149,6 @@ export class VmFactory {
     }
   }
 
-  /** What a template maker that died left: its QEMU (if still the one it started) and work dir. */
-  #reapWork(work: string): void {
-    try {
-      const pid = Number(readFileSync(join(work, QEMU_PID_FILE), 'utf8'));
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(work)) process.kill(pid, 'SIGKILL');
-    } catch {
-      // no pid recorded, or that QEMU is gone already
-    }
-    rmSync(work, { recursive: true, force: true });
-    this.#log.warn({ work }, 'removed what a dead template maker left');
-  }
-
   /** Every complete template under template_path. */
   list(): TemplateInfo[] {
     if (!existsSync(this.#path)) return [];
@@ -166,6 +171,25 @@ export class VmFactory {
     const removed = readdirSync(this.#path).map((name) => join(this.#path, name));
     for (const path of removed) rmSync(path, { recursive: true, force: true });
     return removed;
+  }
+}
+
+/**
+ * Ends what the template maker `makerPid`, now dead, left of `making`: its QEMU (if the recorded
+ * pid still is that QEMU: pids get reused), its work dir, and the lock if it still holds it.
+ */
+export function reapTemplateMaking(making: TemplateMaking, makerPid: number): void {
+  try {
+    const pid = Number(readFileSync(join(making.work, QEMU_PID_FILE), 'utf8'));
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(making.work)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // no pid recorded, or that QEMU is gone already
+  }
+  rmSync(making.work, { recursive: true, force: true });
+  try {
+    if (readFileSync(making.lock, 'utf8').trim() === String(makerPid)) rmSync(making.lock, { force: true });
+  } catch {
+    // released, or never taken
   }
 }
 

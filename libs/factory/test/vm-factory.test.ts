@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '@kata-ts/agent-client';
 import { QemuHypervisor, selectAccelerator, type VmConfig } from '@kata-ts/hypervisor';
 import { createLogger } from '@kata-ts/logging';
-import { FactoryError, templateInputs, templateKey, VmFactory } from '../src';
+import { FactoryError, reapTemplateMaking, templateInputs, templateKey, VmFactory, type TemplateMaking } from '../src';
 
 const log = createLogger({ name: 'factory-test', level: 'warn' });
 /** The guest image tools/test builds before the tests run (tools/build-guest-image). */
@@ -169,6 +169,40 @@ describe('VmFactory with the real guest image', () => {
     } finally {
       orphan.kill('SIGKILL'); // if the factory did not, the test must not leave it
     }
+  }, 60_000);
+
+  it('records the template QEMU before it is spawned and its pid in the tick it is: a maker killed meanwhile is reaped whole', async () => {
+    const templatePath = join(root, 'reaped');
+    // A QEMU that never comes up (no QMP socket): the maker waits for it, as it waits for a real one booting.
+    const qemuPath = join(root, 'slow-qemu');
+    writeFileSync(qemuPath, '#!/bin/sh\nwhile :; do sleep 1; done\n', { mode: 0o755 });
+    let making: TemplateMaking | undefined;
+    let spawnedBefore: boolean | undefined;
+    const factory = new VmFactory({
+      templatePath,
+      logger: log,
+      timeoutMs: 30_000,
+      onMaking: (m) => {
+        making = m;
+        spawnedBefore = existsSync(join(m.work, 'qemu.pid'));
+      },
+    });
+    const made = factory.template(vmConfig('reaped', { qemuPath })).catch((e: unknown) => e);
+    let pid = 0;
+    for (let i = 0; i < 100 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pid = making && existsSync(join(making.work, 'qemu.pid')) ? Number(readFileSync(join(making.work, 'qemu.pid'), 'utf8')) : 0;
+    }
+    expect(spawnedBefore).toBe(false);
+    expect(making).toEqual({ work: expect.stringMatching(new RegExp(`^${templatePath}/\\.[0-9a-f]+\\.${process.pid}$`)), lock: expect.stringMatching(/\.lock$/) });
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(qemuPath);
+    // What `shim delete` does once the maker (the shim, here this process) is dead.
+    reapTemplateMaking(making!, process.pid);
+    expect(existsSync(making!.lock)).toBe(false);
+    expect(await made).toMatchObject({ code: 'TEMPLATE_FAILED' });
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '').toBe('');
+    expect(readdirSync(templatePath)).toEqual([]);
   }, 60_000);
 
   it('refuses what a template cannot be', async () => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { reapTemplateMaking } from '@kata-ts/factory';
 import { task } from '@kata-ts/protocols';
 import { podIdentity, readBundleSpec } from '../bundle';
 import { shimSocketPath } from '../shim-address';
@@ -52,6 +53,8 @@ export async function deleteCommand(args: ShimArgs): Promise<Buffer> {
       await killIfIt(state.shimPid, 'containerd-shim-kata-v2');
       await killIfIt(state.vmPid, `${paths.dir}/`);
       await killIfIt(state.proxyPid, `${paths.dir}/`);
+      // The template QEMU names its work dir, not the sandbox's; the factory knows how to end it.
+      if (state.templateMaking) reapTemplateMaking(state.templateMaking, state.shimPid);
       if (state.network) await detachNetwork(state.network).catch(() => undefined);
     }
     await unmountAll(paths.shared);

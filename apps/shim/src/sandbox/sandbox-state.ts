@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { AgentChannel } from '@kata-ts/agent-transport';
+import type { TemplateMaking } from '@kata-ts/factory';
 import type { NetworkRecord } from '../network/sandbox-network';
 
 /** What `delete` (run after the shim died) needs to find and clean up a sandbox. */
@@ -16,6 +17,8 @@ export interface SandboxState {
   agentChannel?: AgentChannel;
   /** The taps the shim made in the pod's network namespace. */
   network?: NetworkRecord;
+  /** A VM template this shim started making (the first sandbox with enable_template): its QEMU outlives a killed shim. */
+  templateMaking?: TemplateMaking;
 }
 
 export function writeSandboxState(path: string, state: SandboxState): void {

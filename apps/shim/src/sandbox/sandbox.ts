@@ -61,8 +61,9 @@ export class Sandbox implements SandboxHandle {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     chmodSync(paths.dir, 0o700);
     mkdirSync(paths.shared);
-    // Written before anything is made, and again the moment the pod's taps, QEMU or kata-proxy
-    // exist: `shim delete` finds and undoes each of them from here, whenever the shim dies.
+    // Written before anything is made, and again the moment the pod's taps, a VM template's making,
+    // QEMU or kata-proxy exist: `shim delete` finds and undoes each of them from here, whenever the
+    // shim dies.
     const booting: SandboxState = { sandboxId: o.id, shimPid: process.pid, vmPid: 0, proxyPid: 0, containers: {}, configPath: config.source.path };
     const record = (made: Partial<SandboxState>) => writeSandboxState(paths.state, Object.assign(booting, made));
     record({});
@@ -91,7 +92,13 @@ export class Sandbox implements SandboxHandle {
           netns: netns.kind === 'path' ? { path: netns.path } : 'new',
           nics: network?.nics,
         },
-        { cacheDir: runDir(), templateTimeoutMs: dialTimeoutMs, log, onSpawn: (vmPid) => record({ vmPid }) },
+        {
+          cacheDir: runDir(),
+          templateTimeoutMs: dialTimeoutMs,
+          log,
+          onSpawn: (vmPid) => record({ vmPid }),
+          onTemplateMaking: (templateMaking) => record({ templateMaking }),
+        },
       );
       const template = vm.config?.template?.dir;
       log.info({ vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size }, 'VM started');
