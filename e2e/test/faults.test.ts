@@ -3,7 +3,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { task, ttrpc } from '@kata-ts/protocols';
-import { runCommand } from '@kata-ts/testing';
+import { importBusyboxImage, runCommand } from '@kata-ts/testing';
 import { processGone, waitFor } from '../src/ctr';
 import { ctrSuite } from '../src/ctr-suite';
 
@@ -68,6 +68,24 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     expect((await ctr([...kataRun(), '-d', suite.image, id, 'sh', '-c', 'head -c 3000000 /dev/zero; exec sleep 600'])).code).toBe(0);
     expect((await ctr(['task', 'delete', '-f', id], { timeoutMs: 90_000 })).code).toBe(0);
     expect(await status(id)).toBeUndefined();
+  }, 300_000);
+
+  it.each([
+    ['uid', '4294967295'],
+    ['gid', '0:4294967295'],
+  ])('item 2: %s 4294967295 (the image config\'s User) is refused at create with runc\'s words, and nothing is left', async (what, user) => {
+    const image = await importBusyboxImage(suite.containerd, { user });
+    // The reference: runc on the same containerd.
+    const runc = await ctr(['run', '--rm', image, `${what}-runc`, 'id']);
+    expect(runc.code).not.toBe(0);
+    expect(runc.stderr).toContain('uids and gids must be in range 0-2147483647');
+    const id = `${what}-kata`;
+    shimSocket(id);
+    const kata = await ctr([...kataRun(), '--rm', image, id, 'id']);
+    expect(kata.code).not.toBe(0);
+    expect(kata.stdout).toBe('');
+    expect(kata.stderr).toContain('uids and gids must be in range 0-2147483647');
+    for (const c of [`${what}-runc`, id]) await ctr(['container', 'rm', c]);
   }, 300_000);
 
   it.each([

@@ -9,14 +9,31 @@ import type { PrivateContainerd } from './start-containerd';
 export const BUSYBOX_IMAGE = 'docker.io/kata-ts/busybox:latest';
 const LAYOUT_VERSION = 'v1';
 
+export interface BusyboxImageOptions {
+  /**
+   * The image config's `User` ("uid", "uid:gid" or a name), which containerd turns into the
+   * spec's process.user; the image is then named `busybox:user-<user>`.
+   */
+  user?: string;
+}
+
+/** The name a busybox image with these options is imported under. */
+export function busyboxImageName(options: BusyboxImageOptions = {}): string {
+  return options.user === undefined ? BUSYBOX_IMAGE : BUSYBOX_IMAGE.replace(/:latest$/, `:user-${options.user.replaceAll(':', '-')}`);
+}
+
 /**
  * Builds an OCI image layout tar from Debian's busybox-static (one gzip layer, config, manifest,
  * index naming the image), because no registry is reachable. Deterministic, and cached by the
- * busybox binary's hash under $KATA_TS_CACHE_DIR (default <tmpdir>/kata-ts-cache).
+ * busybox binary's hash and the options under $KATA_TS_CACHE_DIR (default <tmpdir>/kata-ts-cache).
  */
-export function buildBusyboxImage(): string {
+export function buildBusyboxImage(options: BusyboxImageOptions = {}): string {
   const cacheDir = process.env.KATA_TS_CACHE_DIR ?? join(tmpdir(), 'kata-ts-cache');
-  const key = createHash('sha256').update(Buffer.concat([readFileSync(BUSYBOX), Buffer.from(LAYOUT_VERSION)])).digest('hex').slice(0, 16);
+  const name = busyboxImageName(options);
+  const key = createHash('sha256')
+    .update(Buffer.concat([readFileSync(BUSYBOX), Buffer.from(LAYOUT_VERSION), Buffer.from(JSON.stringify(options))]))
+    .digest('hex')
+    .slice(0, 16);
   const out = join(cacheDir, `busybox-oci-${key}.tar`);
   if (existsSync(out)) return out;
 
@@ -26,7 +43,8 @@ export function buildBusyboxImage(): string {
     const rootfs = join(work, 'rootfs');
     busyboxRootfs(rootfs);
     const tmp = join(work, 'image.tar');
-    writeOciImageArchive({ rootfs, out: tmp, name: BUSYBOX_IMAGE, config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' }, createdBy: 'kata-ts buildBusyboxImage' });
+    const config = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/', ...(options.user === undefined ? {} : { User: options.user }) };
+    writeOciImageArchive({ rootfs, out: tmp, name, config, createdBy: 'kata-ts buildBusyboxImage' });
     renameSync(tmp, out);
     return out;
   } finally {
@@ -45,7 +63,8 @@ export async function importImage(containerd: PrivateContainerd, tar: string, na
 }
 
 /** Builds (or reuses) the image and imports it into `containerd`; returns the image name. */
-export async function importBusyboxImage(containerd: PrivateContainerd): Promise<string> {
-  await importImage(containerd, buildBusyboxImage(), BUSYBOX_IMAGE);
-  return BUSYBOX_IMAGE;
+export async function importBusyboxImage(containerd: PrivateContainerd, options: BusyboxImageOptions = {}): Promise<string> {
+  const name = busyboxImageName(options);
+  await importImage(containerd, buildBusyboxImage(options), name);
+  return name;
 }

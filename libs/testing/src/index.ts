@@ -1,5 +1,5 @@
 export { startContainerd, privateContainerdConfig, CRI_NAMESPACE, type CriContainerd, type CriOptions, type CriPlugin, type PrivateContainerd, type StartContainerdOptions } from './start-containerd';
-export { buildBusyboxImage, importBusyboxImage, importImage, BUSYBOX_IMAGE } from './busybox-image';
+export { buildBusyboxImage, busyboxImageName, importBusyboxImage, importImage, BUSYBOX_IMAGE, type BusyboxImageOptions } from './busybox-image';
 export { busyboxRootfs, writeOciImageArchive, type OciImageOptions } from './oci-image-archive';
 export { buildPauseImage, PAUSE_IMAGE } from './pause-image';
 export { createCniNetwork, type CniNetwork } from './cni-network';

@@ -32,6 +32,13 @@ describe('private containerd + busybox image (runc)', () => {
     expect(fail.code).toBe(7);
   }, 60_000);
 
+  it("gives an image the config's User, which containerd makes the process's user", async () => {
+    const image = await importBusyboxImage(containerd!, { user: '1234:5678' });
+    expect(image).toBe('docker.io/kata-ts/busybox:user-1234-5678');
+    const r = await containerd!.ctr(['run', '--rm', image, 'h4', 'sh', '-c', 'echo $(id -u) $(id -g)']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '1234 5678\n', '']);
+  }, 60_000);
+
   it('sees its processes and tells leaks apart', async () => {
     const started = await containerd!.ctr(['run', '-d', 'docker.io/kata-ts/busybox:latest', 'h3', 'sleep', '600']);
     expect(started.code).toBe(0);
