@@ -178,6 +178,31 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
     expect((await ctr(['task', 'delete', id])).code).toBe(0);
   }, 300_000);
 
+  it.each([
+    ['ctr task kill -s KILL, then task delete', ['task', 'kill', '-s', 'KILL']],
+    ['ctr task delete -f', ['task', 'delete', '-f']],
+  ])('a hung VM (QEMU stopped, SIGSTOP): %s returns and the task ends in STOPPED, torn down after the agent\'s deadline', async (_how, command) => {
+    const id = `hung-${command.length}`;
+    shimSocket(id);
+    expect((await ctr([...kataRun(), '-d', suite.image, id, 'sleep', '600'])).code).toBe(0);
+    const { vmPid } = sandboxState(id)!;
+    process.kill(vmPid, 'SIGSTOP');
+    try {
+      // The agent call's deadline (30 s), the output's drain (5 s) and QEMU's quit (5 s) come first.
+      const r = await ctr([...command, id], { timeoutMs: 180_000 });
+      expect(r.code, r.stderr).toBe(0);
+      if (command[1] === 'kill') {
+        await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
+        expect((await ctr(['task', 'delete', id])).code).toBe(0);
+      }
+      expect(await status(id)).toBeUndefined();
+      await waitFor('QEMU to be gone', () => processGone(vmPid), 30_000);
+    } finally {
+      // Should the shim not have ended it: let the cleanup reach it (a leak still shows).
+      if (!processGone(vmPid)) process.kill(vmPid, 'SIGCONT');
+    }
+  }, 400_000);
+
   it('item 7: ctr task kill of a foreground `ctr run --rm` answers success when the signal is delivered', async () => {
     for (let i = 0; i < 3; i++) {
       const id = `kill-${i}`;

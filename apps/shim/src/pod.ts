@@ -228,7 +228,10 @@ export class Pod {
     await sandbox?.stop();
   }
 
-  /** The VM or the proxy went away: every process has exited (255), and the sandbox is torn down. */
+  /**
+   * The VM or the proxy went away, or a SIGKILL could not reach the agent: every process has
+   * exited (255), and the sandbox is torn down.
+   */
   async #sandboxDied(reason: string): Promise<void> {
     this.o.log.error({ reason }, 'sandbox died: reporting every process as exited');
     const sandbox = this.#sandbox;
@@ -258,6 +261,7 @@ export class Pod {
       namespace: this.o.namespace,
       pid: () => this.#sandbox?.pid ?? 0,
       onExit: (p) => void this.#publishExit(p),
+      tearDown: (reason) => this.#sandboxDied(reason),
     };
   }
 

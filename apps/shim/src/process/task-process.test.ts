@@ -20,7 +20,14 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'shim-proc-'));
   agent = new FakeAgent();
   events = [];
-  host = { agent, log, namespace: 'default', pid: () => 4242, onExit: (p: TaskProcess) => events.push(`exit ${p.execId || p.containerId} ${p.exit?.status}`) };
+  host = {
+    agent,
+    log,
+    namespace: 'default',
+    pid: () => 4242,
+    onExit: (p: TaskProcess) => events.push(`exit ${p.execId || p.containerId} ${p.exit?.status}`),
+    tearDown: async (reason) => void events.push(`tearDown: ${reason}`),
+  };
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,6 +121,21 @@ describe('InitProcess state machine', () => {
       message: 'kill task c7: the agent is unreachable (ttrpc: connection closed); the signal may not have been delivered',
     });
   }, 20_000);
+
+  it('a SIGKILL the agent does not answer before its deadline (hung VM) tears the sandbox down and ends in STOPPED; other signals fail', async () => {
+    const init = await InitProcess.create('c8', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });
+    await init.start(() => undefined);
+    agent.signalProcess = async () => {
+      throw new TtrpcError(Code.DEADLINE_EXCEEDED, 'ttrpc: deadline exceeded');
+    };
+    await expect(init.kill(15, true)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('the signal may not have been delivered') });
+    expect(init.status).toBe('running');
+    expect(events).toEqual([]);
+    await expect(init.kill(9, true)).resolves.toBeUndefined();
+    expect(init.status).toBe('stopped');
+    expect((await init.wait()).status).toBe(137);
+    expect(events).toEqual(['exit c8 137', 'tearDown: SIGKILL of task c8 did not reach the agent (ttrpc: deadline exceeded)']);
+  });
 
   it('reports 255 when the sandbox dies under a running process', async () => {
     const init = await InitProcess.create('c3', { ociVersion: '1.1.0' }, fileStdio(), host, { timeoutMs: 1000, sandboxPidns: false });

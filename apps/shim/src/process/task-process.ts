@@ -19,6 +19,7 @@ const NOT_STARTED_STATUS = 255;
 const OUTPUT_STALL_MS = 5_000;
 /** How long a kill whose agent connection closed waits to see the process exit (output drain included). */
 const KILL_SETTLE_MS = OUTPUT_STALL_MS + 2_000;
+const SIGKILL = 9;
 
 export interface ProcessHost {
   agent: AgentClient;
@@ -28,6 +29,11 @@ export interface ProcessHost {
   pid(): number;
   /** Called once per process, after its output reached EOF; publishes TaskExit. */
   onExit(process: TaskProcess): void;
+  /**
+   * Tears the sandbox down as if its VM had died (every process exited): a SIGKILL the agent did
+   * not take is delivered this way, as Kata does, so a hung VM still ends in STOPPED.
+   */
+  tearDown(reason: string): Promise<void>;
 }
 
 export interface ExitInfo {
@@ -113,8 +119,9 @@ export abstract class TaskProcess {
   /**
    * Signals the process. The agent's connection can close with the call in flight (the process
    * exited and its sandbox is being stopped, or the VM died): then the answer is what happened to
-   * the process, not the connection's error. Exited within a moment: done; still running: an
-   * error that says the signal may not have arrived.
+   * the process, not the connection's error. Exited within a moment: done. Still running, or the
+   * agent did not answer before the call's deadline (a hung VM): a SIGKILL tears the sandbox down,
+   * which ends the process for sure; any other signal fails saying it may not have arrived.
    */
   async kill(signal: number, all: boolean): Promise<void> {
     try {
@@ -123,13 +130,21 @@ export abstract class TaskProcess {
         await this.host.agent.signalProcess(this.containerId, all && !this.execId ? '' : this.agentExecId, signal);
       });
     } catch (err) {
-      if (!(err instanceof TtrpcError && err.code === Code.UNAVAILABLE)) throw err;
-      let timer: NodeJS.Timeout | undefined;
-      const exited = await Promise.race([this.#exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), KILL_SETTLE_MS)))]);
-      clearTimeout(timer);
-      if (exited) return;
-      throw new UnavailableError(`kill ${this.what}: the agent is unreachable (${err.message}); the signal may not have been delivered`, { cause: err });
+      if (!(err instanceof TtrpcError && (err.code === Code.UNAVAILABLE || err.code === Code.DEADLINE_EXCEEDED))) throw err;
+      if (err.code === Code.UNAVAILABLE && (await this.#exitsWithin(KILL_SETTLE_MS))) return;
+      if (signal !== SIGKILL) throw new UnavailableError(`kill ${this.what}: the agent is unreachable (${err.message}); the signal may not have been delivered`, { cause: err });
+      this.host.log.error({ exec: this.execId, err: err.message }, 'SIGKILL did not reach the agent: tearing the sandbox down');
+      // The process dies with its VM: the exit it reports is the SIGKILL's, as if delivered.
+      await this.markExited(128 + SIGKILL);
+      await this.host.tearDown(`SIGKILL of ${this.what} did not reach the agent (${err.message})`);
     }
+  }
+
+  async #exitsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([this.#exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    clearTimeout(timer);
+    return exited;
   }
 
   resize(width: number, height: number): Promise<void> {
