@@ -11,15 +11,22 @@ const LAYOUT_VERSION = 'v1';
 
 export interface BusyboxImageOptions {
   /**
-   * The image config's `User` ("uid", "uid:gid" or a name), which containerd turns into the
-   * spec's process.user; the image is then named `busybox:user-<user>`.
+   * The image config's `User` ("uid", "uid:gid" or names), which containerd turns into the spec's
+   * process.user. containerd looks a name up in the image's /etc/passwd and /etc/group, and so a
+   * number outside 0-2147483647 too.
    */
   user?: string;
+  /** Lines added to the image's /etc/passwd and /etc/group (root and nobody are there). */
+  passwd?: string[];
+  group?: string[];
 }
 
-/** The name a busybox image with these options is imported under. */
+/** The name a busybox image with these options is imported under: `busybox:user-<user>[-<hash of the files>]`. */
 export function busyboxImageName(options: BusyboxImageOptions = {}): string {
-  return options.user === undefined ? BUSYBOX_IMAGE : BUSYBOX_IMAGE.replace(/:latest$/, `:user-${options.user.replaceAll(':', '-')}`);
+  const { user, ...files } = options;
+  if (user === undefined && !Object.keys(files).length) return BUSYBOX_IMAGE;
+  const filesTag = Object.keys(files).length ? `-${createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 8)}` : '';
+  return BUSYBOX_IMAGE.replace(/:latest$/, `:user-${(user ?? '').replaceAll(':', '-')}${filesTag}`);
 }
 
 /**
@@ -41,7 +48,7 @@ export function buildBusyboxImage(options: BusyboxImageOptions = {}): string {
   const work = mkdtempSync(join(cacheDir, 'build-'));
   try {
     const rootfs = join(work, 'rootfs');
-    busyboxRootfs(rootfs);
+    busyboxRootfs(rootfs, options);
     const tmp = join(work, 'image.tar');
     const config = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/', ...(options.user === undefined ? {} : { User: options.user }) };
     writeOciImageArchive({ rootfs, out: tmp, name, config, createdBy: 'kata-ts buildBusyboxImage' });

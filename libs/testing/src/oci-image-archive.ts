@@ -9,7 +9,7 @@ export const BUSYBOX = '/bin/busybox';
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
 /** A root filesystem of busybox and its applets, with root and nobody. */
-export function busyboxRootfs(rootfs: string): void {
+export function busyboxRootfs(rootfs: string, extra: { passwd?: string[]; group?: string[] } = {}): void {
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'root', 'run', 'var', 'tmp']) {
     mkdirSync(join(rootfs, d), { recursive: true });
   }
@@ -23,8 +23,9 @@ export function busyboxRootfs(rootfs: string): void {
     mkdirSync(dirname(path), { recursive: true });
     symlinkSync(relative(dirname(path), join(rootfs, 'bin/busybox')), path);
   }
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
-  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  const lines = (l: string[]) => l.map((line) => `${line}\n`).join('');
+  writeFileSync(join(rootfs, 'etc/passwd'), lines(['root:x:0:0:root:/root:/bin/sh', 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false', ...(extra.passwd ?? [])]));
+  writeFileSync(join(rootfs, 'etc/group'), lines(['root:x:0:', 'nogroup:x:65534:', ...(extra.group ?? [])]));
 }
 
 export interface OciImageOptions {
