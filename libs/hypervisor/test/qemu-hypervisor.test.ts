@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHypervisor, HypervisorError, QemuHypervisor, type VmConfig } from '../src';
 
 // The full lifecycle with a real guest (start, agent over the channel, stop) is in
-// apps/image-builder/test/boot.test.ts; here: what fails before a guest exists.
+// apps/image-builder/test/boot.test.ts; here: what fails before a guest exists, and stop.
 describe('QemuHypervisor start-up failures', () => {
   let dir: string;
   let vm: QemuHypervisor | undefined;
@@ -48,6 +49,16 @@ describe('QemuHypervisor start-up failures', () => {
     await expect(vm.start({ ...c, template: { dir: template, role: 'restore' } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('has no memory file') });
     expect(readdirSync(template)).toEqual(['state']);
     expect(vm.pid).toBeUndefined();
+  });
+
+  it('stop ends a QEMU that never answers quit (stopped: a hung VM) within its timeout', async () => {
+    const guest = fileURLToPath(new URL('../../../build/guest/', import.meta.url));
+    const kernel = join(guest, 'vmlinux.container');
+    if (!existsSync(kernel)) throw new Error(`${kernel} is missing: build the guest image first (tools/build-guest-image)`);
+    vm = new QemuHypervisor();
+    await vm.start(config({ kernel, initrd: join(guest, 'kata-containers-initrd.img') }));
+    process.kill(vm.pid!, 'SIGSTOP');
+    expect(await vm.stop({ timeoutMs: 1000 })).toMatchObject({ signal: 'SIGKILL' });
   });
 
   it('reports a missing QEMU binary', async () => {

@@ -191,13 +191,14 @@ export class QemuHypervisor implements Hypervisor {
     const child = this.#child;
     if (!exit || !child) throw new HypervisorError('NOT_RUNNING', 'VM never started');
     if (child.exitCode !== null || child.signalCode !== null) return exit;
-    // `quit` may close the socket before its reply arrives; the exit is what counts.
-    await this.#qmp?.execute('quit').catch(() => {});
     const timeoutMs = options.timeoutMs ?? 5000;
     const timer = setTimeout(() => {
       this.#log?.warn({ vm: this.#config?.id, timeoutMs }, 'QEMU ignored quit; killing it');
       child.kill('SIGKILL');
     }, timeoutMs);
+    // The exit is what counts, not quit's reply: QEMU may close the socket before it, and a stopped
+    // or hung QEMU never sends one.
+    this.#qmp?.execute('quit').catch(() => {});
     try {
       return await exit;
     } finally {
