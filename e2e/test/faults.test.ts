@@ -56,11 +56,11 @@ describe('faults through containerd: every kill ends in STOPPED and nothing is l
       const r = await ctr(['task', 'exec', '--exec-id', `probe${Date.now()}`, id, 'sh', '-c', 'awk "/^wchar/{print \\$2}" /proc/$(pidof head)/io']);
       return Number(r.stdout.trim()) > 1_000_000;
     };
-    await waitFor('head to have written 1 MB', written, 120_000);
+    await waitFor('head to have written 1 MB', written, 200_000);
     expect((await ctr(['task', 'kill', '-s', 'KILL', id])).code).toBe(0);
     await waitFor(`${id} to stop`, async () => (await status(id)) === 'STOPPED', 60_000);
     expect((await ctr(['task', 'delete', id], { timeoutMs: 60_000 })).code).toBe(0);
-  }, 300_000);
+  }, 400_000);
 
   it('item 1: ctr task delete -f returns for a running task whose stdout nobody reads', async () => {
     const id = 'unread-f';
