@@ -2,7 +2,8 @@
  * `ctr task exec` into a running container, kata-ts vs runc in the same run, through a private
  * containerd: exec latency (`true`, until ctr returns) and stdout throughput (`dd` of zeros to
  * stdout, read by ctr through the shim's FIFOs; the exec's own start-up, the median latency
- * above, is subtracted). Needs root, a built tree and the guest image (tools/build-guest-image);
+ * above, is subtracted); and a container's own stdout, `ctr run --rm` of one 5 MB line, against
+ * `ctr run --rm … true` of the same runtime (the start it also pays). Needs root, a built tree and the guest image (tools/build-guest-image);
  * installs to a temp prefix with tools/install.sh. Also the kata-ts shim's resident memory against
  * runc's shim, both serving one running container (ctr-run.bench.ts has proxy and QEMU RSS).
  * Run: npx tsx bench/ctr-exec.bench.ts [--json]   (CTR_EXEC_BENCH_MIB=N changes the bytes per sample)
@@ -18,6 +19,7 @@ import { printBenchResult, type BenchFigure } from './bench-result';
 const SAMPLES = 5;
 const MIB = 1024 * 1024;
 const STDOUT_MIB = Number(process.env.CTR_EXEC_BENCH_MIB ?? 16);
+const LINE_BYTES = 5_000_000;
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -91,6 +93,17 @@ async function measure(id: string): Promise<{ execMs: number; mibPerSec: number 
   return { execMs, mibPerSec: median(rates) };
 }
 
+/** ms of `ctr run --rm` printing one LINE_BYTES line (newline included), and of the same run of `true`. */
+async function measureRunLine(name: string, runtimeArgs: string[], image: string): Promise<{ lineMs: number; trueMs: number }> {
+  let t0 = performance.now();
+  const out = await ctr(['run', ...runtimeArgs, '--rm', image, `${name}-line`, 'sh', '-c', `head -c ${LINE_BYTES - 1} /dev/zero | tr '\\0' x; echo`], 300_000);
+  const lineMs = performance.now() - t0;
+  if (out.length !== LINE_BYTES) lost.push(`${name} ctr run: received ${out.length} of ${LINE_BYTES} stdout bytes`);
+  t0 = performance.now();
+  await ctr(['run', ...runtimeArgs, '--rm', image, `${name}-true`, 'true'], 300_000);
+  return { lineMs, trueMs: performance.now() - t0 };
+}
+
 try {
   process.stderr.write('ctr-exec: installing to a temp prefix\n');
   execFileSync(join(repo, 'tools/install.sh'), ['--prefix', prefix], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -103,6 +116,9 @@ try {
   const runc = await measure('bench-runc');
   process.stderr.write('ctr-exec: measuring kata-ts\n');
   const kata = await measure('bench-kata');
+  process.stderr.write('ctr-exec: ctr run of a 5 MB line, runc and kata-ts\n');
+  const runcLine = await measureRunLine('line-runc', [], image);
+  const kataLine = await measureRunLine('line-kata', ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath], image);
   const kataShimRss = rssMiB(kataShimPid('bench-kata'));
   const runcShimRss = rssMiB(runcShimPid('bench-runc', containerd.address));
   const figures: BenchFigure[] = [
@@ -123,6 +139,24 @@ try {
       reference: { name: 'runc', value: runc.mibPerSec },
       lowerIsBetter: false,
       samples: 3,
+    },
+    {
+      id: 'run-line-stdout',
+      label: '5 MB single-line stdout (`ctr run --rm`)',
+      unit: 'ms',
+      subject: { name: 'kata-ts', value: kataLine.lineMs },
+      reference: { name: 'runc', value: runcLine.lineMs },
+      lowerIsBetter: true,
+      samples: 1,
+    },
+    {
+      id: 'run-line-stdout-beyond-start',
+      label: '5 MB single-line stdout (`ctr run --rm`) beyond `ctr run --rm … true`',
+      unit: 'ms',
+      subject: { name: 'kata-ts', value: kataLine.lineMs - kataLine.trueMs },
+      reference: { name: 'runc', value: runcLine.lineMs - runcLine.trueMs },
+      lowerIsBetter: true,
+      samples: 1,
     },
     {
       id: 'shim-rss-vs-runc',
