@@ -5,6 +5,7 @@ import { podIdentity, readBundleSpec } from './bundle';
 import { Container } from './container';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@kata-ts/errors';
 import type { EventPublisher } from './events/event-publisher';
+import { PhaseClock } from './phase-clock';
 import { ExecProcess } from './process/exec-process';
 import { InitProcess } from './process/init-process';
 import { SANDBOX_DIED_STATUS, type ExitInfo, type ProcessHost, type TaskProcess } from './process/task-process';
@@ -53,6 +54,8 @@ export class Pod {
   #sandbox: SandboxHandle | undefined;
   #sandboxId: string | undefined;
   #config: KataConfig | undefined;
+  /** A created container's start phases, until its init process started. */
+  readonly #starting = new Map<string, PhaseClock>();
 
   constructor(private readonly o: PodOptions) {}
 
@@ -76,6 +79,7 @@ export class Pod {
     const identity = podIdentity(r.id, spec);
     validateSpec(spec);
     const log = this.o.log.child({ sandbox: identity.sandboxId, container: r.id });
+    const phases = new PhaseClock(log);
     if (identity.isSandbox) {
       if (this.#sandboxId) throw new FailedPreconditionError(`this shim already serves sandbox ${this.#sandboxId}; ${r.id} asks for another`);
       const loaded = loadConfig({ configPath: r.configPath || this.o.startConfigPath, binaryPath: this.o.binaryPath });
@@ -90,6 +94,7 @@ export class Pod {
           paths: sandboxPaths(identity.sandboxId),
           spec,
           log,
+          phases,
           onDied: (reason) => void this.#sandboxDied(reason),
         });
       } catch (err) {
@@ -105,10 +110,13 @@ export class Pod {
     try {
       const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs, spec.root?.path);
       const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
+      phases.mark('rootfs shared');
       const timeoutMs = this.#config!.runtime.createContainerTimeout * 1000;
       const plan = planGuestSpec({ ...spec, root: { ...spec.root, path: guestRoot }, mounts }, identity.isPodSandbox);
       const init = await InitProcess.create(r.id, plan.spec, r, this.#host(log), { timeoutMs, sandboxPidns: plan.sandboxPidns });
       this.#containers.set(r.id, new Container(r.id, r.bundle, init, identity.isSandbox));
+      phases.mark('container created');
+      this.#starting.set(r.id, phases);
     } catch (err) {
       await sandbox.unmountRootfs(r.id);
       if (identity.isSandbox) await this.#stopSandbox();
@@ -128,11 +136,17 @@ export class Pod {
   async start(id: string, execId: string): Promise<number> {
     const c = this.container(id);
     const proc = c.process(execId);
+    // From 'container created' to here is ctr's and containerd's turn.
+    if (!execId) this.#starting.get(id)?.mark('start requested');
     if (c.isSandbox && !execId) await this.#sandbox?.connectLateNetwork();
     await proc.start(() => {
       if (execId) this.o.events.publish('/tasks/exec-started', events.TaskExecStarted, { containerId: id, execId, pid: proc.pid });
       else this.o.events.publish('/tasks/start', events.TaskStart, { containerId: id, pid: proc.pid });
     });
+    if (!execId) {
+      this.#starting.get(id)?.mark('container started');
+      this.#starting.delete(id);
+    }
     return proc.pid;
   }
 
@@ -159,6 +173,7 @@ export class Pod {
     }
     await this.#sandbox?.unmountRootfs(id);
     this.#containers.delete(id);
+    this.#starting.delete(id);
     if (c.isSandbox) await this.#stopSandbox();
     this.o.events.publish('/tasks/delete', events.TaskDelete, {
       containerId: id,

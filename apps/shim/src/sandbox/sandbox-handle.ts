@@ -3,6 +3,7 @@ import type { KataConfig } from '@kata-ts/config';
 import type { Logger } from '@kata-ts/logging';
 import type { OciMount, OciSpec } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
+import type { PhaseClock } from '../phase-clock';
 import type { SandboxPaths } from '../run-paths';
 
 export interface SandboxOptions {
@@ -12,6 +13,8 @@ export interface SandboxOptions {
   /** The sandbox container's spec: sizes (limits) and hostname. */
   spec: OciSpec;
   log: Logger;
+  /** Marks the boot's phases in the log (VM started, agent ready, ...). */
+  phases: PhaseClock;
   /** Called once if the VM or the proxy goes away while the sandbox is up. */
   onDied(reason: string): void;
 }

@@ -53,7 +53,7 @@ export class Sandbox implements SandboxHandle {
   }
 
   static async create(o: SandboxOptions): Promise<Sandbox> {
-    const { paths, config, log } = o;
+    const { paths, config, log, phases } = o;
     // Refused before anything exists: a pod on the host's network, a namespace that is not there.
     const netns = podNetns(o.spec);
     rmSync(paths.dir, { recursive: true, force: true });
@@ -101,7 +101,7 @@ export class Sandbox implements SandboxHandle {
         },
       );
       const template = vm.config?.template?.dir;
-      log.info({ vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size }, 'VM started');
+      phases.mark('VM started', { vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size });
       const vmGone = vm.wait().then(() => {
         throw new UnavailableError(`the VM exited during boot: ${tail(paths.qemuLog)}`);
       });
@@ -122,6 +122,7 @@ export class Sandbox implements SandboxHandle {
           vmGone,
         ]);
         channel = { kind: 'hybrid-vsock', socketPath: paths.proxy, port: channel.port };
+        phases.mark('kata-proxy ready', { proxyPid: proxy.pid });
       }
       // A kata-proxy dying during boot ends the wait at once, not after the whole dial timeout.
       const proxyGone = proxy?.exited.then(() => {
@@ -129,6 +130,7 @@ export class Sandbox implements SandboxHandle {
       });
       proxyGone?.catch(() => undefined);
       agent = await Promise.race([readyAgent(channel, deadline, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
+      phases.mark('agent ready', { channel });
       // A clone woke with its template's clock and random state (Kata does the same two calls;
       // vmgenid has the kernel reseed as well).
       if (template) {
@@ -144,6 +146,7 @@ export class Sandbox implements SandboxHandle {
         kernelModules: config.agent.kernelModules,
         storages: [sharedDirStorage()],
       });
+      phases.mark('sandbox created in the guest');
       const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path, netns);
       sandbox.#network = network;
       sandbox.#saveState();
@@ -242,9 +245,7 @@ export class Sandbox implements SandboxHandle {
 /** The agent, once it answers on `channel`; a timeout becomes the shim's DEADLINE_EXCEEDED. */
 async function readyAgent(channel: AgentChannel, deadline: number, log: Logger): Promise<AgentClient> {
   try {
-    const agent = await connectAgent(channel, { timeoutMs: Math.max(1, deadline - Date.now()), log });
-    log.info({ channel }, 'agent ready');
-    return agent;
+    return await connectAgent(channel, { timeoutMs: Math.max(1, deadline - Date.now()), log });
   } catch (err) {
     if (err instanceof AgentConnectError) throw new DeadlineExceededError(`${err.message} (agent.kata.dial_timeout)`, { cause: err });
     throw err;
