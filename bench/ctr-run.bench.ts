@@ -3,7 +3,8 @@
  * from a VM template ([factory] enable_template) (install from
  * tools/install.sh into a temp prefix), the bare boot of the same kernel + initrd to agent ready
  * (QEMU start → grpc.Health answers, no containerd, no shim), and the RSS of the shim, kata-proxy
- * and QEMU while one kata-ts container runs. Needs root and the guest image (tools/build-guest-image).
+ * and QEMU while one kata-ts container runs; where a kata-ts start's time goes, phase by phase, from
+ * the shim's log (report/shim-phases.ts). Needs root and the guest image (tools/build-guest-image).
  * Run: npx tsx bench/ctr-run.bench.ts [--json]
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { selectAccelerator } from '@kata-ts/hypervisor';
 import { loadConfigFile } from '@kata-ts/config';
 import { bootGuest, importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
+import { medianPhases, shimPhases } from './report/shim-phases';
 
 const SAMPLES = Number(process.env.CTR_RUN_BENCH_SAMPLES ?? 3);
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -38,14 +40,28 @@ async function ctr(args: string[], timeoutMs = 180_000): Promise<void> {
   if (r.code !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}\n${containerd!.logTail(20)}`);
 }
 
-async function timeRuns(name: string, runtimeArgs: string[], image: string): Promise<number> {
-  const ms: number[] = [];
+/** The median ms of SAMPLES `ctr run --rm … true`, and each sample's id and ms. */
+async function timeRuns(name: string, runtimeArgs: string[], image: string): Promise<{ ms: number; runs: { id: string; ms: number }[] }> {
+  const runs: { id: string; ms: number }[] = [];
   for (let i = 0; i <= SAMPLES; i++) {
     const t0 = performance.now();
     await ctr(['run', ...runtimeArgs, '--rm', image, `${name}-${i}`, 'true']);
-    if (i > 0) ms.push(performance.now() - t0); // the first run warms caches (KVM verdict, page cache)
+    if (i > 0) runs.push({ id: `${name}-${i}`, ms: performance.now() - t0 }); // the first run warms caches (KVM verdict, page cache)
   }
-  return median(ms);
+  return { ms: median(runs.map((r) => r.ms)), runs };
+}
+
+/** Where a start's time went: each phase's median over `runs`, from the shim's lines in containerd's log. */
+function phaseFigures(kind: string, label: string, runs: { id: string; ms: number }[]): BenchFigure[] {
+  const log = readFileSync(containerd!.logPath, 'utf8');
+  return medianPhases(runs.map((r) => shimPhases(log, r.id, r.ms))).map((p) => ({
+    id: `${kind}-phase-${p.name.replace(/\W+/g, '-').replace(/-$/, '').toLowerCase()}`,
+    label: `${label}: ${p.name}`,
+    unit: 'ms',
+    subject: { name: 'kata-ts', value: p.ms },
+    lowerIsBetter: true,
+    samples: runs.length,
+  }));
 }
 
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -56,13 +72,15 @@ const vmPid = (id: string): number => (JSON.parse(readFileSync(join(runDir, `san
 try {
   process.stderr.write('ctr-run: installing kata-ts, starting containerd\n');
   execFileSync(join(repo, 'tools/install.sh'), ['--prefix', prefix], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // info: the shim's start phases (its info lines) reach containerd's log, where phaseFigures reads them.
   containerd = await startContainerd({ dir, shimBinDir: join(prefix, 'bin'), env: { KATA_TS_RUN_DIR: runDir }, logLevel: 'info' });
   const image = await importBusyboxImage(containerd);
   const kataArgs = ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath];
 
   process.stderr.write(`ctr-run: ${SAMPLES} runs each of runc and kata-ts\n`);
-  const runcMs = await timeRuns('runc', [], image);
-  const kataMs = await timeRuns('kata', kataArgs, image);
+  const runcMs = (await timeRuns('runc', [], image)).ms;
+  const kata = await timeRuns('kata', kataArgs, image);
+  const kataMs = kata.ms;
   // The same install with VM templating on; the first (unmeasured) run makes the template.
   const templateConfig = join(dir, 'template-configuration.toml');
   writeFileSync(
@@ -71,7 +89,8 @@ try {
   );
   const templateArgs = ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', templateConfig];
   process.stderr.write(`ctr-run: ${SAMPLES} runs of kata-ts from a VM template\n`);
-  const templateMs = await timeRuns('kata-tpl', templateArgs, image);
+  const template = await timeRuns('kata-tpl', templateArgs, image);
+  const templateMs = template.ms;
 
   process.stderr.write('ctr-run: bare boot to agent ready\n');
   const config = loadConfigFile(configPath);
@@ -100,6 +119,8 @@ try {
     { id: 'ctr-run-true-template', label: '`ctr run --rm … true` from a VM template', unit: 'ms', subject: { name: 'kata-ts', value: templateMs }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true, samples: SAMPLES },
     { id: 'boot-to-agent-ready', label: 'VM start → agent ready', unit: 'ms', subject: { name: 'kata-ts', value: median(boots) }, lowerIsBetter: true, samples: SAMPLES },
     { id: 'ctr-run-overhead', label: '`ctr run` beyond the bare boot', unit: 'ms', subject: { name: 'kata-ts', value: kataMs - median(boots) }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true },
+    ...phaseFigures('cold', 'cold `ctr run --rm … true`, phase', kata.runs),
+    ...phaseFigures('template', '`ctr run --rm … true` from a template, phase', template.runs),
     { id: 'shim-rss', label: 'shim RSS', unit: 'MiB', subject: { name: 'containerd-shim-kata-v2', value: rss.shim }, lowerIsBetter: true },
     { id: 'proxy-rss', label: 'kata-proxy RSS', unit: 'MiB', subject: { name: 'kata-proxy', value: rss.proxy }, lowerIsBetter: true },
     { id: 'qemu-rss', label: 'QEMU RSS (guest incl.)', unit: 'MiB', subject: { name: 'qemu', value: rss.qemu }, lowerIsBetter: true },
