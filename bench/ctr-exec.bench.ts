@@ -3,23 +3,21 @@
  * containerd: exec latency (`true`, until ctr returns) and stdout throughput (`dd` of zeros to
  * stdout, read by ctr through the shim's FIFOs; the exec's own start-up, the median latency
  * above, is subtracted); and a container's own stdout, `ctr run --rm` of one 5 MB line, whole and
- * from its first stdout byte to its last. The floor under the exec's
- * stdout: the raw agent channel, a guest shell (the debug console's pty, port 1026) writing zeros
- * through the mux, virtio-serial and kata-proxy's hybrid vsock, with no ttrpc, shim, FIFO or ctr. Needs root, a built tree and the guest image (tools/build-guest-image);
+ * from its first stdout byte to its last. The floor under the exec's stdout: the raw agent channel
+ * (channel-floor.ts: a guest program's bytes through virtio-serial to QEMU's socket, no ttrpc), in
+ * the same run. Needs root, a built tree and the guest image (tools/build-guest-image);
  * installs to a temp prefix with tools/install.sh. Also the kata-ts shim's resident memory against
  * runc's shim, both serving one running container (ctr-run.bench.ts has proxy and QEMU RSS).
  * Run: npx tsx bench/ctr-exec.bench.ts [--json]   (CTR_EXEC_BENCH_MIB=N changes the bytes per sample)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectHybridVsock } from '@kata-ts/agent-transport';
-import { DEBUG_CONSOLE_PORT } from '@kata-ts/guest-contract';
 import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
+import { channelFloorMiBps } from './channel-floor';
 
 const SAMPLES = 5;
 const MIB = 1024 * 1024;
@@ -69,55 +67,10 @@ function runcShimPid(id: string, address: string): number {
   throw new Error(`no containerd-shim-runc-v2 for ${id}`);
 }
 
-/** The kata-ts sandbox's state, as its shim records it in its run dir. */
-function kataState(id: string): { shimPid: number; agentChannel: { socketPath: string } } {
+/** The kata-ts sandbox's shim, as it records itself in its run dir. */
+function kataShimPid(id: string): number {
   const runDir = process.env.KATA_TS_RUN_DIR || '/run/kata-ts';
-  return JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8')) as { shimPid: number; agentChannel: { socketPath: string } };
-}
-
-/** Counts what `conn` receives; `until(marker)` resolves once `marker` arrived. */
-function receiver(conn: Socket): { bytes(): number; until(marker: string): Promise<void> } {
-  let bytes = 0;
-  let tail = '';
-  let waiting: { marker: string; resolve(): void } | undefined;
-  conn.on('data', (b: Buffer) => {
-    bytes += b.length;
-    tail = (tail + b.subarray(-64).toString('latin1')).slice(-128);
-    if (waiting && tail.includes(waiting.marker)) {
-      waiting.resolve();
-      waiting = undefined;
-    }
-  });
-  return {
-    bytes: () => bytes,
-    until: (marker) => new Promise((resolve) => (waiting = { marker, resolve })),
-  };
-}
-
-/**
- * MiB/s of STDOUT_MIB of zeros from a shell on the debug console to here: the raw agent channel.
- * Each marker is printed by an arithmetic expansion, so the command's own echo cannot match it.
- */
-async function channelFloor(id: string): Promise<number> {
-  const conn = await connectHybridVsock({ path: kataState(id).agentChannel.socketPath, port: DEBUG_CONSOLE_PORT });
-  try {
-    const rx = receiver(conn);
-    conn.write('stty raw -echo; echo READY-$((40+2))\n');
-    await rx.until('READY-42');
-    const rates: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const before = rx.bytes();
-      const t0 = performance.now();
-      conn.write(`head -c ${STDOUT_MIB * MIB} /dev/zero; echo DONE-$((${i}+100))\n`);
-      await rx.until(`DONE-${i + 100}`);
-      const got = rx.bytes() - before;
-      if (got < STDOUT_MIB * MIB) lost.push(`debug console: received ${got} of ${STDOUT_MIB * MIB} bytes`);
-      rates.push(got / MIB / ((performance.now() - t0) / 1000));
-    }
-    return median(rates);
-  } finally {
-    conn.destroy();
-  }
+  return (JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8')) as { shimPid: number }).shimPid;
 }
 
 /** Stdout bytes that did not arrive, per runtime: a loss is reported, never hidden. */
@@ -176,10 +129,7 @@ try {
   const image = await importBusyboxImage(containerd);
   await ctr(['run', '-d', image, 'bench-runc', 'sleep', '3600']);
   process.stderr.write('ctr-exec: starting the kata-ts container (boots a VM)\n');
-  // The same install with the debug console on: the raw channel's shell.
-  const consoleConfig = join(dir, 'console-configuration.toml');
-  writeFileSync(consoleConfig, readFileSync(configPath, 'utf8').replace(/^debug_console_enabled = false$/m, 'debug_console_enabled = true'));
-  await ctr(['run', '-d', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', consoleConfig, image, 'bench-kata', 'sleep', '3600'], 300_000);
+  await ctr(['run', '-d', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath, image, 'bench-kata', 'sleep', '3600'], 300_000);
   process.stderr.write('ctr-exec: measuring runc\n');
   const runc = await measure('bench-runc');
   process.stderr.write('ctr-exec: measuring kata-ts\n');
@@ -187,9 +137,11 @@ try {
   process.stderr.write('ctr-exec: ctr run of a 5 MB line, runc and kata-ts\n');
   const runcLine = await measureRunLine('line-runc', [], image);
   const kataLine = await measureRunLine('line-kata', ['--runtime', 'io.containerd.kata.v2', '--runtime-config-path', configPath], image);
-  process.stderr.write('ctr-exec: the raw agent channel (debug console)\n');
-  const floor = await channelFloor('bench-kata');
-  const kataShimRss = rssMiB(kataState('bench-kata').shimPid);
+  const accel = execFileSync(join(prefix, 'bin/kata-runtime'), ['check', '--json', '--containerd-address', containerd.address], { encoding: 'utf8' });
+  const { accelerator } = JSON.parse(accel) as { accelerator?: string };
+  process.stderr.write('ctr-exec: the raw agent channel (a guest writing to virtio-serial)\n');
+  const floor = await channelFloorMiBps(STDOUT_MIB * MIB, 3, accelerator === 'kvm' ? 'kvm' : 'tcg');
+  const kataShimRss = rssMiB(kataShimPid('bench-kata'));
   const runcShimRss = rssMiB(runcShimPid('bench-runc', containerd.address));
   const figures: BenchFigure[] = [
     {
@@ -212,7 +164,7 @@ try {
     },
     {
       id: 'agent-channel-floor',
-      label: `raw agent channel (guest pty → mux → virtio-serial → kata-proxy, no ttrpc; ${STDOUT_MIB} MiB)`,
+      label: `raw agent channel (guest program → virtio-serial → QEMU's socket; no mux, ttrpc or proxy; ${STDOUT_MIB} MiB)`,
       unit: 'MiB/s',
       subject: { name: 'kata-ts', value: floor },
       lowerIsBetter: false,
@@ -254,8 +206,6 @@ try {
       lowerIsBetter: true,
     },
   ];
-  const accel = execFileSync(join(prefix, 'bin/kata-runtime'), ['check', '--json', '--containerd-address', containerd.address], { encoding: 'utf8' });
-  const { accelerator } = JSON.parse(accel) as { accelerator?: string };
   printBenchResult({
     bench: 'ctr-exec',
     figures,
