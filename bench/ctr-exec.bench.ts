@@ -1,8 +1,8 @@
 /**
  * `ctr task exec` into a running container, kata-ts vs runc in the same run, through a private
- * containerd: exec latency (`true`, until ctr returns) and stdout throughput (`dd` of zeros to
- * stdout, read by ctr through the shim's FIFOs; the exec's own start-up, the median latency
- * above, is subtracted); and a container's own stdout, `ctr run --rm` of one 5 MB line, whole and
+ * containerd: exec latency (`true`, until ctr returns), stdout throughput (`dd` of zeros to
+ * stdout, read by ctr through the shim's FIFOs) and stdin throughput (`wc -c` of what ctr writes;
+ * the exec's own start-up, the median latency above, is subtracted from both); and a container's own stdout, `ctr run --rm` of one 5 MB line, whole and
  * from its first stdout byte to its last. The floor under the exec's stdout: the raw agent channel
  * (channel-floor.ts: a guest program's bytes through virtio-serial to QEMU's socket, no ttrpc), in
  * the same run. Needs root, a built tree and the guest image (tools/build-guest-image);
@@ -39,8 +39,8 @@ const cleanup = async (): Promise<void> => {
 // bench/report.ts stops an overrunning benchmark with SIGTERM: containerd runs in its own group.
 process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
-async function ctr(args: string[], timeoutMs = 120_000): Promise<string> {
-  const r = await containerd!.ctr(args, { timeoutMs });
+async function ctr(args: string[], timeoutMs = 120_000, input?: Buffer): Promise<string> {
+  const r = await containerd!.ctr(args, { timeoutMs, input });
   if (r.code !== 0) throw new Error(`ctr ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}\n${containerd!.logTail(20)}`);
   return r.stdout;
 }
@@ -73,11 +73,11 @@ function kataShimPid(id: string): number {
   return (JSON.parse(readFileSync(join(runDir, 'sandboxes', id, 'state.json'), 'utf8')) as { shimPid: number }).shimPid;
 }
 
-/** Stdout bytes that did not arrive, per runtime: a loss is reported, never hidden. */
+/** Stdio bytes that did not arrive, per runtime: a loss is reported, never hidden. */
 const lost: string[] = [];
 
-/** Median ms of `ctr task exec` of `true`, and MiB/s of STDOUT_MIB through the exec's stdout. */
-async function measure(id: string): Promise<{ execMs: number; mibPerSec: number }> {
+/** Median ms of `ctr task exec` of `true`, and MiB/s of STDOUT_MIB through the exec's stdout and its stdin. */
+async function measure(id: string): Promise<{ execMs: number; mibPerSec: number; stdinMibPerSec: number }> {
   const exec: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const t0 = performance.now();
@@ -93,7 +93,16 @@ async function measure(id: string): Promise<{ execMs: number; mibPerSec: number 
     if (out.length !== STDOUT_MIB * MIB) lost.push(`${id}: received ${out.length} of ${STDOUT_MIB * MIB} stdout bytes`);
     rates.push(out.length / MIB / Math.max(seconds, 0.001));
   }
-  return { execMs, mibPerSec: median(rates) };
+  const input = Buffer.alloc(STDOUT_MIB * MIB, 'x');
+  const inRates: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const counted = Number(await ctr(['task', 'exec', '--exec-id', `i${i}`, id, 'wc', '-c'], 120_000, input));
+    const seconds = (performance.now() - t0 - execMs) / 1000;
+    if (counted !== input.length) lost.push(`${id}: the exec read ${counted} of ${input.length} stdin bytes`);
+    inRates.push(counted / MIB / Math.max(seconds, 0.001));
+  }
+  return { execMs, mibPerSec: median(rates), stdinMibPerSec: median(inRates) };
 }
 
 /**
@@ -163,6 +172,15 @@ try {
       samples: 3,
     },
     {
+      id: 'stdin-throughput',
+      label: `exec stdin throughput (${STDOUT_MIB} MiB)`,
+      unit: 'MiB/s',
+      subject: { name: 'kata-ts', value: kata.stdinMibPerSec },
+      reference: { name: 'runc', value: runc.stdinMibPerSec },
+      lowerIsBetter: false,
+      samples: 3,
+    },
+    {
       id: 'agent-channel-floor',
       label: `raw agent channel (guest program → virtio-serial → QEMU's socket; no mux, ttrpc or proxy; ${STDOUT_MIB} MiB)`,
       unit: 'MiB/s',
@@ -210,7 +228,7 @@ try {
     bench: 'ctr-exec',
     figures,
     notes: [
-      ...(lost.length ? [`STDOUT LOST BYTES: ${lost.join('; ')}`] : []),
+      ...(lost.length ? [`STDIO LOST BYTES: ${lost.join('; ')}`] : []),
       `private containerd ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).split(' ')[2] ?? ''}; guest accelerator: ${accelerator ?? 'unknown'}; times include starting ctr`,
     ],
   });
