@@ -62,6 +62,20 @@ describe('IoCopier stdin', () => {
     expect(log.warn).not.toHaveBeenCalled();
   });
 
+  it('sends what stdin already holds in one WriteStdin of at most 1 MiB, not one per chunk', async () => {
+    const agent = new FakeAgent();
+    const stdin = new PassThrough();
+    const log = { warn: vi.fn(), debug: vi.fn() };
+    const sent = Buffer.alloc(2 << 20, 'y');
+    for (let i = 0; i < sent.length; i += 64 << 10) stdin.write(sent.subarray(i, i + (64 << 10)));
+    stdin.end();
+    new IoCopier(agent, 'c1', 'e1', { stdin } as unknown as ProcessIo, log as unknown as Logger);
+    await stdinClosed(agent);
+    const writes = agent.proc('c1', 'e1').stdin;
+    expect(Buffer.concat(writes).equals(sent)).toBe(true);
+    expect(writes.map((w) => w.length)).toEqual([1 << 20, 1 << 20]);
+  });
+
   it('cuts a stdin that never ends after CloseIO, with a warning', async () => {
     const agent = new FakeAgent();
     const stdin = new PassThrough();

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import type { AgentClient } from '@kata-ts/agent-client';
 import { isEndOfStream } from '@kata-ts/guest-contract';
@@ -9,6 +9,8 @@ import type { ProcessIo } from './process-io';
  * is a round trip through ttrpc, the mux and the VM's channel, so fewer, fuller ones carry more.
  */
 const READ_SIZE = 1 << 20;
+/** The most one WriteStdin carries (ttrpc frames stop at 4 MiB). */
+const STDIN_BATCH = 1 << 20;
 const WRITE_SLICE = 64 << 10;
 /**
  * containerd closes its end of the stdin FIFO before CloseIO, so what is left to copy is at most
@@ -37,6 +39,17 @@ function write(out: Writable, data: Buffer): Promise<void> {
       out.once('close', done);
     }
   });
+}
+
+/** `first` and whatever `stream` already holds, up to STDIN_BATCH bytes. */
+function withBuffered(stream: Readable, first: Buffer): Buffer {
+  const parts = [first];
+  let size = first.length;
+  for (let more: Buffer | null; size < STDIN_BATCH && (more = stream.read(Math.min(stream.readableLength, STDIN_BATCH - size)) as Buffer | null); ) {
+    parts.push(more);
+    size += more.length;
+  }
+  return parts.length === 1 ? first : Buffer.concat(parts, size);
 }
 
 /**
@@ -117,9 +130,10 @@ export class IoCopier {
     const stdin = this.io.stdin!;
     try {
       for await (const chunk of stdin) {
-        let rest = chunk as Buffer;
+        // With what else arrived during the last WriteStdin: one round trip per batch, not per 64 KiB.
+        let rest = withBuffered(stdin, chunk as Buffer);
         while (rest.length && !this.#stopped) {
-          const n = await this.agent.writeStdin(this.containerId, this.execId, rest);
+          const n = await this.agent.writeStdin(this.containerId, this.execId, rest.subarray(0, STDIN_BATCH));
           rest = rest.subarray(n);
         }
         if (this.#stopped) return;

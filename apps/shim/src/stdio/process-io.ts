@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { DuplexOptions, Readable, Writable } from 'node:stream';
 import { InvalidArgumentError } from '@kata-ts/errors';
 
 export interface StdioPaths {
@@ -21,8 +21,13 @@ export interface IoContext {
 const CLOSE_FLUSH_MS = 1_000;
 
 /** A FIFO as a non-blocking libuv pipe: no thread-pool thread is held by a slow reader/writer. */
+/**
+ * Up to 1 MiB of stdin waits here while a WriteStdin is in flight, so the next one carries all
+ * of it (net.Socket hands its options to Duplex, which takes the high-water mark).
+ */
 function fifoReader(path: string): Readable {
-  return new net.Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+  const options: net.SocketConstructorOpts & DuplexOptions = { fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false, readableHighWaterMark: 1 << 20 };
+  return new net.Socket(options);
 }
 
 /**
