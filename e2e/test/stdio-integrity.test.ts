@@ -1,12 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBusyboxImage, installKata, startContainerd, type KataInstall, type PrivateContainerd } from '@kata-ts/testing';
-import { waitFor } from '../src/ctr';
-import { assertAllGone } from '../src/leaks';
+import { ctrSuite } from '../src/ctr-suite';
 
 /*
  * Every byte of a big stdin and a big stdout, checked by sha256, through the whole path: ctr, the
@@ -43,11 +38,8 @@ const program = (tty: boolean) =>
     'rm $f $f.sha',
   ].join('\n');
 
-let kata: KataInstall;
-let dir: string;
-let runDir: string;
-let containerd: PrivateContainerd;
-let image: string;
+const suite = ctrSuite('kata-e2e-stdio');
+const { kataRun } = suite;
 
 /**
  * Runs ctr (on a pseudo-terminal through script(1) when `tty`), sends `input` once the program
@@ -55,6 +47,7 @@ let image: string;
  * an EOF would be a byte for the program.
  */
 function ctrStream(args: string[], tty: boolean, input: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const { containerd } = suite;
   const argv = ['ctr', '--address', containerd.address, '-n', containerd.namespace, ...args];
   // ctr's raw terminal keeps output processing on (containerd/console sets OPOST), as under runc:
   // without onlcr it adds no \r to the program's \n.
@@ -113,45 +106,23 @@ async function expectIntact(args: string[], tty: boolean): Promise<void> {
   expect(got).toEqual({ stdinSha: sha256(input), stdoutLength: SIZE, stdoutSha: guestStdoutSha });
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kata-e2e-stdio-'));
-  runDir = join(dir, 'run');
-  kata = await installKata(join(dir, 'prefix'));
-  containerd = await startContainerd({ dir, shimBinDir: kata.binDir, kataConfigPath: kata.configPath, env: { KATA_TS_RUN_DIR: runDir } });
-  image = await importBusyboxImage(containerd);
-}, 900_000);
-
-afterAll(async () => {
-  await containerd?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
 describe(`stdin and stdout integrity, ${SIZE / MIB} MiB each way by sha256 (kata-ts through containerd)`, () => {
-  const kataRun = () => ['run', '--runtime', 'io.containerd.kata.v2', '--runtime-config-path', kata.configPath];
   const exec = 'io-exec';
 
   beforeAll(async () => {
-    const r = await containerd.ctr([...kataRun(), '-d', image, exec, 'sleep', '3600'], { timeoutMs: 300_000 });
-    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}\n${containerd.logTail(30)}`);
+    const r = await suite.ctr([...kataRun(), '-d', suite.image, exec, 'sleep', '3600'], { timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`ctr run: ${r.stderr}\n${suite.containerd.logTail(30)}`);
   }, 300_000);
 
   afterAll(async () => {
     // A run that failed (or was cut by its timeout) leaves its container.
-    await containerd.removeContainers([exec, 'io-run', 'io-run-t']);
-    // Shims exit just after answering Shutdown.
-    await waitFor('every VM, shim and proxy to go away', () => {
-      try {
-        assertAllGone(containerd, [join(runDir, 'sandboxes')]);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 15_000).catch(() => assertAllGone(containerd, [join(runDir, 'sandboxes')]));
+    await suite.containerd.removeContainers([exec, 'io-run', 'io-run-t']);
+    await suite.expectNoLeaks();
   }, 120_000);
 
   for (const tty of [false, true]) {
     const t = tty ? ['-t'] : [];
-    it(`ctr run${tty ? ' -t' : ''}`, () => expectIntact([...kataRun(), ...t, '--rm', image, `io-run${tty ? '-t' : ''}`], tty), STREAM_TIMEOUT_MS + 60_000);
+    it(`ctr run${tty ? ' -t' : ''}`, () => expectIntact([...kataRun(), ...t, '--rm', suite.image, `io-run${tty ? '-t' : ''}`], tty), STREAM_TIMEOUT_MS + 60_000);
     it(`ctr task exec${tty ? ' -t' : ''}`, () => expectIntact(['task', 'exec', ...t, '--exec-id', `io${tty ? '-t' : ''}`, exec], tty), STREAM_TIMEOUT_MS + 60_000);
   }
 });
