@@ -3,7 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX, busyboxRootfs, writeOciImageArchive } from './oci-image-archive';
-import type { PrivateContainerd } from './start-containerd';
+import type { CommandResult } from './run-command';
+
+/** What importing an image needs of a containerd (a PrivateContainerd is one). */
+export interface ImageTarget {
+  namespace: string;
+  ctr(args: string[]): Promise<CommandResult>;
+}
 
 /** The name the image is imported under. */
 export const BUSYBOX_IMAGE = 'docker.io/kata-ts/busybox:latest';
@@ -60,7 +66,7 @@ export function buildBusyboxImage(options: BusyboxImageOptions = {}): string {
 }
 
 /** Imports an image tar into `containerd` (its namespace) and checks that `name` arrived. */
-export async function importImage(containerd: PrivateContainerd, tar: string, name: string): Promise<void> {
+export async function importImage(containerd: ImageTarget, tar: string, name: string): Promise<void> {
   const r = await containerd.ctr(['image', 'import', tar]);
   if (r.code !== 0) throw new Error(`ctr -n ${containerd.namespace} image import ${tar} failed (${r.code}): ${r.stderr}`);
   const list = await containerd.ctr(['image', 'ls', '-q']);
@@ -70,7 +76,7 @@ export async function importImage(containerd: PrivateContainerd, tar: string, na
 }
 
 /** Builds (or reuses) the image and imports it into `containerd`; returns the image name. */
-export async function importBusyboxImage(containerd: PrivateContainerd, options: BusyboxImageOptions = {}): Promise<string> {
+export async function importBusyboxImage(containerd: ImageTarget, options: BusyboxImageOptions = {}): Promise<string> {
   const name = busyboxImageName(options);
   await importImage(containerd, buildBusyboxImage(options), name);
   return name;
