@@ -3,7 +3,8 @@
 #   DIR/bin/containerd-shim-kata-v2        DIR/bin/kata-runtime (when built)
 #   DIR/libexec/kata-ts/kata-proxy
 #   DIR/share/defaults/kata-containers/configuration.toml (+ configuration-qemu.toml), absolute paths into DIR
-#   DIR/share/kata-containers/vmlinux.container vmlinuz.container kata-containers-initrd.img
+#   DIR/share/kata-containers/vmlinux.container vmlinuz.container kata-containers.img (the root image)
+#     kata-containers-image-initrd.img (mounts it) kata-containers-initrd.img (the whole guest, no image)
 #   DIR/containerd/config.d/kata-deploy.toml  (drop-in for containerd's `imports`)
 # The apps are bundled single files run by the system's node, so nothing points back into the
 # source tree. Builds what is missing (shim, proxy, kata-runtime) with nx; the guest image comes
@@ -48,7 +49,7 @@ runtime="$ROOT/apps/kata-runtime/dist/kata-runtime.mjs"
 if [ ! -f "$shim" ] || [ ! -f "$proxy" ]; then
   NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true npx nx run-many -t build -p shim proxy --outputStyle=stream >&2
 fi
-for f in "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img"; do
+for f in "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$guest/kata-containers-image-initrd.img" "$guest/kata-containers.img"; do
   [ -f "$f" ] || { echo "install.sh: $f is missing: run tools/build-guest-image first" >&2; exit 1; }
 done
 
@@ -72,7 +73,7 @@ install_app "$shim" "$prefix/bin/containerd-shim-kata-v2"
 install_app "$proxy" "$prefix/libexec/kata-ts/kata-proxy"
 if [ -f "$runtime" ]; then install_app "$runtime" "$prefix/bin/kata-runtime"; fi
 
-install -m 0644 "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$dest/share/kata-containers/"
+install -m 0644 "$guest/vmlinux.container" "$guest/vmlinuz.container" "$guest/kata-containers-initrd.img" "$guest/kata-containers-image-initrd.img" "$guest/kata-containers.img" "$dest/share/kata-containers/"
 
 escaped=$(printf '%s' "$prefix" | sed 's/[&|\\]/\\&/g')
 sed "s|@PREFIX@|$escaped|g" "$ROOT/libs/config/templates/configuration-qemu.toml.in" >"$destdir$defaults/configuration-qemu.toml"

@@ -1,6 +1,7 @@
 // kata-init: PID 1 of the kata-ts guest. Mounts the kernel filesystems, loads the kernel
-// modules listed in /etc/kata-modules (load order), starts the agent, reaps orphans, forwards
-// signals to the agent and powers the VM off when the agent exits. Built statically at image
+// modules listed in /etc/kata-modules (load order), switches to the root image when the kernel
+// command line names one (`root=`), starts the agent, reaps orphans, forwards signals to the
+// agent and powers the VM off when the agent exits. Built statically at image
 // time by apps/image-builder; no shell is involved, so nothing else runs in the guest.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -162,6 +163,65 @@ static const char *cmdline_value(const char *key, char *out, size_t size) {
   return NULL;
 }
 
+// Empties the initramfs (its RAM is freed), staying on its filesystem: what switch_root does.
+static void remove_tree(int dirfd, dev_t rootdev) {
+  DIR *dir = fdopendir(dirfd);
+  if (!dir) {
+    close(dirfd);
+    return;
+  }
+  for (struct dirent *e; (e = readdir(dir));) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != rootdev) continue;
+    if (S_ISDIR(st.st_mode)) {
+      int fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) remove_tree(fd, rootdev);
+      unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+    } else {
+      unlinkat(dirfd, e->d_name, 0);
+    }
+  }
+  closedir(dir);
+}
+
+// Kata's image boot: the guest's root is a read-only ext4 on the DAX nvdimm (`root=/dev/pmem0
+// rootfstype=ext4 rootflags=dax`), mapped from the host's page cache instead of copied into this
+// VM's RAM. Mounts it, moves /dev /proc /sys onto it, frees the initramfs and makes it /.
+static int switch_to_root_image(const char *device) {
+  char fstype[16] = "ext4", flags[64] = "dax", target[64];
+  cmdline_value("rootfstype=", fstype, sizeof fstype);
+  cmdline_value("rootflags=", flags, sizeof flags);
+  // nd_pmem probes asynchronously after its module loads; devtmpfs makes the node.
+  for (int i = 0; access(device, F_OK) != 0; i++) {
+    if (i == 1000) {
+      say("root image %s did not appear in 10 s", device);
+      return -1;
+    }
+    usleep(10000);
+  }
+  mkdir("/newroot", 0755);
+  if (mount(device, "/newroot", fstype, MS_RDONLY | MS_NODEV, flags) != 0) {
+    say("mount %s (%s, %s) on /newroot: %s", device, fstype, flags, strerror(errno));
+    return -1;
+  }
+  static const char *const moved[] = {"/dev", "/proc", "/sys"};
+  for (size_t i = 0; i < sizeof moved / sizeof *moved; i++) {
+    snprintf(target, sizeof target, "/newroot%s", moved[i]);
+    if (mount(moved[i], target, NULL, MS_MOVE, NULL) != 0) say("move %s: %s", moved[i], strerror(errno));
+  }
+  struct stat st;
+  int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root >= 0 && fstat(root, &st) == 0) remove_tree(root, st.st_dev);
+  else if (root >= 0) close(root);
+  if (chdir("/newroot") != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+    say("switching to %s: %s", device, strerror(errno));
+    return -1;
+  }
+  say("root: %s (%s, %s)", device, fstype, flags);
+  return 0;
+}
+
 static pid_t start_agent(const sigset_t *original) {
   pid_t pid = fork();
   if (pid != 0) return pid;
@@ -201,18 +261,24 @@ int main(void) {
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &original);
 
-  make_root_a_mount();
   mount_or_warn("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_or_warn("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_or_warn("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  read_cmdline();
+  load_modules();
+  char root[64];
+  if (!cmdline_value("root=", root, sizeof root)) {
+    make_root_a_mount();
+  } else if (switch_to_root_image(root) != 0) {
+    say("cannot start without the root image; powering off");
+    power_off();
+  }
   mount_or_warn("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
   mount_or_warn("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   mount_or_warn("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   mount_or_warn("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   mount_or_warn("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate");
   enable_cgroup_controllers();
-  read_cmdline();
-  load_modules();
   link_virtio_ports();
 
   pid_t agent = start_agent(&original);

@@ -8,16 +8,18 @@ import { bufferDigest, fileDigest } from './file-digest';
 import { baseEntries, GUEST_AGENT_DIR, GUEST_CRUN, GUEST_IP, GUEST_NODE, hostFileEntries, hostMode, listFiles, moduleEntries } from './guest-tree';
 import { ImageBuildError } from './image-build-error';
 import { fetchKernel, resolveKernelPackage } from './kernel-package';
-import { type ArtefactInfo, type GuestImageManifest, INITRD_FILE, MANIFEST_FILE, VMLINUX_FILE, VMLINUZ_FILE } from './manifest';
+import type { GuestEntry } from './guest-entry';
+import { type ArtefactInfo, type GuestImageManifest, IMAGE_FILE, IMAGE_INITRD_FILE, INITRD_FILE, MANIFEST_FILE, VMLINUX_FILE, VMLINUZ_FILE } from './manifest';
 import { moduleLoadOrder } from './module-order';
 import { type Progress, silentProgress } from './progress';
 import { findRepoRoot } from './repo-paths';
 import { checkTools } from './required-tools';
+import { writeRootImage } from './root-image';
 import { runCommand } from './run-command';
 import { isElf, sharedLibraries } from './shared-libraries';
 
 /** Bump when the builder changes what it puts in the image, so caches are invalidated. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 /** Uncompressed boots fastest under TCG (measured, see apps/image-builder/README.md). */
 export const DEFAULT_COMPRESSION: Compression = 'none';
@@ -40,6 +42,8 @@ export interface BuildGuestImageOptions {
   kernelPackage?: string;
   /** Module names; default guest-image/modules.txt. */
   modules?: string[];
+  /** What the image's initrd adds to mount the root image; default guest-image/root-modules.txt. */
+  rootModules?: string[];
   /** Rebuild even when the inputs did not change. */
   force?: boolean;
   progress?: Progress;
@@ -53,6 +57,8 @@ export interface BuildGuestImageResult {
   vmlinuz: string;
   vmlinux: string;
   initrd: string;
+  image: string;
+  imageInitrd: string;
 }
 
 export async function buildGuestImage(options: BuildGuestImageOptions = {}): Promise<BuildGuestImageResult> {
@@ -66,9 +72,10 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
   const ipBinary = options.ipBinary ?? '/usr/bin/ip';
   const compression = options.compression ?? DEFAULT_COMPRESSION;
   const modules = options.modules ?? readModuleList(join(repo, 'guest-image', 'modules.txt'));
+  const rootModules = options.rootModules ?? readModuleList(join(repo, 'guest-image', 'root-modules.txt'));
   const initSource = join(repo, 'guest-image', 'init', 'kata-init.c');
 
-  checkTools(compression === 'lz4' ? undefined : ['apt-get', 'apt-cache', 'dpkg-deb', 'depmod', 'gcc', 'strip', 'ldd', 'xz']);
+  checkTools(compression === 'lz4' ? undefined : ['apt-get', 'apt-cache', 'dpkg-deb', 'depmod', 'gcc', 'strip', 'ldd', 'xz', 'mkfs.ext4', 'debugfs']);
   if (!existsSync(join(agentDir, 'kata-agent.mjs')))
     throw new ImageBuildError('AGENT_MISSING', `${agentDir}/kata-agent.mjs not found: build the agent first (npx nx run agent:build)`);
   if (!existsSync(crunBinary)) throw new ImageBuildError('TOOL_MISSING', `${crunBinary} not found: apt-get install crun`);
@@ -87,6 +94,7 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
     kernel: kernelPackage,
     compression,
     modules,
+    rootModules,
     init: initDigest,
     node: await fileDigest(nodeBinary),
     crun: await fileDigest(crunBinary),
@@ -96,7 +104,13 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
   };
   const inputDigest = bufferDigest(JSON.stringify(inputs));
 
-  const paths = { vmlinuz: join(outDir, VMLINUZ_FILE), vmlinux: join(outDir, VMLINUX_FILE), initrd: join(outDir, INITRD_FILE) };
+  const paths = {
+    vmlinuz: join(outDir, VMLINUZ_FILE),
+    vmlinux: join(outDir, VMLINUX_FILE),
+    initrd: join(outDir, INITRD_FILE),
+    image: join(outDir, IMAGE_FILE),
+    imageInitrd: join(outDir, IMAGE_INITRD_FILE),
+  };
   const previous = readManifest(join(outDir, MANIFEST_FILE));
   if (!options.force && previous?.inputDigest === inputDigest && (await artefactsIntact(outDir, previous))) {
     progress.step(`up to date (${outDir})`);
@@ -110,26 +124,37 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
   const kernel = await fetchKernel(kernelPackage, cacheDir, progress);
   progress.step('ordering kernel modules (modules.dep)');
   const builtin = readFileSync(join(kernel.modulesDir, 'modules.builtin'), 'utf8').split('\n').filter(Boolean);
-  const order = moduleLoadOrder(modules, readFileSync(join(kernel.modulesDir, 'modules.dep'), 'utf8'), builtin);
+  const modulesDep = readFileSync(join(kernel.modulesDir, 'modules.dep'), 'utf8');
+  const order = moduleLoadOrder(modules, modulesDep, builtin);
+  const imageOrder = moduleLoadOrder([...modules, ...rootModules], modulesDep, builtin);
 
   progress.step('compiling kata-init (static)');
   const init = await buildInit(initSource, initDigest, cacheDir);
   progress.step('stripping node');
   const node = await strippedNode(nodeBinary, inputs.node, cacheDir);
 
-  const entries = [
-    ...baseEntries(init),
-    ...moduleEntries(kernel.modulesDir, kernel.release, order),
+  const base = baseEntries(init);
+  const payload: GuestEntry[] = [
     ...hostFileEntries(libraries),
-    { type: 'file' as const, path: GUEST_NODE, mode: 0o755, data: readFileSync(node) },
-    { type: 'file' as const, path: GUEST_CRUN, mode: 0o755, data: readFileSync(crunBinary) },
-    { type: 'file' as const, path: GUEST_IP, mode: 0o755, data: readFileSync(ipBinary) },
-    ...agentFiles.map((f) => ({ type: 'file' as const, path: `${GUEST_AGENT_DIR}/${f}`, mode: hostMode(join(agentDir, f)), data: readFileSync(join(agentDir, f)) })),
+    { type: 'file', path: GUEST_NODE, mode: 0o755, data: readFileSync(node) },
+    { type: 'file', path: GUEST_CRUN, mode: 0o755, data: readFileSync(crunBinary) },
+    { type: 'file', path: GUEST_IP, mode: 0o755, data: readFileSync(ipBinary) },
+    ...agentFiles.map((f): GuestEntry => ({ type: 'file', path: `${GUEST_AGENT_DIR}/${f}`, mode: hostMode(join(agentDir, f)), data: readFileSync(join(agentDir, f)) })),
   ];
+  // The whole guest in one initrd (unpacked into each guest's RAM), and Kata's `image` boot: a
+  // small initrd (PID 1 and the modules that mount the root) with the rest in a shared DAX image.
+  const entries = [...base, ...moduleEntries(kernel.modulesDir, kernel.release, order), ...payload];
+  const imageInitrdEntries = [...base, ...moduleEntries(kernel.modulesDir, kernel.release, imageOrder)];
 
   progress.step(`writing ${INITRD_FILE} (cpio, ${compression}, ${entries.length} entries)`);
   const { uncompressedSize } = await writeCpio(`${paths.initrd}.tmp`, entries, compression);
   renameSync(`${paths.initrd}.tmp`, paths.initrd);
+  progress.step(`writing ${IMAGE_INITRD_FILE} (cpio, ${compression}, ${imageInitrdEntries.length} entries)`);
+  await writeCpio(`${paths.imageInitrd}.tmp`, imageInitrdEntries, compression);
+  renameSync(`${paths.imageInitrd}.tmp`, paths.imageInitrd);
+  progress.step(`writing ${IMAGE_FILE} (ext4 for DAX, ${base.length + payload.length} entries)`);
+  await writeRootImage(`${paths.image}.tmp`, [...base, ...payload], { stagingDir: join(cacheDir, 'root-staging'), uuid: digestUuid(inputDigest) });
+  renameSync(`${paths.image}.tmp`, paths.image);
 
   progress.step(`writing ${VMLINUZ_FILE} and ${VMLINUX_FILE}`);
   copyFileSync(kernel.vmlinuz, paths.vmlinuz);
@@ -144,14 +169,24 @@ export async function buildGuestImage(options: BuildGuestImageOptions = {}): Pro
       vmlinux: await artefact(paths.vmlinux),
     },
     initrd: { ...(await artefact(paths.initrd)), compression, uncompressedSize, entries: entries.length },
+    image: await artefact(paths.image),
+    imageInitrd: { ...(await artefact(paths.imageInitrd)), entries: imageInitrdEntries.length },
+    imageModules: imageOrder,
     node: { version: execFileSync(nodeBinary, ['--version'], { encoding: 'utf8' }).trim(), source: nodeBinary },
     agent: { dir: agentDir, files: agentFiles },
     modules: order,
     inputDigest,
   };
   writeFileSync(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  progress.step(`done: ${outDir} (initrd ${(manifest.initrd.size / 1048576).toFixed(1)} MiB, kernel ${kernel.release})`);
+  const mib = (a: ArtefactInfo): string => (a.size / 1048576).toFixed(1);
+  progress.step(`done: ${outDir} (initrd ${mib(manifest.initrd)} MiB; image ${mib(manifest.image)} MiB + its initrd ${mib(manifest.imageInitrd)} MiB; kernel ${kernel.release})`);
   return { outDir, manifest, cached: false, ...paths };
+}
+
+/** The filesystem UUID (and hash seed) of the root image: from the inputs, so rebuilds are byte-identical. */
+function digestUuid(digest: string): string {
+  const h = digest.replace(/^sha256:/, '');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 function readModuleList(path: string): string[] {
@@ -174,7 +209,8 @@ async function artefact(path: string): Promise<ArtefactInfo> {
 }
 
 async function artefactsIntact(outDir: string, manifest: GuestImageManifest): Promise<boolean> {
-  for (const a of [manifest.kernel.vmlinuz, manifest.kernel.vmlinux, manifest.initrd]) {
+  for (const a of [manifest.kernel.vmlinuz, manifest.kernel.vmlinux, manifest.initrd, manifest.image, manifest.imageInitrd]) {
+    if (!a) return false; // a manifest from before the image existed
     const path = join(outDir, a.file);
     if (!existsSync(path) || statSync(path).size !== a.size || (await fileDigest(path)) !== a.sha256) return false;
   }

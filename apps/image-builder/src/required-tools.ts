@@ -13,6 +13,8 @@ const TOOLS: Record<string, string> = {
   ldd: 'libc-bin',
   xz: 'xz-utils',
   lz4: 'lz4',
+  'mkfs.ext4': 'e2fsprogs',
+  debugfs: 'e2fsprogs',
 };
 
 function onPath(tool: string): boolean {

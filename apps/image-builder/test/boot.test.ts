@@ -42,26 +42,31 @@ describe('guest image boot check', () => {
     accelerator = verdict.usable ? 'kvm' : 'tcg';
   }, 60_000);
 
-  it('boots and the agent answers grpc.Health/Check over virtio-serial + mux + ttrpc', async () => {
-    guest = await bootGuest({ kernel: image.vmlinux, initrd: image.initrd, accelerator });
+  it.each([
+    ['the root image on a DAX nvdimm, mounted by its initrd (the installed boot)', 'image'],
+    ['the whole guest in one initrd', 'initrd'],
+  ] as const)('boots %s and the agent answers grpc.Health/Check over virtio-serial + mux + ttrpc', async (_, boot) => {
+    const files = boot === 'image' ? { initrd: image.imageInitrd, image: image.image } : { initrd: image.initrd, image: '' };
+    guest = await bootGuest({ kernel: image.vmlinux, ...files, accelerator });
     const agent = await guest.connectAgent();
     const readyMs = performance.now() - guest.startedAt;
     await agent.close();
-    console.log(`QEMU start -> agent ready (${accelerator}): ${(readyMs / 1000).toFixed(2)} s`);
+    console.log(`QEMU start -> agent ready (${accelerator}, ${boot}): ${(readyMs / 1000).toFixed(2)} s`);
 
     const modules = await waitForConsole(guest, /modules loaded: (\d+)/, 5000);
-    expect(modules).toBe(`modules loaded: ${image.manifest.modules.length}`);
-    expect(guest.console()).not.toMatch(/kata-init: .*(failed|: No such|: Exec format)/);
+    expect(modules).toBe(`modules loaded: ${(boot === 'image' ? image.manifest.imageModules : image.manifest.modules).length}`);
+    if (boot === 'image') expect(guest.console()).toMatch(/kata-init: \[[\d.]+\] root: \/dev\/pmem0 \(ext4, dax\)/);
+    expect(guest.console()).not.toMatch(/kata-init: .*(failed|: No such|: Exec format|did not appear|cannot start)/);
 
     const exit = await guest.vm.stop({ timeoutMs: 5000 });
     expect(exit.signal).toBeNull();
   }, 180_000);
 
-  it('PID 1 mounts, enables cgroup controllers, links the port, reaps orphans; crun runs a container', async () => {
+  it('PID 1 mounts the root image, enables cgroup controllers, links the port, reaps orphans; crun runs a container', async () => {
     const agentDir = probeAgentDir(agentDist);
     tempDirs.push(agentDir);
     const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
-    guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.initrd, accelerator });
+    guest = await bootGuest({ kernel: probe.vmlinux, initrd: probe.imageInitrd, image: probe.image, accelerator });
     await (await guest.connectAgent()).close();
     const report = await waitForProbeReport(guest, 60_000);
     if (!report) throw new Error(`no PROBE report on the console:\n${guest.console().slice(-3000)}`);
@@ -73,7 +78,10 @@ describe('guest image boot check', () => {
     expect(report.subtreeControl.split(' ')).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'io', 'cpuset']));
     expect(report.mounts).toEqual(expect.arrayContaining(['/proc proc', '/sys sysfs', '/dev devtmpfs', '/dev/pts devpts', '/sys/fs/cgroup cgroup2', '/run tmpfs']));
     expect(report.virtioPortLink).toMatch(/^\.\.\/vport\d+p\d+$/);
-    // pivot_root works: PID 1 moved the initramfs root onto a bind mount of itself.
+    // The root is the image, read-only and mapped with DAX (not copied into guest RAM).
+    expect(report.root).toMatchObject({ device: '/dev/pmem0', type: 'ext4' });
+    expect(report.root.options).toEqual(expect.arrayContaining(['ro', 'dax=always']));
+    // pivot_root works from the image's root, a real mount.
     expect(report.container).toMatchObject({ ran: true, status: 125 });
   }, 300_000);
 

@@ -24,13 +24,16 @@ describe('tools/install.sh --prefix', () => {
       'share/kata-containers/vmlinuz.container',
       'share/kata-containers/vmlinux.container',
       'share/kata-containers/kata-containers-initrd.img',
+      'share/kata-containers/kata-containers-image-initrd.img',
+      'share/kata-containers/kata-containers.img',
       'containerd/config.d/kata-deploy.toml',
     ]) {
       expect(existsSync(join(p, f)), f).toBe(true);
     }
     const config = loadConfigFile(kata.configPath); // validates, and checks every path exists
     expect(config.hypervisor.kernel.startsWith(`${p}/`)).toBe(true);
-    expect(config.hypervisor.initrd.startsWith(`${p}/`)).toBe(true);
+    expect(config.hypervisor.initrd).toBe(join(p, 'share/kata-containers/kata-containers-image-initrd.img'));
+    expect(config.hypervisor.image).toBe(join(p, 'share/kata-containers/kata-containers.img'));
     expect(config.proxy.path).toBe(join(p, 'libexec/kata-ts/kata-proxy'));
     const dropIn = readFileSync(join(p, 'containerd/config.d/kata-deploy.toml'), 'utf8');
     expect(dropIn).toContain(`runtime_path = "${p}/bin/containerd-shim-kata-v2"`);

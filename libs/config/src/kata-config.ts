@@ -5,8 +5,9 @@ export type SharedFs = 'virtio-9p' | 'virtio-fs' | 'none';
 export interface QemuConfig {
   path: string;
   kernel: string;
-  /** One of initrd / image is set (validated). */
+  /** The whole guest, or with `image` the initrd that mounts it (always set: validated). */
   initrd: string;
+  /** Kata's `image`: the guest's root on a read-only DAX nvdimm; '' when not used. */
   image: string;
   machineType: string;
   kernelParams: string;

@@ -17,7 +17,7 @@ function makePrefix(): string {
   mkdirSync(join(prefix, 'libexec/kata-ts'), { recursive: true });
   mkdirSync(join(prefix, 'bin'), { recursive: true });
   writeFileSync(join(prefix, 'share/kata-containers/vmlinux.container'), 'k');
-  writeFileSync(join(prefix, 'share/kata-containers/kata-containers-initrd.img'), 'i');
+  for (const f of ['kata-containers-image-initrd.img', 'kata-containers.img']) writeFileSync(join(prefix, 'share/kata-containers', f), 'i');
   writeFileSync(join(prefix, 'libexec/kata-ts/kata-proxy'), '#!/bin/sh\n');
   chmodSync(join(prefix, 'libexec/kata-ts/kata-proxy'), 0o755);
   writeFileSync(join(prefix, 'share/defaults/kata-containers/configuration.toml'), renderConfigTemplate({ prefix }));
@@ -65,7 +65,7 @@ describe('loadConfig', () => {
     write(dropIn, '[factory]\nenable_template = true\ntemplate_path = "/run/kata-test/template"\n');
     expect(loadConfigFile(configFile).factory).toEqual({ enableTemplate: true, templatePath: '/run/kata-test/template' });
     for (const [toml, key, message] of [
-      ['[factory]\nenable_template = true\n[hypervisor.qemu]\ninitrd = ""\nimage = "/i.img"\n', 'factory.enable_template', /requires hypervisor.qemu.initrd/],
+      ['[factory]\nenable_template = true\n[hypervisor.qemu]\nshared_fs = "virtio-fs"\n', 'factory.enable_template', /does not work with shared_fs/],
       ['[factory]\nvm_cache_number = 2\n', 'factory.vm_cache_number', /VMCache is not supported/],
       ['[factory]\ntemplate_path = "run/t"\n', 'factory.template_path', /must be an absolute path/],
       ['[factory]\nenable_template = "yes"\n', 'factory.enable_template', /must be true or false/],
@@ -121,8 +121,8 @@ describe('loadConfig', () => {
 
   it.each([
     ['[hypervisor.qemu]\ninitrd="/i"\n', 'hypervisor.qemu.kernel', /required/],
-    ['[hypervisor.qemu]\nkernel="/k"\n', 'hypervisor.qemu.initrd', /initrd or image/],
-    ['[hypervisor.qemu]\nkernel="/k"\ninitrd="/i"\nimage="/m"\n', 'hypervisor.qemu.image', /not both/],
+    ['[hypervisor.qemu]\nkernel="/k"\n', 'hypervisor.qemu.initrd', /is required \(path to the guest initrd\)/],
+    ['[hypervisor.qemu]\nkernel="/k"\nimage="/m"\n', 'hypervisor.qemu.initrd', /is required with image/],
     ['[hypervisor.qemu]\nkernel="/k"\ninitrd="/i"\naccelerator="hvf"\n', 'hypervisor.qemu.accelerator', /one of/],
     ['[hypervisor.clh]\npath="/x"\n', 'hypervisor', /missing \[hypervisor.qemu\]/],
     ['[hypervisor.qemu]\nkernel="/k"\ninitrd="/i"\n[agent.kata]\ndial_timeout=0\n', 'agent.kata.dial_timeout', /at least 1/],

@@ -25,10 +25,11 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
   const q = new TableReader(file, 'hypervisor.qemu', (doc.hypervisor as TomlTable).qemu);
   const kernel = q.string('kernel', '');
   if (!kernel) q.fail('kernel', 'is required (path to the guest kernel)');
+  // Unlike Kata, an image needs an initrd too: the Debian kernel loads the modules that mount it
+  // (nfit, nd_pmem, ext4) from one. Without an image the initrd is the whole guest.
   const initrd = q.string('initrd', '');
   const image = q.string('image', '');
-  if (initrd && image) q.fail('image', 'set either image or initrd, not both');
-  if (!initrd && !image) q.fail('initrd', 'one of initrd or image is required');
+  if (!initrd) q.fail('initrd', image ? 'is required with image (the initrd that mounts it: kata-containers-image-initrd.img)' : 'is required (path to the guest initrd)');
   const sharedFs = q.oneOf('shared_fs', SHARED_FS, 'virtio-9p');
   const enableAnnotations = q.strings('enable_annotations', []);
   for (const pattern of enableAnnotations) {
@@ -43,9 +44,8 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
   const a = new TableReader(file, 'agent.kata', (doc.agent as TomlTable | undefined)?.kata);
   const f = new TableReader(file, 'factory', doc.factory);
   const enableTemplate = f.bool('enable_template', false);
-  // Kata's rules: a template shares one guest memory, so the guest must not own a disk image,
-  // and virtiofsd's state cannot be cloned.
-  if (enableTemplate && !initrd) f.fail('enable_template', 'requires hypervisor.qemu.initrd (VM templates cannot use a rootfs image)');
+  // Kata's rule: virtiofsd's state cannot be cloned. (Kata also refuses templates with an image;
+  // here the image is read-only and a clone maps the same file, so a template may use one.)
   if (enableTemplate && sharedFs === 'virtio-fs') f.fail('enable_template', 'does not work with shared_fs = "virtio-fs"; use virtio-9p');
   if (f.int('vm_cache_number', 0, { min: 0, max: 1024 }) > 0) f.fail('vm_cache_number', 'VMCache is not supported by kata-ts; use enable_template');
   const templatePath = f.string('template_path', DEFAULT_TEMPLATE_PATH);

@@ -16,6 +16,7 @@ export interface TemplateInputs {
   qemu: FileIdentity;
   kernel: FileIdentity;
   initrd: FileIdentity;
+  image: FileIdentity | null;
   machineType: string;
   accelerator: string;
   vcpus: number;
@@ -35,6 +36,7 @@ export function templateInputs(config: VmConfig): TemplateInputs {
     qemu: identify(config.qemuPath ?? DEFAULT_QEMU_PATH),
     kernel: identify(config.kernel),
     initrd: identify(config.initrd),
+    image: config.image ? identify(config.image) : null,
     machineType: config.machineType ?? 'pc',
     accelerator: config.accelerator,
     vcpus: config.vcpus,

@@ -142,8 +142,8 @@ export class VmFactory {
    */
   #pruneReplaced(): void {
     for (const t of this.list()) {
-      const { qemu, kernel, initrd } = t.inputs;
-      if (![qemu, kernel, initrd].some(replacedSince)) continue;
+      const { qemu, kernel, initrd, image } = t.inputs;
+      if (![qemu, kernel, initrd, ...(image ? [image] : [])].some(replacedSince)) continue;
       rmSync(t.dir, { recursive: true, force: true });
       this.#log.info({ template: t.dir }, 'removed a template of replaced files');
     }

@@ -35,3 +35,8 @@ export function guestKernelParams(options: { debug?: boolean } = {}): string[] {
 export function guestCpuModel(accelerator: AcceleratorKind): string {
   return accelerator === 'kvm' ? 'host' : 'max';
 }
+
+/** What kata-init reads to mount the guest's root from the DAX nvdimm (VmConfig.image). */
+export function rootImageKernelParams(): string[] {
+  return ['root=/dev/pmem0', 'rootfstype=ext4', 'rootflags=dax', 'ro'];
+}

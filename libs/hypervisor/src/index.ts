@@ -1,7 +1,7 @@
 export type { Hypervisor, HypervisorCapabilities, VmExit } from './hypervisor';
 export { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type AcceleratorKind, type MachineType, type NetworkInterface, type SharedDir, type VmConfig, type VmTemplate } from './vm-config';
 export { HypervisorError, type HypervisorErrorCode } from './hypervisor-error';
-export { guestCpuModel, guestKernelParams } from './guest-boot';
+export { guestCpuModel, guestKernelParams, rootImageKernelParams } from './guest-boot';
 export { probeKvm, selectAccelerator, type AcceleratorChoice, type KvmProbeOptions, type KvmVerdict } from './accelerator';
 export { createHypervisor } from './create-hypervisor';
 export { QemuHypervisor, type QemuOptions } from './qemu/qemu-hypervisor';

@@ -32,7 +32,14 @@ export interface VmConfig {
   qemuPath?: string;
   /** vmlinux.container (booted through PVH: fastest) or vmlinuz.container. */
   kernel: string;
+  /** The whole guest, or with `image` the small initrd that mounts it (PID 1 and modules). */
   initrd: string;
+  /**
+   * Kata's `image`: the guest's root as a read-only ext4 image behind a pfn info block (size a
+   * multiple of 2 MiB), given to the guest as a DAX nvdimm. Every VM maps the one file read-only
+   * and shared, so its pages are the host's page cache, counted once however many VMs run.
+   */
+  image?: string;
   machineType?: MachineType;
   accelerator: AcceleratorKind;
   vcpus: number;

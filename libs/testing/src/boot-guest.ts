@@ -12,8 +12,13 @@ import { GUEST_IMAGE } from './repo';
 export interface BootOptions {
   /** Default: build/guest's vmlinux.container. */
   kernel?: string;
-  /** Default: build/guest's kata-containers-initrd.img. */
+  /**
+   * Default: the installed boot, build/guest's kata-containers.img mounted by its
+   * kata-containers-image-initrd.img. An initrd given without an image is a whole guest.
+   */
   initrd?: string;
+  /** The root image (Kata's `image`); '' for none. */
+  image?: string;
   /** Default: KVM when a guest runs under it here, else TCG (the installed `accelerator = "auto"`). */
   accelerator?: AcceleratorKind;
   /** Default 1. */
@@ -45,7 +50,7 @@ export interface BootedGuest {
 }
 
 /**
- * The VmConfig the shim would start for this kernel and initrd: @kata-ts/factory's
+ * The VmConfig the shim would start for this kernel, initrd and image: @kata-ts/factory's
  * sandboxVmConfig over the configuration tools/install.sh installs (machine type, TCG cache,
  * kernel command line, the 9p share), with its sockets, console log and share in `dir`.
  */
@@ -56,8 +61,10 @@ export function bootConfig(options: BootOptions & { accelerator: AcceleratorKind
   const sharedDir = options.sharedDir ?? join(dir, 'shared');
   mkdirSync(sharedDir, { recursive: true });
   const kernelParams = [hypervisor.kernelParams, ...(options.kernelParams ?? [])].join(' ');
+  const image = options.image ?? (options.initrd ? '' : GUEST_IMAGE.image);
+  const initrd = options.initrd ?? GUEST_IMAGE.imageInitrd;
   const config = sandboxVmConfig(
-    { hypervisor: { ...hypervisor, kernel: options.kernel ?? GUEST_IMAGE.kernel, initrd: options.initrd ?? GUEST_IMAGE.initrd, kernelParams }, agent },
+    { hypervisor: { ...hypervisor, kernel: options.kernel ?? GUEST_IMAGE.kernel, initrd, image, kernelParams }, agent },
     {
       id: 'kata-ts-test',
       accelerator: options.accelerator,

@@ -16,6 +16,8 @@ export interface ProbeReport {
   modules: string[];
   subtreeControl: string;
   mounts: string[];
+  /** The "/" line of /proc/mounts: device, type, options. */
+  root: { device: string; type: string; options: string[] };
   virtioPortLink: string | null;
   /** crun ran a container (new namespaces, pivot_root into its rootfs) in the guest. */
   container: { ran: boolean; status: number | null; stderr: string };
@@ -63,6 +65,7 @@ const report = {
   modules: readFileSync('/proc/modules', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]),
   subtreeControl: readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').trim(),
   mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(1, 3).join(' ')),
+  root: (() => { const [device, , type, options] = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1] === '/').pop().split(' '); return { device, type, options: options.split(',') }; })(),
   virtioPortLink,
 };
 writeFileSync('/dev/console', 'PROBE ' + JSON.stringify(report) + '\n');

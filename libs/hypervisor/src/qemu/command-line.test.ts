@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { guestKernelParams } from '../guest-boot';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { guestKernelParams, rootImageKernelParams } from '../guest-boot';
 import { HypervisorError } from '../hypervisor-error';
 import type { VmConfig } from '../vm-config';
 import { qemuCommandLine } from './command-line';
@@ -100,5 +103,38 @@ describe('qemuCommandLine', () => {
     expect(() => qemuCommandLine({ ...base, kernel: 'vmlinux' })).toThrow(HypervisorError);
     expect(() => qemuCommandLine({ ...base, vcpus: 0 })).toThrow(/vcpus/);
     expect(() => qemuCommandLine({ ...base, memoryMiB: 64 })).toThrow(/memoryMiB/);
+  });
+
+  describe('with a root image (Kata `image`)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmdline-image-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const image = (name: string, size: number): string => {
+      const path = join(dir, name);
+      writeFileSync(path, '');
+      truncateSync(path, size);
+      return path;
+    };
+
+    it('maps it read-only and shared as an unarmed DAX nvdimm above the RAM, and boots from it', () => {
+      const path = image('root,1.img', 64 * 1024 * 1024);
+      const args = qemuCommandLine({ ...base, image: path, kernelParams: ['agent.log=debug'] });
+      expect(values(args, '-machine')).toEqual(['pc,memory-backend=ram0,nvdimm=on']);
+      expect(values(args, '-m')).toEqual(['512M,slots=1,maxmem=576M']);
+      expect(values(args, '-object')).toEqual([
+        'memory-backend-memfd,id=ram0,size=512M,share=off',
+        `memory-backend-file,id=rootimg,mem-path=${path.replace(',', ',,')},size=67108864,share=on,readonly=on`,
+      ]);
+      expect(values(args, '-device')).toContain('nvdimm,id=nv0,memdev=rootimg,unarmed=on');
+      expect(values(args, '-initrd')).toEqual(['/k/initrd.img']);
+      expect(values(args, '-append')).toEqual([[...guestKernelParams(), ...rootImageKernelParams(), 'agent.log=debug'].join(' ')]);
+    });
+
+    it('refuses an image that is missing, relative or not a multiple of 2 MiB, naming it', () => {
+      expect(() => qemuCommandLine({ ...base, image: join(dir, 'nope.img') })).toThrow(/image .*nope\.img: ENOENT/);
+      expect(() => qemuCommandLine({ ...base, image: 'root.img' })).toThrow(/image must be an absolute path/);
+      const odd = image('odd.img', 3 * 1024 * 1024);
+      expect(() => qemuCommandLine({ ...base, image: odd })).toThrow(HypervisorError);
+      expect(() => qemuCommandLine({ ...base, image: odd })).toThrow(/odd\.img is 3145728 bytes, not a multiple of 2 MiB/);
+    });
   });
 });

@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { AGENT_CHANNEL_NAME } from '@kata-ts/guest-contract';
-import { guestCpuModel, guestKernelParams } from '../guest-boot';
+import { guestCpuModel, guestKernelParams, rootImageKernelParams } from '../guest-boot';
 import { HypervisorError } from '../hypervisor-error';
 import { TEMPLATE_MEMORY_FILE, type NetworkInterface, type VmConfig } from '../vm-config';
 
@@ -18,6 +19,22 @@ function escape(value: string): string {
 
 function requireAbsolute(name: string, path: string): void {
   if (!path.startsWith('/')) throw new HypervisorError('BAD_CONFIG', `${name} must be an absolute path, got ${JSON.stringify(path)}`);
+}
+
+const MiB = 1024 * 1024;
+/** DAX maps the image in 2 MiB pages; QEMU's nvdimm wants its size aligned too. */
+const IMAGE_ALIGNMENT = 2 * MiB;
+
+function imageSize(path: string): number {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (cause) {
+    throw new HypervisorError('BAD_CONFIG', `image ${path}: ${(cause as Error).message}`);
+  }
+  if (size === 0 || size % IMAGE_ALIGNMENT !== 0)
+    throw new HypervisorError('BAD_CONFIG', `image ${path} is ${size} bytes, not a multiple of 2 MiB: not a guest root image (tools/build-guest-image makes one)`);
+  return size;
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -62,17 +79,20 @@ export function qemuCommandLine(config: VmConfig): string[] {
   const accel =
     config.accelerator === 'kvm' ? 'kvm' : `tcg,tb-size=${config.tcgTranslationCacheMiB ?? DEFAULT_TCG_TRANSLATION_CACHE_MIB}`;
   const machine = config.machineType ?? 'pc';
+  if (config.image) requireAbsolute('image', config.image);
+  const image = config.image ? { path: config.image, size: imageSize(config.image) } : undefined;
   const args = [
     '-name', escape(config.id),
-    '-machine', `${machine},memory-backend=ram0`,
+    '-machine', `${machine},memory-backend=ram0${image ? ',nvdimm=on' : ''}`,
     '-accel', accel,
     '-cpu', guestCpuModel(config.accelerator),
     '-smp', String(config.vcpus),
-    '-m', String(config.memoryMiB),
+    // The nvdimm is a memory slot above the guest's RAM.
+    '-m', image ? `${config.memoryMiB}M,slots=1,maxmem=${config.memoryMiB + image.size / MiB}M` : String(config.memoryMiB),
     '-nographic', '-nodefaults', '-no-user-config', '-no-reboot',
     '-kernel', config.kernel,
     '-initrd', config.initrd,
-    '-append', [...guestKernelParams(), ...(config.kernelParams ?? [])].join(' '),
+    '-append', [...guestKernelParams(), ...(image ? rootImageKernelParams() : []), ...(config.kernelParams ?? [])].join(' '),
     '-qmp', `unix:${escape(config.qmpSocket)},server=on,wait=off`,
     '-serial', config.consoleLog ? `file:${escape(config.consoleLog)}` : 'null',
     '-chardev', `socket,id=agent,path=${escape(config.agentSocket)},server=on,wait=off`,
@@ -98,6 +118,13 @@ export function qemuCommandLine(config: VmConfig): string[] {
     // The device state is loaded over QMP once QEMU is up (it needs x-ignore-shared set first).
     if (config.template.role === 'restore') args.push('-incoming', 'defer');
   }
+  if (image)
+    // Read-only and shared: the guest cannot write the file, and every VM maps the same pages.
+    // `unarmed` tells the guest the device is read-only (QEMU requires it with readonly=on).
+    args.push(
+      '-object', `memory-backend-file,id=rootimg,mem-path=${escape(image.path)},size=${image.size},share=on,readonly=on`,
+      '-device', 'nvdimm,id=nv0,memdev=rootimg,unarmed=on',
+    );
   if (config.vsock) args.push('-device', `vhost-vsock-pci,id=vsock0,guest-cid=${config.vsock.guestCid}`);
   for (const share of config.shares ?? []) {
     requireAbsolute(`share ${share.id}`, share.hostPath);
