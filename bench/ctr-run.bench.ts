@@ -98,7 +98,7 @@ try {
   const { accelerator, reason } = await selectAccelerator(q.accelerator, { qemuPath: q.path, kernel: q.kernel, cacheDir: runDir });
   const boots: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
-    const guest = await bootGuest({ kernel: q.kernel, initrd: q.initrd, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
+    const guest = await bootGuest({ kernel: q.kernel, initrd: q.initrd, image: q.image, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
     try {
       const agent = await guest.connectAgent();
       boots.push(performance.now() - guest.startedAt);

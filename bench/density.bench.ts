@@ -193,7 +193,7 @@ try {
   process.stderr.write('density: bare QEMU with the same guest\n');
   const q = config.hypervisor;
   const { accelerator } = await selectAccelerator(q.accelerator, { qemuPath: q.path, kernel: q.kernel, cacheDir: runDir });
-  const bare = await bootGuest({ kernel: q.kernel, initrd: q.initrd, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
+  const bare = await bootGuest({ kernel: q.kernel, initrd: q.initrd, image: q.image, accelerator, memoryMiB: q.defaultMemory, vcpus: q.defaultVcpus });
   let floor: Mem;
   try {
     await (await bare.connectAgent()).close();

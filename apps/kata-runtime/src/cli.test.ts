@@ -16,6 +16,7 @@ async function cli(args: string[], deps: Partial<CliDeps> = {}): Promise<{ code:
     vhostVsock: false,
     kvmVerdict: { usable: false, reason: 'unused' },
     containerd: true,
+    image: true,
   });
   let out = '';
   let err = '';
@@ -78,11 +79,13 @@ describe('kata-runtime CLI', () => {
     const env = parseToml(out) as {
       Runtime: { Config: { Path: string; Reason: string } };
       Initrd: { Path: string };
+      Image: { Path: string };
       Hypervisor: { Version: string };
     };
     expect(env.Hypervisor.Version).toBe('QEMU emulator version 7.2.0 (fake)');
     expect(env.Runtime.Config).toMatchObject({ Path: fake?.configPath, Reason: 'environment variable KATA_CONF_FILE' });
     expect(env.Initrd.Path).toBe(`${fake?.dir}/initrd.img`);
+    expect(env.Image.Path).toBe(`${fake?.dir}/root.img`);
     const json = JSON.parse((await cli(['--config', fake?.configPath ?? '', 'env', '--json'])).out);
     expect(json.Runtime.Config.Reason).toBe('named by --config');
   });

@@ -14,7 +14,9 @@ export interface FakeHostSpec {
   kvmVerdict: KvmVerdict;
   containerd: boolean;
   /** Omit a file from the configured set to see it reported missing. */
-  omit?: Array<'qemu' | 'kernel' | 'initrd' | 'proxy'>;
+  omit?: Array<'qemu' | 'kernel' | 'initrd' | 'image' | 'proxy'>;
+  /** Configure a root image (hypervisor.qemu.image), as the installed configuration does. */
+  image?: boolean;
   /** Extra [agent.kata] / [hypervisor.qemu] TOML lines. */
   qemuExtra?: string;
   agentExtra?: string;
@@ -41,6 +43,7 @@ export async function createFakeHost(spec: FakeHostSpec): Promise<FakeHost> {
   if (!omit.has('proxy')) writeExecutable(p('kata-proxy'), 'exit 0');
   if (!omit.has('kernel')) writeFileSync(p('vmlinuz'), 'kernel');
   if (!omit.has('initrd')) writeFileSync(p('initrd.img'), 'initrd');
+  if (spec.image && !omit.has('image')) writeFileSync(p('root.img'), 'image');
   const configPath = p('configuration.toml');
   writeFileSync(
     configPath,
@@ -49,6 +52,7 @@ export async function createFakeHost(spec: FakeHostSpec): Promise<FakeHost> {
       `path = "${p('qemu-system-x86_64')}"`,
       `kernel = "${p('vmlinuz')}"`,
       `initrd = "${p('initrd.img')}"`,
+      spec.image ? `image = "${p('root.img')}"` : '',
       'shared_fs = "virtio-9p"',
       spec.qemuExtra ?? '',
       '[proxy.kata]',

@@ -7,7 +7,7 @@
 export type CheckStatus = 'ok' | 'fallback' | 'missing';
 
 export interface CheckItem {
-  /** Stable id for machines (`--json`): cpu, kvm, vsock, qemu, kernel, initrd, proxy, containerd, config. */
+  /** Stable id for machines (`--json`): cpu, kvm, vsock, qemu, kernel, initrd, image, proxy, containerd, config. */
   id: string;
   title: string;
   status: CheckStatus;

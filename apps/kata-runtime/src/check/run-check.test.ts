@@ -83,6 +83,19 @@ describe('runCheck', () => {
     expect(text).toContain(`${NOT_CAPABLE_MESSAGE}: 2 requirement(s) missing`);
   });
 
+  it('checks the root image when the configuration names one', async () => {
+    const withImage = await check({ ...NESTED_PVM_HOST, image: true });
+    expect(item(withImage, 'image')).toMatchObject({ status: 'ok' });
+    expect(withImage.capable).toBe(true);
+    await fake?.close();
+    const missing = await check({ ...NESTED_PVM_HOST, image: true, omit: ['image'] });
+    expect(missing.capable).toBe(false);
+    expect(item(missing, 'image')?.detail).toMatch(/root\.img \(hypervisor\.qemu\.image\): does not exist/);
+    await fake?.close();
+    const without = await check(NESTED_PVM_HOST);
+    expect(item(without, 'image')).toBeUndefined();
+  });
+
   it('needs kata-proxy when there is no vhost-vsock, not otherwise', async () => {
     const noProxy = await check({ ...NESTED_PVM_HOST, omit: ['proxy'] });
     expect(noProxy.capable).toBe(false);

@@ -33,13 +33,10 @@ export async function runCheck({ host, config }: CheckOptions): Promise<CheckRep
   const q = cfg?.hypervisor;
   const qemu = q ? await checkQemu(q.path) : notChecked('qemu', 'QEMU binary');
   const kernel = q ? checkReadableFile('kernel', 'guest kernel', q.kernel, 'hypervisor.qemu.kernel') : notChecked('kernel', 'guest kernel');
-  const initrd = !q
-    ? notChecked('initrd', 'guest initrd/image')
-    : q.initrd
-      ? checkReadableFile('initrd', 'guest initrd', q.initrd, 'hypervisor.qemu.initrd')
-      : checkReadableFile('initrd', 'guest image', q.image, 'hypervisor.qemu.image');
+  const initrd = q ? checkReadableFile('initrd', 'guest initrd', q.initrd, 'hypervisor.qemu.initrd') : notChecked('initrd', 'guest initrd');
+  const image = q?.image ? [checkReadableFile('image', 'guest root image', q.image, 'hypervisor.qemu.image')] : [];
 
-  const bootable = qemu.status === 'ok' && kernel.status === 'ok' && initrd.status === 'ok';
+  const bootable = [qemu, kernel, initrd, ...image].every((i) => i.status === 'ok');
   const kvm = await checkKvm(host, cfg, bootable);
   items.push(kvm.item);
 
@@ -54,7 +51,7 @@ export async function runCheck({ host, config }: CheckOptions): Promise<CheckRep
           detail: `no ${host.vhostVsockDevice} (modprobe vhost_vsock): the agent is reached through kata-proxy (hybrid vsock over virtio-serial)`,
         },
   );
-  items.push(qemu, kernel, initrd);
+  items.push(qemu, kernel, initrd, ...image);
   if (!vsock || cfg?.proxy.path) {
     items.push(cfg ? checkExecutable('proxy', 'kata-proxy', cfg.proxy.path, 'proxy.kata.path') : notChecked('proxy', 'kata-proxy'));
   }
@@ -84,9 +81,9 @@ async function checkKvm(
   });
   if (forced === 'tcg') return tcg('hypervisor.qemu.accelerator = "tcg"');
   if (!pathExists(host.kvmDevice)) return tcg(`no ${host.kvmDevice} (load kvm_intel or kvm_amd)`);
-  if (!cfg || !bootable) return tcg(`${host.kvmDevice} present but not tried (QEMU, kernel or initrd missing)`);
+  if (!cfg || !bootable) return tcg(`${host.kvmDevice} present but not tried (QEMU, kernel, initrd or image missing)`);
   const q = cfg.hypervisor;
-  const verdict = await host.probeKvm({ qemuPath: q.path, kernel: q.kernel, initrd: q.initrd || q.image });
+  const verdict = await host.probeKvm({ qemuPath: q.path, kernel: q.kernel, initrd: q.initrd });
   if (!verdict.usable) return tcg(`${host.kvmDevice} present but a guest cannot run under it (${verdict.reason})`);
   return { item: { id: 'kvm', title, status: 'ok', detail: `${host.kvmDevice} runs a guest (${verdict.reason})` }, accelerator: 'kvm' };
 }

@@ -53,7 +53,8 @@ export function effectiveEnv(
       Debug: q.enableDebug,
     },
     Kernel: { Path: q.kernel, Parameters: q.kernelParams },
-    ...(q.initrd ? { Initrd: { Path: q.initrd } } : { Image: { Path: q.image } }),
+    Initrd: { Path: q.initrd },
+    ...(q.image ? { Image: { Path: q.image } } : {}),
     Proxy: { Path: config.proxy.path, Debug: config.proxy.enableDebug },
     Agent: {
       Debug: config.agent.enableDebug,
