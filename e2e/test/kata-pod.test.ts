@@ -2,7 +2,7 @@
 // per pod) → QEMU → the guest agent, from an installed kata-ts prefix. A runc pod runs in the same
 // containerd as the reference.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cri } from '@kata-ts/cri-client';
@@ -89,6 +89,21 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     const exec = await containerd!.cri.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd, timeout: 60 });
     // One device bound to the driver; the negotiated features' bit 5 is VIRTIO_BALLOON_F_REPORTING.
     expect(exec.stdout.toString().trim()).toMatch(/^[01]{5}1[01]*$/);
+  });
+
+  it("the guest's root is the shipped image on a DAX nvdimm: QEMU maps the installed file shared, read-only", async () => {
+    const image = join(work, 'prefix/share/kata-containers/kata-containers.img');
+    const [qemu, ...others] = findHarnessProcesses(containerd!.dir).filter(isQemu);
+    expect(others).toHaveLength(0);
+    // One mapping of the file, read-only and shared: the guest's root is the host's page cache of it.
+    const maps = readFileSync(`/proc/${qemu!.pid}/maps`, 'utf8').split('\n').filter((l) => l.endsWith(` ${image}`));
+    expect(maps.map((l) => l.split(/\s+/)[1])).toEqual(['r--s']);
+    const run = async (cmd: string[]): Promise<string> =>
+      (await containerd!.cri.client.runtime.execSync({ containerId: kataPod().sleeperId, cmd, timeout: 60 })).stdout.toString().trim();
+    // The guest booted from it (kata-init mounts root= with DAX), and the pfn info block worked:
+    // /dev/pmem0 is the filesystem after the image's 2 MiB header.
+    expect((await run(['cat', '/proc/cmdline'])).split(' ')).toEqual(expect.arrayContaining(['root=/dev/pmem0', 'rootflags=dax']));
+    expect(Number(await run(['cat', '/sys/block/pmem0/size'])) * 512).toBe(statSync(image).size - 2 * 1024 * 1024);
   });
 
   containerLifecycleTests(() => ({ client: containerd!.cri.client, pod: kataPod() }));
