@@ -10,6 +10,7 @@ import type { OciMount } from '@kata-ts/oci';
 import type { types } from '@kata-ts/protocols';
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '@kata-ts/errors';
 import { runDir, type SandboxPaths } from '../run-paths';
+import { BootBudget } from './boot-budget';
 import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
@@ -73,7 +74,7 @@ export class Sandbox implements SandboxHandle {
     let proxy: ProxyProcess | undefined;
     let agent: AgentClient | undefined;
     let network: SandboxNetwork | undefined;
-    const deadline = Date.now() + dialTimeoutMs;
+    const budget = new BootBudget(dialTimeoutMs);
     try {
       if (netns.kind === 'path') {
         network = await SandboxNetwork.attach(netns.path, log);
@@ -100,6 +101,7 @@ export class Sandbox implements SandboxHandle {
           onTemplateMaking: (templateMaking) => record({ templateMaking }),
         },
       );
+      budget.watch(vm.pid);
       const template = vm.config?.template?.dir;
       phases.mark('VM started', { vmPid: vm.pid, accelerator: vm.config?.accelerator, template, ...size });
       const vmGone = vm.wait().then(() => {
@@ -116,7 +118,7 @@ export class Sandbox implements SandboxHandle {
             channelSocket: channel.socketPath,
             listenSocket: paths.proxy,
             logFile: paths.proxyLog,
-            timeoutMs: Math.max(1, deadline - Date.now()),
+            timeoutMs: Math.max(1, budget.remainingMs()),
             onSpawn: (proxyPid) => record({ proxyPid }),
           }),
           vmGone,
@@ -129,7 +131,7 @@ export class Sandbox implements SandboxHandle {
         throw new UnavailableError(`kata-proxy exited during boot: ${tail(paths.proxyLog)}`);
       });
       proxyGone?.catch(() => undefined);
-      agent = await Promise.race([readyAgent(channel, deadline, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
+      agent = await Promise.race([readyAgent(channel, budget, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
       phases.mark('agent ready', { channel });
       // A clone woke with its template's clock and random state (Kata does the same two calls;
       // vmgenid has the kernel reseed as well).
@@ -242,13 +244,24 @@ export class Sandbox implements SandboxHandle {
   }
 }
 
-/** The agent, once it answers on `channel`; a timeout becomes the shim's DEADLINE_EXCEEDED. */
-async function readyAgent(channel: AgentChannel, deadline: number, log: Logger): Promise<AgentClient> {
-  try {
-    return await connectAgent(channel, { timeoutMs: Math.max(1, deadline - Date.now()), log });
-  } catch (err) {
-    if (err instanceof AgentConnectError) throw new DeadlineExceededError(`${err.message} (agent.kata.dial_timeout)`, { cause: err });
-    throw err;
+/**
+ * The agent, once it answers on `channel`, within the boot budget (which grows while the host
+ * keeps the VM off its CPUs); running out becomes the shim's DEADLINE_EXCEEDED.
+ */
+async function readyAgent(channel: AgentChannel, budget: BootBudget, log: Logger): Promise<AgentClient> {
+  for (;;) {
+    try {
+      return await connectAgent(channel, { timeoutMs: Math.max(1, budget.remainingMs()), log });
+    } catch (err) {
+      if (!(err instanceof AgentConnectError)) throw err;
+      const extraMs = Math.round(budget.extensionMs());
+      if (budget.remainingMs() > 0) {
+        log.info({ extraMs }, 'the host kept the VM waiting for a CPU: waiting that much longer for the agent');
+        continue;
+      }
+      const why = extraMs > 0 ? `agent.kata.dial_timeout + ${(extraMs / 1000).toFixed(1)} s the VM waited for a CPU` : 'agent.kata.dial_timeout';
+      throw new DeadlineExceededError(`${err.message} (${why})`, { cause: err });
+    }
   }
 }
 
