@@ -1,37 +1,54 @@
+import type { ByteBudget } from './byte-budget';
+
 interface Waiter<T> {
   resolve: (result: IteratorResult<T>) => void;
   reject: (err: Error) => void;
 }
 
+interface Entry<T> {
+  value: T;
+  bytes: number;
+}
+
 /**
- * An unbounded push → pull queue exposed as an async iterator: frames arrive from the socket,
- * handlers and callers consume with `for await`. `onReturn` runs when the consumer stops early.
+ * A push → pull queue exposed as an async iterator: frames arrive from the socket, handlers and
+ * callers consume with `for await`. What waits for its consumer is charged to `budget` (the
+ * connection's), and a push it cannot afford is refused. `onReturn` runs when the consumer stops
+ * early.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
-  #items: T[] = [];
+  #items: Array<Entry<T> | undefined> = [];
   #head = 0;
   #waiter: Waiter<T> | undefined;
   #done = false;
   #error: Error | undefined;
   readonly #onReturn: (() => void) | undefined;
+  readonly #budget: ByteBudget | undefined;
 
-  constructor(onReturn?: () => void) {
-    this.#onReturn = onReturn;
+  constructor(options: { onReturn?: () => void; budget?: ByteBudget } = {}) {
+    this.#onReturn = options.onReturn;
+    this.#budget = options.budget;
   }
 
   get ended(): boolean {
     return this.#done || this.#error !== undefined;
   }
 
-  push(item: T): void {
-    if (this.ended) return;
+  /**
+   * Hands `item` (`bytes` long on the wire) to the waiting consumer, or buffers it; false when
+   * buffering it would pass the budget (nothing is buffered then). Ignored once ended.
+   */
+  push(item: T, bytes = 0): boolean {
+    if (this.ended) return true;
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = undefined;
       waiter.resolve({ value: item, done: false });
-    } else {
-      this.#items.push(item);
+      return true;
     }
+    if (this.#budget && !this.#budget.take(bytes)) return false;
+    this.#items.push({ value: item, bytes });
+    return true;
   }
 
   /** No more items: the consumer gets the buffered ones, then done. */
@@ -48,10 +65,17 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.#settleWaiter();
   }
 
+  /** The consumer gets this error at once; the buffered items are dropped (and their bytes freed). */
+  discard(err: Error): void {
+    this.fail(err);
+    this.#drop();
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.#head < this.#items.length) {
-      const value = this.#items[this.#head] as T;
-      this.#items[this.#head++] = undefined as T;
+      const { value, bytes } = this.#items[this.#head] as Entry<T>;
+      this.#items[this.#head++] = undefined;
+      this.#budget?.give(bytes);
       if (this.#head === this.#items.length) {
         this.#items = [];
         this.#head = 0;
@@ -66,14 +90,19 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>> {
     const wasEnded = this.ended;
     this.#done = true;
-    this.#items = [];
-    this.#head = 0;
+    this.#drop();
     if (!wasEnded) this.#onReturn?.();
     return Promise.resolve({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  #drop(): void {
+    for (let i = this.#head; i < this.#items.length; i++) this.#budget?.give((this.#items[i] as Entry<T>).bytes);
+    this.#items = [];
+    this.#head = 0;
   }
 
   #settleWaiter(): void {

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
+import { ByteBudget, STREAM_BUFFER_MESSAGES } from './byte-budget';
 import { Code } from './code';
 import { encodeRequest, type RequestEnvelope } from './envelope';
 import { MessageType, type FrameHeader } from './frame';
@@ -28,6 +29,8 @@ export class ClientConnection {
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
   readonly #sinks = new Map<number, StreamSink>();
+  /** Response-stream messages that wait for callers who have not read them, across this connection's calls. */
+  readonly responseBudget: ByteBudget;
   #nextId = 1;
   #closedError: TtrpcError | undefined;
 
@@ -35,6 +38,7 @@ export class ClientConnection {
     this.#stream = stream;
     this.#log = options.logger;
     this.#decoder = new FrameDecoder({ maxDataLength: options.maxMessageSize });
+    this.responseBudget = new ByteBudget(STREAM_BUFFER_MESSAGES * options.maxMessageSize);
     this.#writer = new FrameWriter(stream, {
       maxDataLength: options.maxMessageSize,
       onOverflow: (queuedBytes) => this.#log.warn({ queuedBytes }, 'ttrpc: the server does not read our requests: closing the connection'),

@@ -9,6 +9,8 @@ import { Echo, EchoDefinition } from '../test/fixtures/echo-service';
 import { RawConnection } from '../test/fixtures/raw-connection';
 import { startUnixServer, type RunningServer } from '../test/fixtures/unix-server';
 import { Client, Code, createClient } from './index';
+import { STREAM_BUFFER_MESSAGES } from './byte-budget';
+import { DEFAULT_MAX_DATA_LENGTH } from './frame';
 import { DEFAULT_MAX_QUEUED_BYTES } from './frame-writer';
 import { MAX_ACTIVE_CALLS } from './server-connection';
 
@@ -102,5 +104,69 @@ describe('ttrpc-ts against a hostile peer: bounded memory, a clear log line', ()
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(results.map((r) => (r as PromiseRejectedResult).reason.code)).toContain(Code.RESOURCE_EXHAUSTED);
     expect(warn).toHaveBeenCalledWith({ queuedBytes: expect.any(Number) }, 'ttrpc: the server does not read our requests: closing the connection');
+  }, 30_000);
+
+  it("fails a call whose client streams faster than its handler reads (bounded per connection); the connection serves on", async () => {
+    const { log, warn } = recordingLogger();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    running = await startUnixServer(
+      (s) =>
+        s.register(EchoDefinition, {
+          unary: (req) => req,
+          async clientStream(requests) {
+            await gate; // reads nothing until released
+            let n = 0;
+            for await (const r of requests) n += r.n;
+            return { text: '', n };
+          },
+        }),
+      { logger: log },
+    );
+    const client = await Client.connect(running.path);
+    cleanups.push(() => void client.close());
+    const echo = createClient(EchoDefinition, client);
+    const big = 's'.repeat(1 << 20);
+    // 64 messages of 1 MiB: four times what the connection holds for handlers that do not read.
+    const messages = async function* () {
+      for (let i = 0; i < 64; i++) yield { text: big, n: 1 };
+    };
+    const call = echo.clientStream(messages());
+    await expect(call).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+    expect(warn).toHaveBeenCalledWith({ id: expect.any(Number), bufferedBytes: expect.any(Number) }, 'ttrpc: a client streams faster than its handler reads: failing the call');
+    expect(warn.mock.calls[0]![0].bufferedBytes).toBeLessThanOrEqual(STREAM_BUFFER_MESSAGES * DEFAULT_MAX_DATA_LENGTH);
+    release();
+    // What the failed call buffered was freed: a reading handler gets all of a new stream.
+    expect(await echo.clientStream(messages())).toEqual({ text: '', n: 64 });
+    expect(await echo.unary({ text: 'still', n: 2 })).toEqual({ text: 'still', n: 2 });
+  }, 30_000);
+
+  it('fails a call whose caller does not read the server stream, bounding what the client buffers', async () => {
+    const big = 'd'.repeat(1 << 20);
+    running = await startUnixServer((s) =>
+      s.register(EchoDefinition, {
+        unary: (req) => req,
+        async *serverStream() {
+          for (let i = 0; i < 64; i++) yield { text: big, n: i };
+        },
+      }),
+    );
+    const client = await Client.connect(running.path);
+    cleanups.push(() => void client.close());
+    const echo = createClient(EchoDefinition, client);
+    const stream = echo.serverStream({ text: '', n: 0 })[Symbol.asyncIterator]();
+    await sleep(1500); // the server sends while nobody reads
+    let read = 0;
+    const failure = await (async () => {
+      try {
+        for (;;) if ((await stream.next()).done) return undefined;
+        else read++;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(failure).toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+    expect(read).toBe(0); // dropped with the failure, not kept for a reader who may never come
+    expect(await echo.unary({ text: 'ok', n: 1 })).toEqual({ text: 'ok', n: 1 });
   }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { AsyncQueue } from './async-queue';
+import type { ByteBudget } from './byte-budget';
 import { MAX_TIMER_MS } from './call-guard';
 import type { Metadata } from './metadata';
 import type { MethodDefinition } from './service-definition';
@@ -28,7 +29,8 @@ export class ServerCall {
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
 
-  constructor(id: number, method: RegisteredMethod, service: string, metadata: Metadata, timeoutMs: number) {
+  /** `budget`: the connection's, for messages the handler has not read yet. */
+  constructor(id: number, method: RegisteredMethod, service: string, metadata: Metadata, timeoutMs: number, budget: ByteBudget) {
     this.id = id;
     this.method = method;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getter reads this call
@@ -42,7 +44,7 @@ export class ServerCall {
         return call.#signal();
       },
     };
-    this.inbox = method.definition.requestStream ? new AsyncQueue() : undefined;
+    this.inbox = method.definition.requestStream ? new AsyncQueue({ budget }) : undefined;
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
       this.#timer = setTimeout(() => this.#signalAbort(new DOMException('deadline exceeded', 'TimeoutError')), timeoutMs);
     }
@@ -72,7 +74,12 @@ export class ServerCall {
   abort(reason: Error): void {
     this.finish();
     this.#signalAbort(reason);
-    this.inbox?.fail(reason);
+    this.inbox?.discard(reason);
+  }
+
+  /** The handler is done: what it left unread is dropped. */
+  settle(): void {
+    void this.inbox?.return();
   }
 
   #signalAbort(reason: unknown): void {

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
+import { ByteBudget, STREAM_BUFFER_MESSAGES } from './byte-budget';
 import { Code } from './code';
 import { encodeMessage } from './encode-message';
 import { decodeRequest, encodeResponse, type RequestEnvelope } from './envelope';
@@ -31,6 +32,7 @@ export class ServerConnection {
   readonly #stream: Duplex;
   readonly #registry: MethodRegistry;
   readonly #log: Logger;
+  readonly #inboxBudget: ByteBudget;
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
   readonly #calls = new Map<number, ServerCall>();
@@ -42,6 +44,7 @@ export class ServerConnection {
     this.#registry = registry;
     this.#log = options.logger;
     this.#decoder = new FrameDecoder({ maxDataLength: options.maxMessageSize });
+    this.#inboxBudget = new ByteBudget(STREAM_BUFFER_MESSAGES * options.maxMessageSize);
     this.#writer = new FrameWriter(stream, {
       maxDataLength: options.maxMessageSize,
       onOverflow: (queuedBytes) => this.#log.warn({ queuedBytes }, 'ttrpc: the client does not read its replies: closing the connection'),
@@ -122,13 +125,16 @@ export class ServerConnection {
     if (this.#draining) return this.#sendStatus(id, { code: Code.UNAVAILABLE, message: 'ttrpc: server shutting down', details: [] });
 
     const timeoutMs = request.timeoutNano / 1e6;
-    const call = new ServerCall(id, method, request.service, metadataFromKeyValues(request.metadata), timeoutMs);
+    const call = new ServerCall(id, method, request.service, metadataFromKeyValues(request.metadata), timeoutMs, this.#inboxBudget);
     const { definition } = method;
     let input: unknown;
     try {
       if (call.inbox) {
         // A client-streaming request may carry the first message; without RO the client sends no more.
-        if (request.payload.length > 0) call.inbox.push(definition.requestType.decode(request.payload));
+        if (request.payload.length > 0 && !call.inbox.push(definition.requestType.decode(request.payload), request.payload.length)) {
+          call.finish();
+          return this.#sendStatus(id, this.#exhausted());
+        }
         if ((flags & Flag.RemoteOpen) === 0) call.inbox.end();
         input = call.inbox;
       } else {
@@ -162,6 +168,7 @@ export class ServerConnection {
     } catch (err) {
       if (!call.finished) this.#fail(call, toStatus(err));
     } finally {
+      call.settle();
       this.#calls.delete(call.id);
       this.#callEnded();
     }
@@ -182,13 +189,22 @@ export class ServerConnection {
       return this.#failInvalid(call, 'data close message cannot include data');
     }
     if (hasData) {
+      let taken: boolean;
       try {
-        inbox.push(call.method.definition.requestType.decode(data));
+        taken = inbox.push(call.method.definition.requestType.decode(data), data.length);
       } catch (err) {
         return this.#failInvalid(call, `data handling error: ${(err as Error).message}`);
       }
+      if (!taken) {
+        this.#log.warn({ id, bufferedBytes: this.#inboxBudget.used }, 'ttrpc: a client streams faster than its handler reads: failing the call');
+        return this.#fail(call, this.#exhausted());
+      }
     }
     if ((flags & Flag.RemoteClosed) !== 0) inbox.end();
+  }
+
+  #exhausted(): StatusLike {
+    return { code: Code.RESOURCE_EXHAUSTED, message: `ttrpc: more than ${this.#inboxBudget.limit} bytes of stream messages wait for handlers that do not read them`, details: [] };
   }
 
   #failInvalid(call: ServerCall, message: string): void {

@@ -34,7 +34,7 @@ export class StreamingCall<Req, Res> implements StreamSink {
   ) {
     this.#conn = conn;
     this.#method = method;
-    this.responses = new AsyncQueue(() => this.#release());
+    this.responses = new AsyncQueue({ onReturn: () => this.#release(), budget: conn.responseBudget });
     this.#guard = new CallGuard(options, (err) => this.#fail(err));
     const payload = request === undefined ? EMPTY : encodeMessage(method.requestType, request);
     const flags = method.requestStream ? Flag.RemoteOpen : Flag.RemoteClosed;
@@ -72,12 +72,12 @@ export class StreamingCall<Req, Res> implements StreamSink {
         const response = decodeResponse(data);
         const err = fromStatus(response.status);
         if (err) return this.#fail(err);
-        if (response.payload.length > 0 || !this.#method.responseStream) this.responses.push(this.#method.responseType.decode(response.payload));
+        if (response.payload.length > 0 || !this.#method.responseStream) this.#deliver(response.payload);
         return this.#end();
       }
       if (type === MessageType.Data) {
         if (!this.#method.responseStream) return this.#fail(new TtrpcError(Code.INTERNAL, 'ttrpc: received data from non-streaming server'));
-        if ((flags & Flag.NoData) === 0) this.responses.push(this.#method.responseType.decode(data));
+        if ((flags & Flag.NoData) === 0 && !this.#deliver(data)) return;
         if ((flags & Flag.RemoteClosed) !== 0) this.#end();
       }
     } catch (err) {
@@ -87,6 +87,14 @@ export class StreamingCall<Req, Res> implements StreamSink {
 
   onError(err: TtrpcError): void {
     this.#fail(err);
+  }
+
+  /** Queues a response for the caller; a caller that lets them pile up past the connection's budget fails. */
+  #deliver(data: Uint8Array): boolean {
+    if (this.responses.push(this.#method.responseType.decode(data), data.length)) return true;
+    this.#release();
+    this.responses.discard(new TtrpcError(Code.RESOURCE_EXHAUSTED, 'ttrpc: the caller does not read the response stream: more is buffered than the connection allows'));
+    return false;
   }
 
   #end(): void {
