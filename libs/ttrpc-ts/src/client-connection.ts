@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { ByteBudget, STREAM_BUFFER_MESSAGES } from './byte-budget';
 import { Code } from './code';
+import type { Encoded } from './encode-message';
 import { encodeRequest, type RequestEnvelope } from './envelope';
 import { MessageType, type FrameHeader } from './frame';
 import { FrameDecoder } from './frame-decoder';
@@ -60,19 +61,19 @@ export class ClientConnection {
   }
 
   /** Allocates a stream id, registers the sink and sends the Request frame. */
-  open(request: RequestEnvelope, flags: number, sink: StreamSink): number {
+  open(request: Omit<RequestEnvelope, 'payload'>, payload: Encoded, flags: number, sink: StreamSink): number {
     if (this.#closedError) throw this.#closedError;
     if (this.#nextId > MAX_STREAM_ID) throw new TtrpcError(Code.UNAVAILABLE, 'ttrpc: stream ids exhausted on this connection');
     const id = this.#nextId;
     this.#nextId += 2;
-    const frame = encodeRequest(request);
+    const frame = encodeRequest(request, payload);
     this.#sinks.set(id, sink);
     this.#writer.write(id, MessageType.Request, flags, frame).catch((err: unknown) => this.#failStream(id, err));
     return id;
   }
 
   /** Sends a Data frame on an open stream; rejects if the stream or connection is gone. */
-  async send(id: number, flags: number, data: Uint8Array): Promise<void> {
+  async send(id: number, flags: number, data: Encoded): Promise<void> {
     if (this.#closedError) throw this.#closedError;
     try {
       await this.#writer.write(id, MessageType.Data, flags, data);

@@ -5,7 +5,7 @@ import { CallGuard, timeoutNano, type GuardOptions } from './call-guard';
 import { ClientConnection } from './client-connection';
 import { Code } from './code';
 import { defaultLogger } from './default-logger';
-import { encodeMessage } from './encode-message';
+import { encodeMessage, type Encoded } from './encode-message';
 import { decodeResponse } from './envelope';
 import { DEFAULT_MAX_DATA_LENGTH, MessageType } from './frame';
 import { mergeToKeyValues, toMetadata, type Metadata, type MetadataInit } from './metadata';
@@ -80,17 +80,17 @@ export class Client {
     return method.responseType.decode(payload);
   }
 
-  /** A unary call with an encoded payload; resolves with the encoded response. */
-  callRaw(service: string, method: string, payload: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+  /** A unary call with an encoded payload (one buffer or its parts); resolves with the encoded response. */
+  callRaw(service: string, method: string, payload: Uint8Array | Encoded, options: CallOptions = {}): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       let id = 0;
       const guard = new CallGuard(options, (err) => {
         this.#conn.release(id);
         reject(err);
       });
-      const request = { service, method, payload, timeoutNano: timeoutNano(options.timeoutMs), metadata: this.#keyValues(options) };
+      const request = { service, method, timeoutNano: timeoutNano(options.timeoutMs), metadata: this.#keyValues(options) };
       try {
-        id = this.#conn.open(request, 0, {
+        id = this.#conn.open(request, payload instanceof Uint8Array ? [payload] : payload, 0, {
           onFrame: (type, _flags, data) => {
             guard.dispose();
             this.#conn.release(id);

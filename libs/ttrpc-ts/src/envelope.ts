@@ -1,5 +1,5 @@
 import { ttrpc } from '@kata-ts/protocols';
-import { encodeMessage } from './encode-message';
+import { appendBytesField, EMPTY_ENCODED, encodeMessage, type Encoded } from './encode-message';
 import type { KeyValueLike } from './metadata';
 import type { StatusLike } from './status';
 
@@ -17,17 +17,23 @@ export interface ResponseEnvelope {
   payload: Uint8Array;
 }
 
-// The generated types use Buffer for bytes; the encoder only needs Uint8Array semantics.
-export function encodeRequest(request: RequestEnvelope): Uint8Array {
-  return encodeMessage(ttrpc.Request, request as ttrpc.Request);
+/** Field numbers of `payload` in request.proto. */
+const REQUEST_PAYLOAD = 3;
+const RESPONSE_PAYLOAD = 2;
+const NO_PAYLOAD = new Uint8Array(0);
+
+// The payload is appended as parts, not copied into the envelope (see Encoded); the generated
+// types use Buffer for bytes, the encoder only needs Uint8Array semantics.
+export function encodeRequest(request: Omit<RequestEnvelope, 'payload'>, payload: Encoded = EMPTY_ENCODED): Encoded {
+  return appendBytesField(encodeMessage(ttrpc.Request, { ...request, payload: NO_PAYLOAD } as ttrpc.Request), REQUEST_PAYLOAD, payload);
 }
 
 export function decodeRequest(data: Uint8Array): RequestEnvelope {
   return ttrpc.Request.decode(data);
 }
 
-export function encodeResponse(response: ResponseEnvelope): Uint8Array {
-  return encodeMessage(ttrpc.Response, response as ttrpc.Response);
+export function encodeResponse(status: StatusLike | undefined, payload: Encoded = EMPTY_ENCODED): Encoded {
+  return appendBytesField(encodeMessage(ttrpc.Response, { status, payload: NO_PAYLOAD } as ttrpc.Response), RESPONSE_PAYLOAD, payload);
 }
 
 export function decodeResponse(data: Uint8Array): ResponseEnvelope {

@@ -29,7 +29,7 @@ describe('FrameWriter', () => {
     const writer = new FrameWriter(sink);
     const settled: number[] = [];
     const writes = Array.from({ length: 5 }, (_, i) =>
-      writer.write(2 * i + 1, MessageType.Data, 0, Buffer.alloc(100, i)).then(() => settled.push(i)),
+      writer.write(2 * i + 1, MessageType.Data, 0, [Buffer.alloc(100, i)]).then(() => settled.push(i)),
     );
     await new Promise((r) => setImmediate(r));
     // The first frame filled the 64-byte buffer: the rest wait for 'drain'.
@@ -53,15 +53,15 @@ describe('FrameWriter', () => {
   it('refuses a frame over the maximum and fails queued writes when the stream closes', async () => {
     const { sink } = slowSink();
     const writer = new FrameWriter(sink, { maxDataLength: 10 });
-    await expect(writer.write(1, MessageType.Request, 0, new Uint8Array(11))).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
-    await writer.write(1, MessageType.Request, 0, new Uint8Array(10));
-    await writer.write(3, MessageType.Request, 0, Buffer.alloc(10));
-    await writer.write(5, MessageType.Request, 0, Buffer.alloc(10));
+    await expect(writer.write(1, MessageType.Request, 0, [new Uint8Array(11)])).rejects.toMatchObject({ code: Code.RESOURCE_EXHAUSTED });
+    await writer.write(1, MessageType.Request, 0, [new Uint8Array(10)]);
+    await writer.write(3, MessageType.Request, 0, [Buffer.alloc(10)]);
+    await writer.write(5, MessageType.Request, 0, [Buffer.alloc(10)]);
     // 4 × 20 bytes pass the 64-byte high-water mark: this write is accepted, the next one queued.
-    await writer.write(7, MessageType.Request, 0, Buffer.alloc(10));
-    const queued = writer.write(9, MessageType.Request, 0, new Uint8Array(10));
+    await writer.write(7, MessageType.Request, 0, [Buffer.alloc(10)]);
+    const queued = writer.write(9, MessageType.Request, 0, [new Uint8Array(10)]);
     sink.destroy();
     await expect(queued).rejects.toMatchObject({ code: Code.UNAVAILABLE });
-    await expect(writer.write(11, MessageType.Request, 0, new Uint8Array(1))).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    await expect(writer.write(11, MessageType.Request, 0, [new Uint8Array(1)])).rejects.toMatchObject({ code: Code.UNAVAILABLE });
   });
 });

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { Code } from './code';
-import { DEFAULT_MAX_DATA_LENGTH, encodeFrame, type MessageType } from './frame';
+import { byteLength, type Encoded } from './encode-message';
+import { DEFAULT_MAX_DATA_LENGTH, encodeFrameParts, HEADER_LENGTH, type MessageType } from './frame';
 import { TtrpcError } from './ttrpc-error';
 
 /**
@@ -19,13 +20,14 @@ export interface FrameWriterOptions {
 }
 
 interface Pending {
-  frame: Buffer;
+  frame: Buffer[];
+  bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 /**
- * The one writer of a connection. Each frame goes to the stream in one write, in call order.
+ * The one writer of a connection. Each frame goes to the stream whole (its buffers back to back), in call order.
  * When the stream reports a full buffer, later frames wait in a queue until 'drain', and the
  * promise of each frame resolves only once it has been handed to the stream: callers that
  * await it (streaming senders) are slowed to the pace of the peer. Callers that do not await
@@ -51,20 +53,22 @@ export class FrameWriter {
     stream.once('close', () => this.fail(new TtrpcError(Code.UNAVAILABLE, 'ttrpc: connection closed')));
   }
 
-  write(streamId: number, type: MessageType, flags: number, data: Uint8Array): Promise<void> {
+  write(streamId: number, type: MessageType, flags: number, data: Encoded): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
-    if (data.length > this.#maxDataLength) {
+    const length = byteLength(data);
+    if (length > this.#maxDataLength) {
       return Promise.reject(
-        new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${data.length} exceeds maximum message size of ${this.#maxDataLength}`),
+        new TtrpcError(Code.RESOURCE_EXHAUSTED, `message length ${length} exceeds maximum message size of ${this.#maxDataLength}`),
       );
     }
-    const frame = encodeFrame(streamId, type, flags, data);
+    const frame = encodeFrameParts(streamId, type, flags, data);
+    const bytes = HEADER_LENGTH + length;
     if (!this.#blocked && this.#queue.length === 0) {
       this.#cork();
-      this.#blocked = !this.#stream.write(frame);
+      this.#blocked = !this.#writeFrame(frame);
       return Promise.resolve();
     }
-    const queued = this.#queuedBytes + frame.length + FRAME_COST + this.#stream.writableLength;
+    const queued = this.#queuedBytes + bytes + FRAME_COST + this.#stream.writableLength;
     if (queued > this.#maxQueuedBytes) {
       const err = new TtrpcError(Code.RESOURCE_EXHAUSTED, `ttrpc: the peer does not read: ${queued} bytes queued, more than ${this.#maxQueuedBytes}`);
       this.#onOverflow?.(queued);
@@ -72,8 +76,8 @@ export class FrameWriter {
       this.#stream.destroy();
       return Promise.reject(err);
     }
-    this.#queuedBytes += frame.length + FRAME_COST;
-    return new Promise((resolve, reject) => this.#queue.push({ frame, resolve, reject }));
+    this.#queuedBytes += bytes + FRAME_COST;
+    return new Promise((resolve, reject) => this.#queue.push({ frame, bytes, resolve, reject }));
   }
 
   /** Rejects queued and future writes (the connection is gone). */
@@ -99,9 +103,16 @@ export class FrameWriter {
     this.#blocked = false;
     while (!this.#blocked && this.#queue.length > 0) {
       const pending = this.#queue.shift() as Pending;
-      this.#queuedBytes -= pending.frame.length + FRAME_COST;
-      this.#blocked = !this.#stream.write(pending.frame);
+      this.#queuedBytes -= pending.bytes + FRAME_COST;
+      this.#blocked = !this.#writeFrame(pending.frame);
       pending.resolve();
     }
+  }
+
+  /** A frame's buffers back to back (nothing else writes to the stream); false once it is full. */
+  #writeFrame(frame: Buffer[]): boolean {
+    let room = true;
+    for (const buffer of frame) room = this.#stream.write(buffer);
+    return room;
   }
 }

@@ -1,4 +1,5 @@
 /** ttrpc framing constants and the 10-byte header (PROTOCOL.md "Message Frame"). */
+import { byteLength, SPLICE_MIN, type Encoded } from './encode-message';
 
 export const HEADER_LENGTH = 10;
 /** The protocol's maximum data length (4 MiB); larger frames are skipped and answered with RESOURCE_EXHAUSTED. */
@@ -34,14 +35,33 @@ export interface Frame {
   data: Uint8Array;
 }
 
-/** One buffer holding header + data, so a frame always reaches the socket in a single write. */
+/** One buffer holding header + data. */
 export function encodeFrame(streamId: number, type: MessageType, flags: number, data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(HEADER_LENGTH + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.writeUInt32BE(streamId >>> 0, 4);
-  out[8] = type;
-  out[9] = flags;
-  out.set(data, HEADER_LENGTH);
+  return Buffer.concat(encodeFrameParts(streamId, type, flags, [data]));
+}
+
+/**
+ * A frame as the buffers to write in order: the header with the small parts next to it in one
+ * buffer (a small frame is a single write), large parts as they are (not copied, see Encoded).
+ */
+export function encodeFrameParts(streamId: number, type: MessageType, flags: number, data: Encoded): Buffer[] {
+  const header = Buffer.allocUnsafe(HEADER_LENGTH);
+  header.writeUInt32BE(byteLength(data), 0);
+  header.writeUInt32BE(streamId >>> 0, 4);
+  header[8] = type;
+  header[9] = flags;
+  const out: Buffer[] = [];
+  let small: Uint8Array[] = [header];
+  for (const part of data) {
+    if (part.byteLength < SPLICE_MIN) {
+      small.push(part);
+      continue;
+    }
+    if (small.length > 0) out.push(Buffer.concat(small));
+    small = [];
+    out.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+  }
+  if (small.length > 0) out.push(Buffer.concat(small));
   return out;
 }
 

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { ByteBudget, STREAM_BUFFER_MESSAGES } from './byte-budget';
 import { Code } from './code';
-import { encodeMessage } from './encode-message';
+import { EMPTY_ENCODED, encodeMessage, type Encoded } from './encode-message';
 import { decodeRequest, encodeResponse, type RequestEnvelope } from './envelope';
 import { Flag, MessageType, type FrameHeader } from './frame';
 import { FrameDecoder } from './frame-decoder';
@@ -20,7 +20,6 @@ const RESERVED_LENGTH = 1 << 24;
 /** Calls a connection may have running at once; past it the server stops reading until one ends. */
 export const MAX_ACTIVE_CALLS = 1024;
 const OK_STATUS: StatusLike = { code: Code.OK, message: '', details: [] };
-const EMPTY = new Uint8Array(0);
 
 /**
  * The server side of one connection: decodes frames, runs handlers concurrently, answers each
@@ -158,12 +157,12 @@ export class ServerConnection {
           if (call.finished) return;
           await this.#writer.write(call.id, MessageType.Data, 0, encodeOrThrow(definition.responseType, message));
         }
-        if (call.finish()) await this.#send(call.id, MessageType.Data, Flag.RemoteClosed | Flag.NoData, EMPTY);
+        if (call.finish()) await this.#send(call.id, MessageType.Data, Flag.RemoteClosed | Flag.NoData, EMPTY_ENCODED);
       } else {
         const payload = encodeOrThrow(definition.responseType, await result);
         // Not awaited: a reply the client does not read waits in the writer, which bounds it; the
         // call is over (awaiting would pile up calls for a client that never reads).
-        if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse({ status: OK_STATUS, payload }));
+        if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse(OK_STATUS, payload));
       }
     } catch (err) {
       if (!call.finished) this.#fail(call, toStatus(err));
@@ -224,11 +223,11 @@ export class ServerConnection {
   }
 
   #sendStatus(id: number, status: StatusLike): void {
-    void this.#send(id, MessageType.Response, 0, encodeResponse({ status, payload: EMPTY }));
+    void this.#send(id, MessageType.Response, 0, encodeResponse(status));
   }
 
   /** Writes never throw into handlers' callers: a failed write means the connection is gone. */
-  async #send(id: number, type: MessageType, flags: number, data: Uint8Array): Promise<void> {
+  async #send(id: number, type: MessageType, flags: number, data: Encoded): Promise<void> {
     try {
       await this.#writer.write(id, type, flags, data);
     } catch (err) {
@@ -248,7 +247,7 @@ export class ServerConnection {
   }
 }
 
-function encodeOrThrow(type: MessageCodec<unknown>, message: unknown): Uint8Array {
+function encodeOrThrow(type: MessageCodec<unknown>, message: unknown): Encoded {
   try {
     return encodeMessage(type, message);
   } catch (err) {

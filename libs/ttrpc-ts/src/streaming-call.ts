@@ -2,15 +2,13 @@ import { AsyncQueue } from './async-queue';
 import { CallGuard, timeoutNano, type GuardOptions } from './call-guard';
 import type { ClientConnection, StreamSink } from './client-connection';
 import { Code } from './code';
-import { encodeMessage } from './encode-message';
+import { EMPTY_ENCODED, encodeMessage } from './encode-message';
 import { decodeResponse } from './envelope';
 import { Flag, MessageType } from './frame';
 import type { KeyValueLike } from './metadata';
 import type { MethodDefinition } from './service-definition';
 import { fromStatus } from './status';
 import { TtrpcError } from './ttrpc-error';
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * A client call that streams in either direction (ttrpc ≥ 1.2). Responses arrive in
@@ -36,10 +34,10 @@ export class StreamingCall<Req, Res> implements StreamSink {
     this.#method = method;
     this.responses = new AsyncQueue({ onReturn: () => this.#release(), budget: conn.responseBudget });
     this.#guard = new CallGuard(options, (err) => this.#fail(err));
-    const payload = request === undefined ? EMPTY : encodeMessage(method.requestType, request);
+    const payload = request === undefined ? EMPTY_ENCODED : encodeMessage(method.requestType, request);
     const flags = method.requestStream ? Flag.RemoteOpen : Flag.RemoteClosed;
     try {
-      this.#id = conn.open({ service, method: method.name, payload, timeoutNano: timeoutNano(options.timeoutMs), metadata }, flags, this);
+      this.#id = conn.open({ service, method: method.name, timeoutNano: timeoutNano(options.timeoutMs), metadata }, payload, flags, this);
     } catch (err) {
       this.#guard.dispose();
       throw err;
@@ -60,7 +58,7 @@ export class StreamingCall<Req, Res> implements StreamSink {
         if (this.responses.ended) return;
         await this.#conn.send(this.#id, 0, encodeMessage(this.#method.requestType, request));
       }
-      if (!this.responses.ended) await this.#conn.send(this.#id, Flag.RemoteClosed | Flag.NoData, EMPTY);
+      if (!this.responses.ended) await this.#conn.send(this.#id, Flag.RemoteClosed | Flag.NoData, EMPTY_ENCODED);
     } catch (err) {
       this.#fail(err instanceof TtrpcError ? err : new TtrpcError(Code.CANCELLED, `ttrpc: request stream failed: ${(err as Error)?.message}`, { cause: err }));
     }
