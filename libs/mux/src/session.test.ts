@@ -45,6 +45,18 @@ describe.each([
     expect((await readAll(stream)).toString()).toBe('hello over yamux');
   });
 
+  it('carries corked writes of small and large chunks whole and in order', async () => {
+    const { client, server } = await pair();
+    const received = nextStream(server).then(readAll);
+    const stream = client.open();
+    const parts = [Buffer.from('head'), Buffer.alloc(300_000, 7), Buffer.from('mid'), Buffer.from('dle'), Buffer.alloc(20_000, 9), Buffer.from('tail')];
+    stream.cork();
+    for (const part of parts) stream.write(part);
+    stream.uncork();
+    stream.end();
+    expect((await received).equals(Buffer.concat(parts))).toBe(true);
+  });
+
   it('lets both sides open streams: odd ids from the client, even from the server', async () => {
     const { client, server } = await pair();
     const accepted = nextStream(client);

@@ -90,11 +90,16 @@ export class OomWatcher {
 
   #killedForThrashing(c: Watched): boolean {
     const now = Date.now();
+    const w = this.#windows.get(c.id);
+    // Read at the ends of windows only: three cgroup files every poll cost a TCG guest's agent
+    // more CPU than anything but its stdout copies.
+    if (w && now - w.start < THRASH_WINDOW_MS) return false;
     const m = this.cgroups.memoryThrash(c.cgroupPath);
     if (!m) return false;
-    const w = this.#windows.get(c.id);
-    if (!w) this.#windows.set(c.id, { start: now, limitHits: m.limitHits, refaults: m.refaults, thrashed: 0 });
-    if (!w || now - w.start < THRASH_WINDOW_MS) return false;
+    if (!w) {
+      this.#windows.set(c.id, { start: now, limitHits: m.limitHits, refaults: m.refaults, thrashed: 0 });
+      return false;
+    }
     const refaultsPerS = Math.round(((m.refaults - w.refaults) * 1000) / (now - w.start));
     const thrashing = m.limitHits > w.limitHits && refaultsPerS >= THRASH_REFAULTS_PER_S && m.fullAvg10 >= THRASH_FULL_PERCENT;
     const thrashed = thrashing ? w.thrashed + 1 : 0;
