@@ -208,6 +208,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #onFrameEnd(header: FrameHeader): void {
+    this.#target?.onDataEnd();
     this.#target = undefined;
     // FIN on a Data frame applies after its payload.
     if (header.type === FrameType.Data && header.flags & Flag.FIN && !(header.flags & Flag.RST)) {

@@ -48,6 +48,11 @@ export class CgroupStats {
       .filter((d) => existsSync(d));
   }
 
+  /** The file that says so (v2 memory.events: inotify reports its changes); none on v1. */
+  oomKillsFile(path: string): string | undefined {
+    return this.version === 2 ? join(this.root, path, 'memory.events') : undefined;
+  }
+
   /** How many times the kernel OOM-killed a process of this cgroup. */
   oomKills(path: string): number {
     const file = this.version === 2 ? this.#v2(path, 'memory.events') : this.#v1(path, 'memory', 'memory.oom_control');

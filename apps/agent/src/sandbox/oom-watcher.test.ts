@@ -1,11 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CgroupStats } from '../cgroups/cgroup-stats';
 import { OomWatcher } from './oom-watcher';
 
 /** One container's cgroup files, as the watcher reads them. */
-function fakeCgroup() {
+function fakeCgroup(eventsFile?: string) {
   const cg = { oomKills: 0, limitHits: 0, refaults: 0, fullAvg10: 0, killed: 0 };
   const cgroups = {
+    oomKillsFile: () => eventsFile,
     oomKills: () => cg.oomKills,
     memoryThrash: () => ({ limitHits: cg.limitHits, refaults: cg.refaults, fullAvg10: cg.fullAvg10 }),
     kill: () => void cg.killed++,
@@ -65,6 +69,25 @@ describe('OomWatcher', () => {
     await polls(30_000, () => ((cg.limitHits += 200), (cg.refaults += 2000), (cg.fullAvg10 = 2)));
     expect(cg.killed).toBe(0);
     watcher.close();
+  });
+
+  it('on cgroup v2 reads memory.events when it changes, not every poll', async () => {
+    vi.useRealTimers();
+    const dir = mkdtempSync(join(tmpdir(), 'oom-watcher-'));
+    const file = join(dir, 'memory.events');
+    writeFileSync(file, 'oom_kill 0\n');
+    const { cg, watcher } = fakeCgroup(file);
+    const next = watcher.next();
+    cg.oomKills = 1; // what the kernel counts; the watcher only learns it from the file's change
+    await new Promise((r) => setTimeout(r, 500));
+    let reported: string | undefined;
+    void next.then((id) => (reported = id));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(reported).toBeUndefined();
+    writeFileSync(file, 'oom_kill 1\n');
+    expect(await next).toBe('c1');
+    watcher.close();
+    rmSync(dir, { recursive: true });
   });
 
   it('starts counting again when a window does not thrash', async () => {
