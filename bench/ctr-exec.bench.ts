@@ -3,8 +3,8 @@
  * containerd: exec latency (`true`, until ctr returns), stdout throughput (`dd` of zeros to
  * stdout, read by ctr through the shim's FIFOs) and stdin throughput (`wc -c` of what ctr writes;
  * the exec's own start-up, the median latency above, is subtracted from both); and a container's own stdout, `ctr run --rm` of one 5 MB line, whole and
- * from its first stdout byte to its last. The floor under the exec's stdout: the raw agent channel
- * (channel-floor.ts: a guest program's bytes through virtio-serial to QEMU's socket, no ttrpc), in
+ * from its first stdout byte to its last. The floors under the exec's stdout and stdin: the raw agent channel
+ * (channel-floor.ts: a guest program's bytes through virtio-serial, both ways, no ttrpc), in
  * the same run. Needs root, a built tree and the guest image (tools/build-guest-image);
  * installs to a temp prefix with tools/install.sh. Also the kata-ts shim's resident memory against
  * runc's shim, both serving one running container (ctr-run.bench.ts has proxy and QEMU RSS).
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importBusyboxImage, startContainerd, type PrivateContainerd } from '@kata-ts/testing';
 import { printBenchResult, type BenchFigure } from './bench-result';
-import { channelFloorMiBps } from './channel-floor';
+import { channelFloor } from './channel-floor';
 
 const SAMPLES = 5;
 const MIB = 1024 * 1024;
@@ -149,7 +149,7 @@ try {
   const accel = execFileSync(join(prefix, 'bin/kata-runtime'), ['check', '--json', '--containerd-address', containerd.address], { encoding: 'utf8' });
   const { accelerator } = JSON.parse(accel) as { accelerator?: string };
   process.stderr.write('ctr-exec: the raw agent channel (a guest writing to virtio-serial)\n');
-  const floor = await channelFloorMiBps(STDOUT_MIB * MIB, 3, accelerator === 'kvm' ? 'kvm' : 'tcg');
+  const floor = await channelFloor(STDOUT_MIB * MIB, 3, accelerator === 'kvm' ? 'kvm' : 'tcg');
   const kataShimRss = rssMiB(kataShimPid('bench-kata'));
   const runcShimRss = rssMiB(runcShimPid('bench-runc', containerd.address));
   const figures: BenchFigure[] = [
@@ -184,7 +184,7 @@ try {
       id: 'agent-channel-floor',
       label: `raw agent channel (guest program → virtio-serial → QEMU's socket; no mux, ttrpc or proxy; ${STDOUT_MIB} MiB)`,
       unit: 'MiB/s',
-      subject: { name: 'kata-ts', value: floor },
+      subject: { name: 'kata-ts', value: floor.out },
       lowerIsBetter: false,
       samples: 3,
     },
@@ -193,7 +193,24 @@ try {
       label: `exec stdout throughput vs the raw agent channel (${STDOUT_MIB} MiB)`,
       unit: 'MiB/s',
       subject: { name: 'kata-ts', value: kata.mibPerSec },
-      reference: { name: 'raw channel', value: floor },
+      reference: { name: 'raw channel', value: floor.out },
+      lowerIsBetter: false,
+      samples: 3,
+    },
+    {
+      id: 'agent-channel-floor-in',
+      label: `raw agent channel into the guest (QEMU's socket → virtio-serial → guest program; ${STDOUT_MIB} MiB)`,
+      unit: 'MiB/s',
+      subject: { name: 'kata-ts', value: floor.in },
+      lowerIsBetter: false,
+      samples: 3,
+    },
+    {
+      id: 'stdin-vs-channel-floor',
+      label: `exec stdin throughput vs the raw agent channel into the guest (${STDOUT_MIB} MiB)`,
+      unit: 'MiB/s',
+      subject: { name: 'kata-ts', value: kata.stdinMibPerSec },
+      reference: { name: 'raw channel', value: floor.in },
       lowerIsBetter: false,
       samples: 3,
     },
