@@ -76,6 +76,29 @@ describe('IoCopier stdin', () => {
     expect(writes.map((w) => w.length)).toEqual([1 << 20, 1 << 20]);
   });
 
+  it('keeps two WriteStdin in flight, in order, so the channel carries the next batch while the guest writes the last', async () => {
+    const agent = new FakeAgent();
+    const answers: (() => void)[] = [];
+    let most = 0;
+    const write = agent.writeStdin.bind(agent);
+    agent.writeStdin = (containerId, execId, data) => {
+      const sent = write(containerId, execId, data);
+      most = Math.max(most, answers.length + 1);
+      return new Promise<number>((resolve) => answers.push(() => void sent.then(resolve)));
+    };
+    const stdin = new PassThrough();
+    const log = { warn: vi.fn(), debug: vi.fn() };
+    new IoCopier(agent, 'c1', 'e1', { stdin } as unknown as ProcessIo, log as unknown as Logger);
+    const sent = Buffer.from(Array.from({ length: 4 << 20 }, (_, i) => i % 253));
+    stdin.end(sent);
+    while (!agent.proc('c1', 'e1').stdinClosed) {
+      await new Promise((r) => setTimeout(r, 5));
+      answers.shift()?.();
+    }
+    expect(most).toBe(2);
+    expect(Buffer.concat(agent.proc('c1', 'e1').stdin).equals(sent)).toBe(true);
+  });
+
   it('cuts a stdin that never ends after CloseIO, with a warning', async () => {
     const agent = new FakeAgent();
     const stdin = new PassThrough();

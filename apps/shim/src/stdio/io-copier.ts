@@ -11,6 +11,12 @@ import type { ProcessIo } from './process-io';
 const READ_SIZE = 1 << 20;
 /** The most one WriteStdin carries (ttrpc frames stop at 4 MiB). */
 const STDIN_BATCH = 1 << 20;
+/**
+ * WriteStdin calls in flight: the agent answers once a batch is in the process's pipe, so with
+ * one at a time the channel idles while the guest writes it. Their order is kept: the agent takes
+ * calls of one connection in order and queues each batch behind the last.
+ */
+const STDIN_IN_FLIGHT = 2;
 const WRITE_SLICE = 64 << 10;
 /**
  * containerd closes its end of the stdin FIFO before CloseIO, so what is left to copy is at most
@@ -128,21 +134,31 @@ export class IoCopier {
 
   async #pumpIn(): Promise<void> {
     const stdin = this.io.stdin!;
+    const inFlight: Promise<void>[] = [];
     try {
       for await (const chunk of stdin) {
         // With what else arrived during the last WriteStdin: one round trip per batch, not per 64 KiB.
-        let rest = withBuffered(stdin, chunk as Buffer);
-        while (rest.length && !this.#stopped) {
-          const n = await this.agent.writeStdin(this.containerId, this.execId, rest.subarray(0, STDIN_BATCH));
-          rest = rest.subarray(n);
+        const batch = withBuffered(stdin, chunk as Buffer);
+        for (let at = 0; at < batch.length && !this.#stopped; at += STDIN_BATCH) {
+          const write = this.#writeStdin(batch.subarray(at, at + STDIN_BATCH));
+          write.catch(() => {}); // awaited below: not unhandled while an earlier one is awaited
+          inFlight.push(write);
+          if (inFlight.length >= STDIN_IN_FLIGHT) await inFlight.shift();
         }
         if (this.#stopped) return;
       }
+      for (const write of inFlight) await write;
     } catch (err) {
       if (this.#stopped) return;
       this.log.debug({ err: (err as Error).message, exec: this.execId }, 'stdin copy ended');
     }
     await this.#closeGuestStdin();
+  }
+
+  /** One batch; the agent takes all of it or fails (a short write would reorder the calls in flight). */
+  async #writeStdin(batch: Buffer): Promise<void> {
+    const n = await this.agent.writeStdin(this.containerId, this.execId, batch);
+    if (n !== batch.length) throw new Error(`the agent took ${n} of ${batch.length} stdin bytes`);
   }
 
   /**
