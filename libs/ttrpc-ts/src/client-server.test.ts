@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EchoDefinition, type Echo } from '../test/fixtures/echo-service';
 import { startUnixServer, type RunningServer } from '../test/fixtures/unix-server';
-import { Client, Code, createClient, TtrpcError, type CallContext, type ServiceImplementation } from './index';
+import { appendBytesField, Client, Code, createClient, EncodedResponse, TtrpcError, type CallContext, type ServiceImplementation } from './index';
 
 const running: RunningServer[] = [];
 const clients: Client[] = [];
@@ -54,6 +54,15 @@ describe('unary calls', () => {
     expect(seen?.metadata.get('b')).toEqual(['w']);
     expect(seen?.metadata.get('containerd-namespace-ttrpc')).toEqual(['default']);
     expect(seen?.deadline).toBeGreaterThan(Date.now() + 50_000);
+  });
+
+  it('sends an answer its handler encoded itself, parts as they are', async () => {
+    const text = 'x'.repeat(40_000);
+    const { echo } = await setup({
+      // Echo's `text` is field 1; a string is length-delimited like bytes.
+      unary: () => new EncodedResponse<Echo>(appendBytesField([], 1, [Buffer.from(text.slice(0, 30_000)), Buffer.from(text.slice(30_000))])),
+    });
+    expect(await echo.unary(msg('ignored'))).toEqual({ text, n: 0 });
   });
 
   it('runs 100 calls concurrently and matches out-of-order replies to their callers', async () => {

@@ -10,6 +10,16 @@ export type Encoded = readonly Uint8Array[];
 
 export const EMPTY_ENCODED: Encoded = [];
 
+/**
+ * A unary answer its handler encoded itself, as parts: the server sends them as they are. For an
+ * answer made of many buffers (a process's output as its pipe delivered it), which encoding would
+ * first have to join into one.
+ */
+export class EncodedResponse<T> {
+  declare readonly message?: T;
+  constructor(readonly parts: Encoded) {}
+}
+
 /** From this size a top-level `bytes` value is spliced in, not copied. */
 export const SPLICE_MIN = 16 << 10;
 /** Past this size the writer's grown buffer is dropped rather than kept for the next message. */

@@ -9,3 +9,4 @@ export type { MessageCodec, MethodDefinition, ServiceDefinition, RequestOf, Resp
 export type { CallContext, MethodImplementation, ServiceImplementation } from './service-implementation';
 export { FrameDecoder, type DecoderEvent, type FrameDecoderOptions } from './frame-decoder';
 export { encodeFrame, MessageType, Flag, HEADER_LENGTH, DEFAULT_MAX_DATA_LENGTH, type FrameHeader } from './frame';
+export { EncodedResponse, appendBytesField, type Encoded } from './encode-message';

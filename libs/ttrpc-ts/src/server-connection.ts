@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@kata-ts/logging';
 import { ByteBudget, STREAM_BUFFER_MESSAGES } from './byte-budget';
 import { Code } from './code';
-import { EMPTY_ENCODED, encodeMessage, type Encoded } from './encode-message';
+import { EMPTY_ENCODED, EncodedResponse, encodeMessage, type Encoded } from './encode-message';
 import { decodeRequest, encodeResponse, type RequestEnvelope } from './envelope';
 import { Flag, MessageType, type FrameHeader } from './frame';
 import { FrameDecoder } from './frame-decoder';
@@ -159,7 +159,8 @@ export class ServerConnection {
         }
         if (call.finish()) await this.#send(call.id, MessageType.Data, Flag.RemoteClosed | Flag.NoData, EMPTY_ENCODED);
       } else {
-        const payload = encodeOrThrow(definition.responseType, await result);
+        const response = await result;
+        const payload = response instanceof EncodedResponse ? response.parts : encodeOrThrow(definition.responseType, response);
         // Not awaited: a reply the client does not read waits in the writer, which bounds it; the
         // call is over (awaiting would pile up calls for a client that never reads).
         if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse(OK_STATUS, payload));

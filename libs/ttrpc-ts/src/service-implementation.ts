@@ -1,3 +1,4 @@
+import type { EncodedResponse } from './encode-message';
 import type { Metadata } from './metadata';
 import type { RequestOf, ResponseOf, ServiceDefinition } from './service-definition';
 
@@ -26,7 +27,7 @@ export type MethodImplementation<M> = M extends { requestStream: true; responseS
     ? (requests: AsyncIterable<RequestOf<M>>, ctx: CallContext) => Awaitable<ResponseOf<M>>
     : M extends { responseStream: true }
       ? (request: RequestOf<M>, ctx: CallContext) => AsyncIterable<ResponseOf<M>>
-      : (request: RequestOf<M>, ctx: CallContext) => Awaitable<ResponseOf<M>>;
+      : (request: RequestOf<M>, ctx: CallContext) => Awaitable<ResponseOf<M> | EncodedResponse<ResponseOf<M>>>;
 
 /**
  * Handlers keyed like the definition's `methods` (camelCase). Methods left out answer

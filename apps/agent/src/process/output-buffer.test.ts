@@ -9,11 +9,11 @@ describe('OutputBuffer', () => {
     const buffer = new OutputBuffer('stdout', source, 1024);
     source.write('hello ');
     source.write('world');
-    expect((await buffer.read(3)).toString()).toBe('hel');
-    expect((await buffer.read(100)).toString()).toBe('lo world');
+    expect(Buffer.concat(await buffer.read(3)).toString()).toBe('hel');
+    expect(Buffer.concat(await buffer.read(100)).toString()).toBe('lo world');
     const pending = buffer.read(10);
     source.end('!');
-    expect((await pending).toString()).toBe('!');
+    expect(Buffer.concat(await pending).toString()).toBe('!');
     await expect(buffer.read(10)).rejects.toBeInstanceOf(EndOfStreamError);
   });
 
@@ -38,7 +38,7 @@ describe('OutputBuffer', () => {
     source.end();
     for (;;) {
       try {
-        total += (await buffer.read(50)).length;
+        total += Buffer.concat(await buffer.read(50)).length;
       } catch (error) {
         expect(error).toBeInstanceOf(EndOfStreamError);
         break;

@@ -50,10 +50,11 @@ export class OutputBuffer {
   }
 
   /**
-   * Up to `max` bytes; waits for data; throws EndOfStreamError after end and drain. A caller
-   * that gave up (`signal`, e.g. its connection closed) takes nothing, so no output is lost.
+   * Up to `max` bytes, as the chunks the source delivered (not joined: the answer is encoded
+   * around them); waits for data; throws EndOfStreamError after end and drain. A caller that gave
+   * up (`signal`, e.g. its connection closed) takes nothing, so no output is lost.
    */
-  async read(max: number, signal?: AbortSignal): Promise<Buffer> {
+  async read(max: number, signal?: AbortSignal): Promise<Buffer[]> {
     while (this.#size === 0) {
       if (this.#ended) {
         this.#markDrained();
@@ -83,7 +84,7 @@ export class OutputBuffer {
     }
     this.#size -= taken;
     if (this.#size < this.limit && this.source.isPaused() && !this.#ended) this.source.resume();
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, taken);
+    return parts;
   }
 
   /** Drops the source (the process is being removed); pending reads see EOF. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@kata-ts/logging';
 import { agent } from '@kata-ts/protocols';
-import type { CallContext, ServiceImplementation } from '@kata-ts/ttrpc';
+import { appendBytesField, EncodedResponse, type CallContext, type ServiceImplementation } from '@kata-ts/ttrpc';
 import { listProcesses } from '../container/list-processes';
 import { InvalidArgumentError, NotFoundError } from '@kata-ts/errors';
 import { EndOfStreamError } from '../errors';
@@ -13,6 +13,9 @@ import { wrapHandler } from './wrap-handler';
 /** Largest ReadStdout/ReadStderr answer (ttrpc frames stop at 4 MiB). */
 const MAX_READ = 1 << 20;
 const DEFAULT_READ = 32 << 10;
+/** ReadStreamResponse's one field, `data`: the answer is encoded around the output's own chunks. */
+const READ_STREAM_DATA = 1;
+const readAnswer = (chunks: Buffer[]) => new EncodedResponse<agent.ReadStreamResponse>(appendBytesField([], READ_STREAM_DATA, chunks));
 export const AGENT_VERSION = '0.1.0';
 
 type Service = ServiceImplementation<typeof agent.AgentServiceDefinition>;
@@ -108,12 +111,12 @@ export function agentService(sandbox: Sandbox, log: Logger): Service {
     writeStdin: async (r: agent.WriteStreamRequest) => ({ len: await sandbox.container(r.containerId).process(r.execId).writeStdin(r.data) }),
     readStdout: async (r: agent.ReadStreamRequest, ctx: CallContext) => {
       const proc = sandbox.container(r.containerId).process(r.execId);
-      return { data: await proc.stdout.read(readLength(r.len), ctx.signal) };
+      return readAnswer(await proc.stdout.read(readLength(r.len), ctx.signal));
     },
     readStderr: async (r: agent.ReadStreamRequest, ctx: CallContext) => {
       const proc = sandbox.container(r.containerId).process(r.execId);
       if (!proc.stderr) throw new EndOfStreamError(`stderr of ${r.execId || r.containerId} (terminal)`);
-      return { data: await proc.stderr.read(readLength(r.len), ctx.signal) };
+      return readAnswer(await proc.stderr.read(readLength(r.len), ctx.signal));
     },
     closeStdin: async (r: agent.CloseStdinRequest) => {
       sandbox.container(r.containerId).process(r.execId).closeStdin();
