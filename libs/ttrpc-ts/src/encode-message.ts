@@ -93,8 +93,9 @@ export function encodeMessage<T>(codec: MessageCodec<T>, message: T): Encoded {
 export function appendBytesField(message: Encoded, fieldNo: number, value: Encoded): Encoded {
   const length = byteLength(value);
   if (length === 0) return message;
-  const head = new BinaryWriter().tag(fieldNo, WireType.LengthDelimited).uint32(length).finish();
-  return [...message, head, ...value];
+  // The shared writer, not a new one: this runs for every reply that has a payload.
+  shared.tag(fieldNo, WireType.LengthDelimited).uint32(length);
+  return [...message, ...shared.finishParts(), ...value];
 }
 
 export function byteLength(parts: Encoded): number {

@@ -24,7 +24,7 @@ const NO_PAYLOAD = new Uint8Array(0);
 
 // The payload is appended as parts, not copied into the envelope (see Encoded); the generated
 // types use Buffer for bytes, the encoder only needs Uint8Array semantics.
-export function encodeRequest(request: Omit<RequestEnvelope, 'payload'>, payload: Encoded = EMPTY_ENCODED): Encoded {
+export function encodeRequest(request: Omit<RequestEnvelope, 'payload'>, payload: Encoded): Encoded {
   return appendBytesField(encodeMessage(ttrpc.Request, { ...request, payload: NO_PAYLOAD } as ttrpc.Request), REQUEST_PAYLOAD, payload);
 }
 
