@@ -108,6 +108,7 @@ export class Pod {
     }
     const sandbox = this.#sandbox!;
     try {
+      await sandbox.fitMemory(r.id, spec.linux?.resources?.memory?.limit);
       const guestRoot = await sandbox.mountRootfs(r.id, r.bundle, r.rootfs, spec.root?.path);
       const mounts = await sandbox.shareMounts(r.id, spec.mounts ?? []);
       phases.mark('rootfs shared');
@@ -221,7 +222,10 @@ export class Pod {
   async update(id: string, resources: OciLinuxResources): Promise<void> {
     const c = this.container(id);
     if (c.init.status === 'stopped') throw new FailedPreconditionError(`cannot update container ${id}: it is stopped`);
-    await this.#requireSandbox().agent.updateContainer(id, resources);
+    const sandbox = this.#requireSandbox();
+    // A larger limit gets its memory before the container may use it.
+    if (resources.memory?.limit !== undefined) await sandbox.fitMemory(id, resources.memory.limit);
+    await sandbox.agent.updateContainer(id, resources);
   }
 
   /** Stops the sandbox (if any is left) and drains the event queue; the caller then exits. */

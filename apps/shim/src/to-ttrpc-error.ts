@@ -27,6 +27,7 @@ const HYPERVISOR: Record<HypervisorErrorCode, Code> = {
   NOT_RUNNING: Code.UNAVAILABLE,
   QMP_CLOSED: Code.UNAVAILABLE,
   TIMEOUT: Code.DEADLINE_EXCEEDED,
+  NO_CAPACITY: Code.RESOURCE_EXHAUSTED,
   // QEMU refused a command we built: our bug or QEMU's.
   QMP_ERROR: Code.INTERNAL,
 };

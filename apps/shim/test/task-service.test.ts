@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@kata-ts/logging';
-import { eventsService, packAny, packOciProcess, runtimeoptions, task, unpackAny } from '@kata-ts/protocols';
+import { eventsService, OCI_LINUX_RESOURCES_TYPE_URL, packAny, packJsonAny, packOciProcess, runtimeoptions, task, unpackAny } from '@kata-ts/protocols';
 import { Client, Code, createClient, Server, TtrpcError, type TypedClient } from '@kata-ts/ttrpc';
 import { EventPublisher } from '../src/events/event-publisher';
 import { Pod } from '../src/pod';
@@ -23,14 +23,16 @@ let agent: FakeAgent;
 let topics: string[];
 let shutdowns: number;
 let sandboxStops: number;
+/** The sandbox's fitMemory calls: container and limit, in order. */
+let memoryFits: [string, number | undefined][];
 let servers: Server[];
 let client: Client;
 let tasks: TypedClient<typeof task.TaskDefinition>;
 
-function bundle(id: string): string {
+function bundle(id: string, linux?: object): string {
   const path = join(dir, 'bundles', id);
   mkdirSync(join(path, 'rootfs'), { recursive: true });
-  writeFileSync(join(path, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] } }));
+  writeFileSync(join(path, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }, linux }));
   return path;
 }
 
@@ -43,6 +45,7 @@ beforeEach(async () => {
   topics = [];
   shutdowns = 0;
   sandboxStops = 0;
+  memoryFits = [];
   const events = new Server({ logger: log }).register(eventsService.EventsDefinition, {
     forward: async (r) => {
       const event = unpackAny(r.envelope!.event!).message as { id?: string; execId?: string; containerId: string };
@@ -57,6 +60,7 @@ beforeEach(async () => {
     agent,
     mountRootfs: async (id) => `/run/kata-containers/shared/containers/${id}/rootfs`,
     shareMounts: async (_id, mounts) => mounts,
+    fitMemory: async (id, limit) => void memoryFits.push([id, limit]),
     unmountRootfs: async () => undefined,
     connectLateNetwork: async () => undefined,
     stop: async () => {
@@ -139,6 +143,17 @@ describe('containerd.task.v2.Task', () => {
       '/tasks/exit c1',
       '/tasks/delete c1',
     ]);
+  });
+
+  it('sizes the VM for each container’s memory limit before creating it, and again on update', async () => {
+    const MiB = 1024 * 1024;
+    await tasks.create(task.CreateTaskRequest.fromPartial({ id: 'c1', bundle: bundle('c1', { resources: { memory: { limit: 300 * MiB } } }) }));
+    expect(memoryFits).toEqual([['c1', 300 * MiB]]);
+    await tasks.start({ id: 'c1', execId: '' });
+    await tasks.update({ id: 'c1', resources: packJsonAny(OCI_LINUX_RESOURCES_TYPE_URL, { memory: { limit: 600 * MiB } }), annotations: {} });
+    // An update that leaves memory alone leaves the VM alone.
+    await tasks.update({ id: 'c1', resources: packJsonAny(OCI_LINUX_RESOURCES_TYPE_URL, { cpu: { shares: 512 } }), annotations: {} });
+    expect(memoryFits).toEqual([['c1', 300 * MiB], ['c1', 600 * MiB]]);
   });
 
   it('takes ConfigPath from CreateTaskRequest.options and shows a bad one to the user', async () => {

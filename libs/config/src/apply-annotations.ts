@@ -32,6 +32,8 @@ function bool(set: (c: KataConfig, b: boolean) => void): Setter {
 const SETTERS: Record<string, Setter> = {
   'hypervisor.default_vcpus': int(1, 240, (c, n) => (c.hypervisor.defaultVcpus = n)),
   'hypervisor.default_memory': int(128, 1024 * 1024, (c, n) => (c.hypervisor.defaultMemory = n)),
+  'hypervisor.default_maxmemory': int(0, 1024 * 1024, (c, n) => (c.hypervisor.defaultMaxMemory = n)),
+  'hypervisor.memory_slots': int(1, 255, (c, n) => (c.hypervisor.memorySlots = n)),
   'hypervisor.kernel_params': (c, v) => (c.hypervisor.kernelParams = `${c.hypervisor.kernelParams} ${v}`.trim()),
   'hypervisor.enable_debug': bool((c, b) => (c.hypervisor.enableDebug = b)),
   'agent.enable_debug': bool((c, b) => (c.agent.enableDebug = b)),

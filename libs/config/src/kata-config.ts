@@ -15,6 +15,10 @@ export interface QemuConfig {
   defaultMaxVcpus: number;
   /** MiB. */
   defaultMemory: number;
+  /** MiB a VM may grow to by memory hot-plug; 0: the host's memory. */
+  defaultMaxMemory: number;
+  /** DIMM slots for memory hot-plug (one per hot-plugged container limit). */
+  memorySlots: number;
   sharedFs: SharedFs;
   virtioFsDaemon: string;
   enableDebug: boolean;
@@ -54,6 +58,11 @@ export interface RuntimeConfig {
   internetworkingModel: 'tcfilter' | 'macvtap' | 'none';
   disableGuestSeccomp: boolean;
   sandboxCgroupOnly: boolean;
+  /**
+   * Kata's: true sizes the VM once, at boot, from the sandbox container's limits; false boots it
+   * at the defaults and hot-plugs each container's memory limit as the container is created or
+   * updated (Kata's default for QEMU).
+   */
   staticSandboxResourceMgmt: boolean;
   /** Seconds. */
   createContainerTimeout: number;

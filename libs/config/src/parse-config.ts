@@ -69,6 +69,9 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
       defaultMaxVcpus: q.int('default_maxvcpus', 0, { min: 0, max: 240 }),
       // QEMU's guest needs 128 MiB (the hypervisor refuses less): said here, naming file and key.
       defaultMemory: q.int('default_memory', 2048, { min: 128, max: 1024 * 1024 }),
+      // 0: the host's memory, as Kata.
+      defaultMaxMemory: q.int('default_maxmemory', 0, { min: 0, max: 1024 * 1024 }),
+      memorySlots: q.int('memory_slots', 10, { min: 1, max: 255 }),
       sharedFs,
       virtioFsDaemon: q.string('virtio_fs_daemon', '/usr/libexec/virtiofsd'),
       enableDebug: q.bool('enable_debug', false),
@@ -90,7 +93,7 @@ export function parseConfig(doc: TomlTable, file: string): Omit<KataConfig, 'sou
       internetworkingModel,
       disableGuestSeccomp: r.bool('disable_guest_seccomp', true),
       sandboxCgroupOnly: r.bool('sandbox_cgroup_only', false),
-      staticSandboxResourceMgmt: r.bool('static_sandbox_resource_mgmt', true),
+      staticSandboxResourceMgmt: r.bool('static_sandbox_resource_mgmt', false),
       createContainerTimeout: r.int('create_container_timeout', 60, { min: 1, max: 3600 }),
     },
   };

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import type { KataConfig } from '@kata-ts/config';
 import type { AcceleratorKind, MachineType, NetworkInterface, VmConfig } from '@kata-ts/hypervisor';
 import { SHARED_DIR_TAG } from '@kata-ts/guest-contract';
@@ -25,7 +26,7 @@ export interface SandboxVmPlace {
  * The one description of a sandbox VM from the configuration: the shim starts it, and
  * `kata-runtime factory init` makes its template from it, so both agree on the template key.
  */
-export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>, place: SandboxVmPlace): VmConfig {
+export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent' | 'runtime'>, place: SandboxVmPlace): VmConfig {
   const q = config.hypervisor;
   return {
     id: place.id,
@@ -37,6 +38,8 @@ export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>
     accelerator: place.accelerator,
     vcpus: place.vcpus,
     memoryMiB: place.memoryMiB,
+    // Static sizing never grows the VM; dynamic sizing hot-plugs each container's limit.
+    memoryHotplug: config.runtime.staticSandboxResourceMgmt ? undefined : { slots: q.memorySlots, maxMiB: maxMemoryMiB(q.defaultMaxMemory, place.memoryMiB) },
     kernelParams: kernelParams(config).split(/\s+/).filter(Boolean),
     tcgTranslationCacheMiB: q.tcgTbSize,
     reclaimFreedMemory: q.reclaimGuestFreedMemory,
@@ -47,4 +50,10 @@ export function sandboxVmConfig(config: Pick<KataConfig, 'hypervisor' | 'agent'>
     netns: place.netns,
     nics: place.nics,
   };
+}
+
+/** Kata's rule for `default_maxmemory`: unset (0) or more than the host has is the host's memory. */
+function maxMemoryMiB(configured: number, bootMiB: number): number {
+  const hostMiB = Math.floor(totalmem() / 2 ** 20);
+  return Math.max(bootMiB, configured > 0 && configured < hostMiB ? configured : hostMiB);
 }

@@ -22,7 +22,7 @@ export interface StartSandboxVmOptions {
  * made at that size), else booted cold, as Kata's factory falls back when no template can be had.
  */
 export async function startSandboxVm(
-  config: Pick<KataConfig, 'hypervisor' | 'agent' | 'factory'>,
+  config: Pick<KataConfig, 'hypervisor' | 'agent' | 'factory' | 'runtime'>,
   place: Omit<SandboxVmPlace, 'accelerator'>,
   options: StartSandboxVmOptions,
 ): Promise<Hypervisor> {

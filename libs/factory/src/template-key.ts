@@ -21,6 +21,7 @@ export interface TemplateInputs {
   accelerator: string;
   vcpus: number;
   memoryMiB: number;
+  memoryHotplug: VmConfig['memoryHotplug'] | null;
   kernelParams: string[];
   tcgTranslationCacheMiB: number | null;
   shares: { id: string; mountTag: string; readonly: boolean }[];
@@ -41,6 +42,7 @@ export function templateInputs(config: VmConfig): TemplateInputs {
     accelerator: config.accelerator,
     vcpus: config.vcpus,
     memoryMiB: config.memoryMiB,
+    memoryHotplug: config.memoryHotplug ?? null,
     kernelParams: [...guestKernelParams(), ...(config.kernelParams ?? [])],
     tcgTranslationCacheMiB: config.tcgTranslationCacheMiB ?? null,
     shares: (config.shares ?? []).map((s) => ({ id: s.id, mountTag: s.mountTag, readonly: s.readonly ?? false })),

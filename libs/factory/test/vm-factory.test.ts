@@ -107,6 +107,7 @@ describe('VmFactory with the real guest image', () => {
     expect(templateKey(templateInputs(vmConfig('other-paths')))).toBe(base);
     expect(templateKey(templateInputs(vmConfig('k', { memoryMiB: 1024 })))).not.toBe(base);
     expect(templateKey(templateInputs(vmConfig('k', { vcpus: 2 })))).not.toBe(base);
+    expect(templateKey(templateInputs(vmConfig('k', { memoryHotplug: { slots: 10, maxMiB: 4096 } })))).not.toBe(base);
     expect(templateKey(templateInputs(vmConfig('k', { kernelParams: ['agent.log=debug'] })))).not.toBe(base);
     const kernel = join(root, 'kernel-copy');
     writeFileSync(kernel, 'x');

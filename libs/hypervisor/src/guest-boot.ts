@@ -25,6 +25,8 @@ export function guestKernelParams(options: { debug?: boolean } = {}): string[] {
     'security=',
     'cgroup_no_v1=all',
     'systemd.unified_cgroup_hierarchy=1',
+    // Hot-plugged RAM is usable at once: the kernel onlines it (no udev in the guest to do it).
+    'memhp_default_state=online',
   ];
 }
 
@@ -40,3 +42,9 @@ export function guestCpuModel(accelerator: AcceleratorKind): string {
 export function rootImageKernelParams(): string[] {
   return ['root=/dev/pmem0', 'rootfstype=ext4', 'rootflags=dax', 'ro'];
 }
+
+/**
+ * The unit x86-64 Linux adds and onlines RAM in (its memory block, below 64 GiB of RAM): a DIMM
+ * of another size would leave a part the guest cannot use.
+ */
+export const GUEST_MEMORY_BLOCK_MIB = 128;

@@ -32,5 +32,13 @@ export interface Hypervisor {
   agentChannel(): AgentChannel;
   /** Adds NICs to the running VM (taps that exist in its network namespace). */
   hotplugNics(nics: NetworkInterface[]): Promise<void>;
+  /** Guest RAM in MiB: the boot size plus what was hot-plugged since (0 before start). */
+  memoryMiB(): number;
+  /**
+   * Adds at least `mib` of RAM to the running VM as one DIMM, rounded up to whole guest memory
+   * blocks (the guest onlines it itself); resolves with the MiB added. NO_CAPACITY when the VM
+   * has no hot-plug room (VmConfig.memoryHotplug), no free slot, or would pass its maximum.
+   */
+  hotplugMemory(mib: number): Promise<number>;
   capabilities(): HypervisorCapabilities;
 }

@@ -43,7 +43,14 @@ export interface VmConfig {
   machineType?: MachineType;
   accelerator: AcceleratorKind;
   vcpus: number;
+  /** Guest RAM at boot. */
   memoryMiB: number;
+  /**
+   * Room for memory hot-plug (Kata's `memory_slots` and `default_maxmemory`): QEMU reserves `slots`
+   * DIMM slots and address space up to `maxMiB` of guest RAM in all, which hotplugMemory() fills.
+   * Without it the VM keeps its boot size.
+   */
+  memoryHotplug?: { slots: number; maxMiB: number };
   /** Appended after guestKernelParams(). */
   kernelParams?: string[];
   /** TCG translation cache in MiB (QEMU's default is 1 GiB per VM). Default 64. */

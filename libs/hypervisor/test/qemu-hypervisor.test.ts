@@ -51,14 +51,41 @@ describe('QemuHypervisor start-up failures', () => {
     expect(vm.pid).toBeUndefined();
   });
 
-  it('stop ends a QEMU that never answers quit (stopped: a hung VM) within its timeout', async () => {
+  /** A config that boots the built guest (QEMU refuses a fake kernel before QMP is up). */
+  function guestConfig(overrides: Partial<VmConfig> = {}): VmConfig {
     const guest = fileURLToPath(new URL('../../../build/guest/', import.meta.url));
     const kernel = join(guest, 'vmlinux.container');
     if (!existsSync(kernel)) throw new Error(`${kernel} is missing: build the guest image first (tools/build-guest-image)`);
+    return config({ kernel, initrd: join(guest, 'kata-containers-initrd.img'), ...overrides });
+  }
+
+  it('stop ends a QEMU that never answers quit (stopped: a hung VM) within its timeout', async () => {
     vm = new QemuHypervisor();
-    await vm.start(config({ kernel, initrd: join(guest, 'kata-containers-initrd.img') }));
+    await vm.start(guestConfig());
     process.kill(vm.pid!, 'SIGSTOP');
     expect(await vm.stop({ timeoutMs: 1000 })).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('hot-plugs RAM as DIMMs of whole guest memory blocks, within its slots and maximum', async () => {
+    vm = new QemuHypervisor();
+    await vm.start(guestConfig({ memoryHotplug: { slots: 2, maxMiB: 640 } }));
+    expect(vm.memoryMiB()).toBe(256);
+    expect(await vm.hotplugMemory(100)).toBe(128);
+    await expect(vm.hotplugMemory(300)).rejects.toMatchObject({ code: 'NO_CAPACITY', message: 'cannot add 384 MiB to VM fail: it has 384 MiB and its maximum is 640 MiB' });
+    expect(await vm.hotplugMemory(256)).toBe(256);
+    await expect(vm.hotplugMemory(1)).rejects.toMatchObject({ code: 'NO_CAPACITY', message: expect.stringContaining('all 2 of its memory slots are in use') });
+    expect(vm.memoryMiB()).toBe(640);
+    // What QEMU has, not what we counted: the boot RAM plus two DIMMs.
+    const summary = await vm.qmp().execute<{ 'base-memory': number; 'plugged-memory': number }>('query-memory-size-summary');
+    expect(summary).toEqual({ 'base-memory': 256 * 2 ** 20, 'plugged-memory': 384 * 2 ** 20 });
+    const dimms = await vm.qmp().execute<{ type: string; data: { id: string; size: number } }[]>('query-memory-devices');
+    expect(dimms.map((d) => [d.type, d.data.id, d.data.size / 2 ** 20])).toEqual([['dimm', 'dimm0', 128], ['dimm', 'dimm1', 256]]);
+  });
+
+  it('refuses to hot-plug RAM into a VM started without room for it', async () => {
+    vm = new QemuHypervisor();
+    await vm.start(guestConfig());
+    await expect(vm.hotplugMemory(128)).rejects.toMatchObject({ code: 'NO_CAPACITY', message: expect.stringContaining('started without memory hot-plug (256 MiB fixed)') });
   });
 
   it('reports a missing QEMU binary', async () => {

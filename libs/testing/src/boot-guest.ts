@@ -57,14 +57,14 @@ export interface BootedGuest {
 export function bootConfig(options: BootOptions & { accelerator: AcceleratorKind }, dir: string): VmConfig {
   const configPath = join(dir, 'configuration.toml');
   writeFileSync(configPath, renderConfigTemplate({ prefix: dir }));
-  const { hypervisor, agent } = loadConfigFile(configPath, 'the installed defaults', false);
+  const { hypervisor, agent, runtime } = loadConfigFile(configPath, 'the installed defaults', false);
   const sharedDir = options.sharedDir ?? join(dir, 'shared');
   mkdirSync(sharedDir, { recursive: true });
   const kernelParams = [hypervisor.kernelParams, ...(options.kernelParams ?? [])].join(' ');
   const image = options.image ?? (options.initrd ? '' : GUEST_IMAGE.image);
   const initrd = options.initrd ?? GUEST_IMAGE.imageInitrd;
   const config = sandboxVmConfig(
-    { hypervisor: { ...hypervisor, kernel: options.kernel ?? GUEST_IMAGE.kernel, initrd, image, kernelParams }, agent },
+    { hypervisor: { ...hypervisor, kernel: options.kernel ?? GUEST_IMAGE.kernel, initrd, image, kernelParams }, agent, runtime },
     {
       id: 'kata-ts-test',
       accelerator: options.accelerator,

@@ -49,6 +49,8 @@ export function effectiveEnv(
       DefaultVCPUs: q.defaultVcpus,
       DefaultMaxVCPUs: q.defaultMaxVcpus,
       DefaultMemoryMiB: q.defaultMemory,
+      DefaultMaxMemoryMiB: q.defaultMaxMemory,
+      MemorySlots: q.memorySlots,
       EnableAnnotations: q.enableAnnotations,
       Debug: q.enableDebug,
     },

@@ -28,6 +28,12 @@ export interface SandboxHandle {
   /** The rootfs from containerd's mounts, or from the spec's root.path when there are none. */
   mountRootfs(containerId: string, bundle: string, mounts: types.Mount[], rootPath?: string): Promise<string>;
   shareMounts(containerId: string, mounts: OciMount[]): Promise<OciMount[]>;
+  /**
+   * Before a container is created, and when its memory limit is updated (bytes; undefined or -1:
+   * none): with dynamic sizing, the VM grows to hold every container's limit.
+   */
+  fitMemory(containerId: string, limitBytes: number | undefined): Promise<void>;
+  /** The container left the sandbox: its rootfs is unmounted and its limit no longer counts. */
   unmountRootfs(containerId: string): Promise<void>;
   /** Before the sandbox's first process starts: connects a network that appeared after create. */
   connectLateNetwork(): Promise<void>;

@@ -16,7 +16,7 @@ import { unmountAll } from './mount-table';
 import { ProxyProcess } from './proxy-process';
 import type { SandboxHandle, SandboxOptions } from './sandbox-handle';
 import { writeSandboxState, type SandboxState } from './sandbox-state';
-import { sandboxSize } from './sandbox-size';
+import { MemoryFit, sandboxSize } from './sandbox-size';
 import { shareContainerMounts } from './share-mounts';
 import { podNetns, SandboxNetwork, type PodNetns } from '../network/sandbox-network';
 
@@ -34,6 +34,8 @@ export class Sandbox implements SandboxHandle {
   #stopping: Promise<void> | undefined;
   #onDied: ((reason: string) => void) | undefined;
   #network: SandboxNetwork | undefined;
+  /** Dynamic memory sizing; none with static_sandbox_resource_mgmt. */
+  #memory: MemoryFit | undefined;
 
   private constructor(
     readonly id: string,
@@ -68,7 +70,7 @@ export class Sandbox implements SandboxHandle {
     const booting: SandboxState = { sandboxId: o.id, shimPid: process.pid, vmPid: 0, proxyPid: 0, containers: {}, configPath: config.source.path };
     const record = (made: Partial<SandboxState>) => writeSandboxState(paths.state, Object.assign(booting, made));
     record({});
-    const size = sandboxSize(config.hypervisor, o.spec);
+    const size = sandboxSize(config, o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
     let proxy: ProxyProcess | undefined;
@@ -151,6 +153,7 @@ export class Sandbox implements SandboxHandle {
       phases.mark('sandbox created in the guest');
       const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path, netns);
       sandbox.#network = network;
+      if (!config.runtime.staticSandboxResourceMgmt) sandbox.#memory = new MemoryFit(config.hypervisor.defaultMemory, vm);
       sandbox.#saveState();
       void vm.wait().then(() => sandbox.#died('the VM (QEMU) exited'));
       void proxy?.exited.then(() => sandbox.#died('kata-proxy exited'));
@@ -203,7 +206,12 @@ export class Sandbox implements SandboxHandle {
     return shareContainerMounts(this.paths.shared, containerId, mounts);
   }
 
+  async fitMemory(containerId: string, limitBytes: number | undefined): Promise<void> {
+    await this.#memory?.fit(containerId, limitBytes);
+  }
+
   async unmountRootfs(containerId: string): Promise<void> {
+    this.#memory?.forget(containerId);
     const bundle = this.#containers.get(containerId);
     if (bundle === undefined) return;
     await unmountContainerRootfs(bundle, this.paths.shared, containerId);

@@ -105,6 +105,13 @@ describe('qemuCommandLine', () => {
     expect(() => qemuCommandLine({ ...base, memoryMiB: 64 })).toThrow(/memoryMiB/);
   });
 
+  it('reserves slots and address space for memory hot-plug, and refuses impossible ones', () => {
+    expect(values(qemuCommandLine(base), '-m')).toEqual(['512']);
+    expect(values(qemuCommandLine({ ...base, memoryHotplug: { slots: 10, maxMiB: 4096 } }), '-m')).toEqual(['512M,slots=10,maxmem=4096M']);
+    expect(() => qemuCommandLine({ ...base, memoryHotplug: { slots: 0, maxMiB: 4096 } })).toThrow(/slots must be an integer from 1 to 255, got 0/);
+    expect(() => qemuCommandLine({ ...base, memoryHotplug: { slots: 2, maxMiB: 256 } })).toThrow(/maximum memory \(256 MiB\) must be .* no smaller than the boot memory \(512 MiB\)/);
+  });
+
   describe('with a root image (Kata `image`)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmdline-image-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,6 +132,8 @@ describe('qemuCommandLine', () => {
         `memory-backend-file,id=rootimg,mem-path=${path.replace(',', ',,')},size=67108864,share=on,readonly=on`,
       ]);
       expect(values(args, '-device')).toContain('nvdimm,id=nv0,memdev=rootimg,unarmed=on');
+      // The nvdimm takes one slot and its size above whatever hot-plug reserves.
+      expect(values(qemuCommandLine({ ...base, image: path, memoryHotplug: { slots: 4, maxMiB: 2048 } }), '-m')).toEqual(['512M,slots=5,maxmem=2112M']);
       expect(values(args, '-initrd')).toEqual(['/k/initrd.img']);
       expect(values(args, '-append')).toEqual([[...guestKernelParams(), ...rootImageKernelParams(), 'agent.log=debug'].join(' ')]);
     });

@@ -56,6 +56,26 @@ export function nicDeviceArguments(nic: NetworkInterface): { driver: 'virtio-net
   return { driver: 'virtio-net-pci', id: `${nic.id}-dev`, netdev: nic.id, mac: nic.mac.toLowerCase(), romfile: '' };
 }
 
+/** QEMU's most DIMM slots. */
+const MAX_SLOTS = 256;
+
+/**
+ * `-m`: the boot RAM, and the slots and address space above it for the nvdimm holding the root
+ * image (one slot, its size) and for hot-plugged DIMMs (VmConfig.memoryHotplug).
+ */
+function memoryOption(config: VmConfig, imageBytes: number): string {
+  const hotplug = config.memoryHotplug;
+  if (hotplug) {
+    if (!Number.isInteger(hotplug.slots) || hotplug.slots < 1 || hotplug.slots >= MAX_SLOTS)
+      throw new HypervisorError('BAD_CONFIG', `memory hot-plug slots must be an integer from 1 to ${MAX_SLOTS - 1}, got ${hotplug.slots}`);
+    if (!Number.isInteger(hotplug.maxMiB) || hotplug.maxMiB < config.memoryMiB)
+      throw new HypervisorError('BAD_CONFIG', `maximum memory (${hotplug.maxMiB} MiB) must be an integer no smaller than the boot memory (${config.memoryMiB} MiB)`);
+  }
+  const slots = (hotplug?.slots ?? 0) + (imageBytes ? 1 : 0);
+  if (!slots) return String(config.memoryMiB);
+  return `${config.memoryMiB}M,slots=${slots},maxmem=${(hotplug?.maxMiB ?? config.memoryMiB) + imageBytes / MiB}M`;
+}
+
 /** The command-line form (`head,key=value,…`) of what QMP takes as an object. */
 function option(head: string, fields: Record<string, string>): string {
   return [head, ...Object.entries(fields).map(([k, v]) => `${k}=${escape(v)}`)].join(',');
@@ -87,8 +107,7 @@ export function qemuCommandLine(config: VmConfig): string[] {
     '-accel', accel,
     '-cpu', guestCpuModel(config.accelerator),
     '-smp', String(config.vcpus),
-    // The nvdimm is a memory slot above the guest's RAM.
-    '-m', image ? `${config.memoryMiB}M,slots=1,maxmem=${config.memoryMiB + image.size / MiB}M` : String(config.memoryMiB),
+    '-m', memoryOption(config, image?.size ?? 0),
     '-nographic', '-nodefaults', '-no-user-config', '-no-reboot',
     '-kernel', config.kernel,
     '-initrd', config.initrd,

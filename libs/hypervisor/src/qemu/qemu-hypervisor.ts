@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { outputTail, type Logger } from '@kata-ts/logging';
 import { AGENT_PORT } from '@kata-ts/guest-contract';
 import type { AgentChannel } from '@kata-ts/agent-transport';
+import { GUEST_MEMORY_BLOCK_MIB } from '../guest-boot';
 import type { Hypervisor, HypervisorCapabilities, VmExit } from '../hypervisor';
 import { HypervisorError } from '../hypervisor-error';
 import { TEMPLATE_MEMORY_FILE, TEMPLATE_STATE_FILE, type NetworkInterface, type VmConfig } from '../vm-config';
@@ -12,6 +13,7 @@ import { DEFAULT_QEMU_PATH, netdevArguments, nicDeviceArguments, qemuCommandLine
 import { QmpClient } from './qmp-client';
 
 const QMP_WAIT_MS = 10_000;
+const MiB = 1024 * 1024;
 const NSENTER = '/usr/bin/nsenter';
 const UNSHARE = '/usr/bin/unshare';
 /** Template RAM is a shared file both sides map: migration carries only the device state. */
@@ -33,6 +35,11 @@ export class QemuHypervisor implements Hypervisor {
   #qmp: QmpClient | undefined;
   #exit: Promise<VmExit> | undefined;
   #stderr = '';
+  /** Hot-plugged RAM and DIMMs, counted before QMP is asked, so concurrent calls cannot overbook. */
+  #hotpluggedMiB = 0;
+  #dimms = 0;
+  /** DIMM and backend ids are never reused: a failed plug may leave its backend behind. */
+  #nextDimm = 0;
   readonly #log: Logger | undefined;
   readonly #onSpawn: ((pid: number) => void) | undefined;
 
@@ -134,6 +141,38 @@ export class QemuHypervisor implements Hypervisor {
       await qmp.execute('netdev_add', netdevArguments(nic));
       await qmp.execute('device_add', nicDeviceArguments(nic));
     }
+  }
+
+  memoryMiB(): number {
+    return this.#config ? this.#config.memoryMiB + this.#hotpluggedMiB : 0;
+  }
+
+  async hotplugMemory(mib: number): Promise<number> {
+    const config = this.#config;
+    if (!config) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    const size = Math.ceil(mib / GUEST_MEMORY_BLOCK_MIB) * GUEST_MEMORY_BLOCK_MIB;
+    const room = config.memoryHotplug;
+    const what = `cannot add ${size} MiB to VM ${config.id}`;
+    if (!room) throw new HypervisorError('NO_CAPACITY', `${what}: it was started without memory hot-plug (${config.memoryMiB} MiB fixed)`);
+    if (this.#dimms >= room.slots) throw new HypervisorError('NO_CAPACITY', `${what}: all ${room.slots} of its memory slots are in use`);
+    const total = this.memoryMiB() + size;
+    if (total > room.maxMiB) throw new HypervisorError('NO_CAPACITY', `${what}: it has ${this.memoryMiB()} MiB and its maximum is ${room.maxMiB} MiB`);
+    const qmp = this.qmp();
+    const id = this.#nextDimm++;
+    this.#dimms++;
+    this.#hotpluggedMiB += size;
+    try {
+      // Like the boot RAM: a private memfd (KSM can merge it; no transparent huge pages).
+      await qmp.execute('object-add', { 'qom-type': 'memory-backend-memfd', id: `hotmem${id}`, size: size * MiB, share: false });
+      await qmp.execute('device_add', { driver: 'pc-dimm', id: `dimm${id}`, memdev: `hotmem${id}` });
+    } catch (err) {
+      this.#dimms--;
+      this.#hotpluggedMiB -= size;
+      await qmp.execute('object-del', { id: `hotmem${id}` }).catch(() => undefined);
+      throw err;
+    }
+    this.#log?.info({ vm: config.id, addedMiB: size, memoryMiB: total }, 'memory hot-plugged');
+    return size;
   }
 
   /**

@@ -13,6 +13,8 @@ export class FakeHypervisor implements Hypervisor {
   config: VmConfig | undefined;
   stopCalls = 0;
   readonly hotplugged: NetworkInterface[] = [];
+  /** Each hotplugMemory() call's MiB. */
+  readonly memoryPlugs: number[] = [];
   #resolveExit: ((exit: VmExit) => void) | undefined;
   #exit: Promise<VmExit> | undefined;
   #fakePid: number;
@@ -57,6 +59,16 @@ export class FakeHypervisor implements Hypervisor {
   async hotplugNics(nics: NetworkInterface[]): Promise<void> {
     if (!this.#started) throw new HypervisorError('NOT_RUNNING', 'VM never started');
     this.hotplugged.push(...nics);
+  }
+
+  memoryMiB(): number {
+    return (this.config?.memoryMiB ?? 0) + this.memoryPlugs.reduce((a, b) => a + b, 0);
+  }
+
+  async hotplugMemory(mib: number): Promise<number> {
+    if (!this.#started) throw new HypervisorError('NOT_RUNNING', 'VM never started');
+    this.memoryPlugs.push(mib);
+    return mib;
   }
 
   capabilities(): HypervisorCapabilities {
