@@ -2,7 +2,7 @@
 // and CRI), comparing what the container observes and what its user sees. A difference kata-ts
 // means to have is listed in its row with the reason; any other difference fails the row.
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,6 +190,16 @@ const ROWS: Row[] = [
         .execSync({ containerId: pods[rt].sleeperId, cmd: ['/no-such-binary'], timeout: 0 }, { timeoutMs: 45_000 })
         .then(() => new Error('succeeded'), (e: unknown) => e)) as Error;
       return { failed: /failed to start exec/.test(err.message), namesBinary: err.message.includes('/no-such-binary'), container: await runningState(pods[rt].sleeperId) };
+    },
+  },
+  {
+    // A limit above the VM's boot size: under runc the host holds it; a kata VM must grow to it.
+    name: 'CRI: a container fills a memory limit larger than the VM’s default_memory',
+    observe: (rt) => {
+      const bootMiB = Number(/^default_memory = (\d+)$/m.exec(readFileSync(install.configPath, 'utf8'))?.[1]);
+      // dd touches its whole block: more than a VM of bootMiB has free, less than the limit.
+      const script = `dd if=/dev/zero of=/dev/null bs=${bootMiB}M count=1 2>/dev/null; echo "exit $?"`;
+      return criRun(rt, ['sh', '-c', script], { memoryLimitBytes: (bootMiB + 512) * 2 ** 20 });
     },
   },
   {
