@@ -2,7 +2,7 @@
  * `ctr run --rm IMAGE ID true` through a private containerd: runc vs kata-ts, booting and resuming
  * from a VM template ([factory] enable_template) (install from
  * tools/install.sh into a temp prefix), the bare boot of the same kernel + initrd to agent ready
- * (QEMU start → grpc.Health answers, no containerd, no shim), and the RSS of the shim, kata-proxy
+ * (QEMU start → grpc.Health answers, no containerd, no shim), and the RSS of the shim
  * and QEMU while one kata-ts container runs; where a kata-ts start's time goes, phase by phase, from
  * the shim's log (report/shim-phases.ts). Needs root and the guest image (tools/build-guest-image).
  * Run: npx tsx bench/ctr-run.bench.ts [--json]
@@ -110,9 +110,9 @@ try {
 
   process.stderr.write('ctr-run: RSS of a running kata-ts container\n');
   await ctr(['run', ...kataArgs, '-d', image, 'bench-rss', 'sleep', '600']);
-  const state = JSON.parse(readFileSync(join(runDir, 'sandboxes/bench-rss/state.json'), 'utf8')) as { shimPid: number; proxyPid: number; vmPid: number };
+  const state = JSON.parse(readFileSync(join(runDir, 'sandboxes/bench-rss/state.json'), 'utf8')) as { shimPid: number; vmPid: number };
   await ctr(['run', ...templateArgs, '-d', image, 'bench-rss-tpl', 'sleep', '600']);
-  const rss = { shim: rssMiB(state.shimPid), proxy: rssMiB(state.proxyPid), qemu: rssMiB(state.vmPid), qemuPss: pssMiB(state.vmPid), clonePss: pssMiB(vmPid('bench-rss-tpl')) };
+  const rss = { shim: rssMiB(state.shimPid), qemu: rssMiB(state.vmPid), qemuPss: pssMiB(state.vmPid), clonePss: pssMiB(vmPid('bench-rss-tpl')) };
 
   const figures: BenchFigure[] = [
     { id: 'ctr-run-true', label: '`ctr run --rm … true`', unit: 'ms', subject: { name: 'kata-ts', value: kataMs }, reference: { name: 'runc', value: runcMs }, lowerIsBetter: true, samples: SAMPLES },
@@ -122,7 +122,6 @@ try {
     ...phaseFigures('cold', 'cold `ctr run --rm … true`, phase', kata.runs),
     ...phaseFigures('template', '`ctr run --rm … true` from a template, phase', template.runs),
     { id: 'shim-rss', label: 'shim RSS', unit: 'MiB', subject: { name: 'containerd-shim-kata-v2', value: rss.shim }, lowerIsBetter: true },
-    { id: 'proxy-rss', label: 'kata-proxy RSS', unit: 'MiB', subject: { name: 'kata-proxy', value: rss.proxy }, lowerIsBetter: true },
     { id: 'qemu-rss', label: 'QEMU RSS (guest incl.)', unit: 'MiB', subject: { name: 'qemu', value: rss.qemu }, lowerIsBetter: true },
     { id: 'qemu-pss-template', label: 'QEMU PSS, VM resumed from a template vs booted', unit: 'MiB', subject: { name: 'template clone', value: rss.clonePss }, reference: { name: 'cold boot', value: rss.qemuPss }, lowerIsBetter: true },
   ];

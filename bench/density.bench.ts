@@ -2,7 +2,7 @@
  * Host memory per pod, kata-ts vs runc in the same run, through a private containerd's CRI plugin
  * on a CNI bridge: N pods of each handler (one busybox `sleep` each, cold boot, the installed
  * default configuration), a settle, then for each host process of a pod its RSS and PSS from
- * /proc/<pid>/smaps_rollup (kata: QEMU, the shim, kata-proxy; runc: its shim, pause, sleep), the
+ * /proc/<pid>/smaps_rollup (kata: QEMU, the shim, kata-proxy if configured; runc: its shim, pause, sleep), the
  * pod's total, the guest's own view (/proc/meminfo read in the container), the kata pod's PSS
  * with 1 pod vs N, and the floor: a bare QEMU with the same guest (no containerd, no shim).
  * Variants (DENSITY_BENCH_VARIANTS, comma-separated): `ksm` turns the host's KSM on over the
@@ -85,7 +85,10 @@ async function startPod(handler: string, i: number): Promise<Pod> {
   await client.runtime.startContainer({ containerId }, SLOW);
   if (handler === 'kata') {
     const s = JSON.parse(readFileSync(join(runDir, `sandboxes/${podSandboxId}/state.json`), 'utf8')) as { shimPid: number; proxyPid: number; vmPid: number };
-    return { id: podSandboxId, containerId, pids: { qemu: s.vmPid, 'containerd-shim-kata-v2': s.shimPid, 'kata-proxy': s.proxyPid } };
+    // kata-proxy only where the configuration runs one (the shipped one has the shim hold the channel).
+    const pids: Record<string, number> = { qemu: s.vmPid, 'containerd-shim-kata-v2': s.shimPid };
+    if (s.proxyPid) pids['kata-proxy'] = s.proxyPid;
+    return { id: podSandboxId, containerId, pids };
   }
   const infoPid = (info: Record<string, string>): number => (JSON.parse(info.info ?? '{}') as { pid: number }).pid;
   const pause = infoPid((await client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info);

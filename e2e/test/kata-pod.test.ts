@@ -59,7 +59,8 @@ describe('CRI pod with RuntimeClass handler kata', () => {
     const procs = findHarnessProcesses(containerd!.dir);
     expect(procs.filter(isQemu)).toHaveLength(1);
     expect(procs.filter(isShim)).toHaveLength(1);
-    expect(procs.filter(isProxy)).toHaveLength(1);
+    // No kata-proxy: the shim holds the VM's serial agent channel (the shipped configuration).
+    expect(procs.filter(isProxy)).toHaveLength(0);
     expect((await containerd!.cri.client.runtime.podSandboxStatus({ podSandboxId: pod.podId })).status).toMatchObject({
       state: cri.PodSandboxState.SANDBOX_READY,
       runtimeHandler: 'kata',

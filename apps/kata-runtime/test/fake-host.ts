@@ -15,6 +15,8 @@ export interface FakeHostSpec {
   containerd: boolean;
   /** Omit a file from the configured set to see it reported missing. */
   omit?: Array<'qemu' | 'kernel' | 'initrd' | 'image' | 'proxy'>;
+  /** `[proxy.kata] path`; default: the fake kata-proxy. */
+  proxyPath?: string;
   /** Configure a root image (hypervisor.qemu.image), as the installed configuration does. */
   image?: boolean;
   /** Extra [agent.kata] / [hypervisor.qemu] TOML lines. */
@@ -56,7 +58,7 @@ export async function createFakeHost(spec: FakeHostSpec): Promise<FakeHost> {
       'shared_fs = "virtio-9p"',
       spec.qemuExtra ?? '',
       '[proxy.kata]',
-      `path = "${p('kata-proxy')}"`,
+      `path = "${spec.proxyPath ?? p('kata-proxy')}"`,
       '[agent.kata]',
       spec.agentExtra ?? '',
       '',

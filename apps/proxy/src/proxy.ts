@@ -1,8 +1,5 @@
-import { lstatSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@kata-ts/logging';
-import { ChannelClient, createDialer } from '@kata-ts/agent-transport';
-import { serveClient } from './client-connection';
+import { ChannelClient, createDialer, serveHybridVsock } from '@kata-ts/agent-transport';
 
 export interface ProxyOptions {
   /** QEMU's virtio-serial chardev unix socket (`-chardev socket,path=P,server=on,wait=off`). */
@@ -14,8 +11,7 @@ export interface ProxyOptions {
   channelTimeoutMs?: number;
   /** How long a client has to send its CONNECT line. Default 5000 ms. */
   handshakeTimeoutMs?: number;
-  /** How long the guest may take to accept a port before the client is closed without OK.
-   *  Default 3000 ms: below a dialer's 5 s handshake timeout, so the dialer just retries. */
+  /** How long the guest may take to accept a port before the client is closed without OK (default 3000 ms). */
   acceptTimeoutMs?: number;
 }
 
@@ -28,9 +24,6 @@ export interface Proxy {
   /** Stops serving, drops every connection, removes the socket. Idempotent. */
   stop(): Promise<ProxyExit>;
 }
-
-/** Firecracker numbers host-side vsock connections from 2^30 upwards; we answer alike. */
-const FIRST_HOST_PORT = 1 << 30;
 
 /**
  * kata-proxy: a mux channel client over QEMU's virtio-serial chardev, and a hybrid-vsock server
@@ -45,29 +38,19 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const channel = new ChannelClient(socket, { logger: log });
   channel.on('reset', (err) => log.warn({ err }, 'guest restarted its mux session: open streams dropped'));
   log.info({ channel: options.channelPath }, 'channel connected');
-
-  let hostPort = FIRST_HOST_PORT;
-  const clients = new Set<Socket>();
-  removeStaleSocket(listenPath);
-  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
-    clients.add(client);
-    client.once('close', () => clients.delete(client));
-    void serveClient(client, {
-      channel,
+  let server;
+  try {
+    server = await serveHybridVsock({
+      connect: (port, timeoutMs) => channel.connect(port, { timeoutMs }),
       listenPath,
       log,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
-      acceptTimeoutMs: options.acceptTimeoutMs ?? 3000,
-      nextHostPort: () => (hostPort = hostPort >= 0xffffffff ? FIRST_HOST_PORT : hostPort + 1),
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      acceptTimeoutMs: options.acceptTimeoutMs,
     });
-  });
-  try {
-    await listenOn(server, listenPath);
   } catch (err) {
     channel.close();
     throw err;
   }
-  log.info({ listen: listenPath }, 'serving hybrid vsock');
 
   let stopping: Promise<ProxyExit> | undefined;
   let resolveDone: (exit: ProxyExit) => void = () => {};
@@ -75,33 +58,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const stop = (exit: ProxyExit): Promise<ProxyExit> =>
     (stopping ??= (async () => {
       log.info({ reason: exit }, 'stopping');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const client of clients) client.destroy();
+      const closed = server.close();
       channel.close();
       await closed;
-      removeStaleSocket(listenPath);
       resolveDone(exit);
       return exit;
     })());
   channel.once('close', () => void stop('channel-closed'));
   return { done, stop: () => stop('stopped') };
-}
-
-function listenOn(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** A socket file of a dead proxy would make listen() fail; ours is removed again on stop. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // Nothing there.
-  }
 }

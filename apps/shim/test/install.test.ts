@@ -34,7 +34,9 @@ describe('tools/install.sh --prefix', () => {
     expect(config.hypervisor.kernel.startsWith(`${p}/`)).toBe(true);
     expect(config.hypervisor.initrd).toBe(join(p, 'share/kata-containers/kata-containers-image-initrd.img'));
     expect(config.hypervisor.image).toBe(join(p, 'share/kata-containers/kata-containers.img'));
-    expect(config.proxy.path).toBe(join(p, 'libexec/kata-ts/kata-proxy'));
+    // The shim holds the agent channel; the installed kata-proxy is named for those who want it.
+    expect(config.proxy.path).toBe('');
+    expect(readFileSync(kata.configPath, 'utf8')).toContain(`${p}/libexec/kata-ts/kata-proxy`);
     const dropIn = readFileSync(join(p, 'containerd/config.d/kata-deploy.toml'), 'utf8');
     expect(dropIn).toContain(`runtime_path = "${p}/bin/containerd-shim-kata-v2"`);
     expect(dropIn).toContain(`ConfigPath = "${p}/share/defaults/kata-containers/configuration-qemu.toml"`);

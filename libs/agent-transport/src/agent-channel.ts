@@ -23,6 +23,8 @@ export function describeChannel(channel: AgentChannel): string {
 
 /** An open way into one guest: streams to its ports, until closed. */
 export interface GuestEndpoint {
+  /** The channel, for errors and logs (describeChannel). */
+  readonly description: string;
   /** A stream to `port` (default: the agent's), retried while the guest is still starting. */
   connect(options: { port?: number; timeoutMs: number; signal?: AbortSignal }): Promise<Duplex>;
   /** True once nothing more can be connected (the serial channel ended: the VM is gone). */
@@ -40,6 +42,7 @@ export async function openChannel(channel: AgentChannel, options: { timeoutMs: n
     const address = channel.kind === 'vsock' ? `vsock://${channel.cid}` : `hvsock://${channel.socketPath}`;
     let closed = false;
     return {
+      description: describeChannel(channel),
       connect: ({ port = channel.port, timeoutMs, signal }) => createDialer(`${address}:${port}`, { timeoutMs }).dial({ timeoutMs, signal }),
       get closed() {
         return closed;
@@ -50,6 +53,7 @@ export async function openChannel(channel: AgentChannel, options: { timeoutMs: n
   const socket = await createDialer(`unix://${channel.socketPath}`).dial({ timeoutMs: options.timeoutMs, signal: options.signal });
   const client = new ChannelClient(socket, { logger: options.logger });
   return {
+    description: describeChannel(channel),
     connect: ({ port = channel.port, timeoutMs, signal }) => client.connect(port, { timeoutMs, signal }),
     get closed() {
       return client.closed;

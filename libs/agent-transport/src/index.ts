@@ -12,6 +12,7 @@ export {
 } from './errors';
 export { connectHybridVsock, type HybridVsockConnectOptions } from './hybrid-vsock';
 export { hybridVsockOk, readHybridVsockRequest } from './hybrid-vsock-request';
+export { serveHybridVsock, type HybridVsockServer, type HybridVsockServerOptions } from './hybrid-vsock-server';
 export { ADDON_PATH_ENV, loadVsockAddon, type VsockAddon, type VsockAddress } from './native-addon';
 export { socketFromFd } from './pipe-handle';
 export { connectPort, listenPorts, type ConnectPortOptions, type MuxSessionLike, type PortListener, type PortRouter } from './port-channel';

@@ -33,7 +33,7 @@ export interface QemuConfig {
 }
 
 export interface ProxyConfig {
-  /** kata-proxy executable (ours: multiplexes agent streams over virtio-serial). */
+  /** kata-proxy executable (multiplexes agent streams over virtio-serial in a process per pod); '': the shim does it itself. */
   path: string;
   enableDebug: boolean;
 }

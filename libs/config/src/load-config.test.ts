@@ -53,7 +53,8 @@ describe('loadConfig', () => {
       tcgTbSize: 128,
       reclaimGuestFreedMemory: true,
     });
-    expect(config.proxy.path).toBe(join(prefix, 'libexec/kata-ts/kata-proxy'));
+    // No kata-proxy: the shim holds the serial channel itself.
+    expect(config.proxy.path).toBe('');
     expect(config.agent.dialTimeout).toBe(45);
     expect(config.factory).toEqual({ enableTemplate: false, templatePath: '/run/vc/vm/template' });
   });

@@ -19,7 +19,8 @@ export interface CheckReport {
   capable: boolean;
   /** Effective accelerator and agent channel when capable. */
   accelerator: 'kvm' | 'tcg' | undefined;
-  agentChannel: 'vsock' | 'proxy' | undefined;
+  /** vhost-vsock, else virtio-serial held by kata-proxy or by the shim itself. */
+  agentChannel: 'vsock' | 'proxy' | 'shim' | undefined;
   config: { path: string; reason: string } | undefined;
   items: CheckItem[];
 }

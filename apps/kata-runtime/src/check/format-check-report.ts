@@ -17,7 +17,7 @@ export function formatCheckReport(report: CheckReport, verbose: boolean): string
   }
   if (report.capable) {
     const accel = report.accelerator === 'kvm' ? 'QEMU with KVM' : 'QEMU with TCG (no usable KVM: slower)';
-    const channel = report.agentChannel === 'vsock' ? 'vhost-vsock' : 'kata-proxy (hybrid vsock)';
+    const channel = { vsock: 'vhost-vsock', proxy: 'virtio-serial through kata-proxy (hybrid vsock)', shim: 'virtio-serial held by the shim (hybrid vsock)' }[report.agentChannel!];
     lines.push(CAPABLE_MESSAGE, `Hypervisor: ${accel}`, `Agent channel: ${channel}`);
   } else {
     const missing = report.items.filter((i) => i.status === 'missing').length;

@@ -51,7 +51,14 @@ describe('runCheck', () => {
     const text = formatCheckReport(report, false);
     expect(text).toContain(CAPABLE_MESSAGE);
     expect(text).toContain('Hypervisor: QEMU with TCG');
-    expect(text).toContain('Agent channel: kata-proxy');
+    expect(text).toContain('Agent channel: virtio-serial through kata-proxy');
+  });
+
+  it('without kata-proxy configured: the shim holds the serial channel, nothing to check', async () => {
+    const report = await check({ ...NESTED_PVM_HOST, omit: ['proxy'], proxyPath: '' });
+    expect(report).toMatchObject({ capable: true, agentChannel: 'shim' });
+    expect(item(report, 'proxy')).toBeUndefined();
+    expect(formatCheckReport(report, false)).toContain('Agent channel: virtio-serial held by the shim');
   });
 
   it('on a host with working KVM and vhost-vsock: capable, everything ok', async () => {
@@ -96,12 +103,11 @@ describe('runCheck', () => {
     expect(item(without, 'image')).toBeUndefined();
   });
 
-  it('needs kata-proxy when there is no vhost-vsock, not otherwise', async () => {
+  it('checks the kata-proxy the config names, with or without vhost-vsock', async () => {
     const noProxy = await check({ ...NESTED_PVM_HOST, omit: ['proxy'] });
     expect(noProxy.capable).toBe(false);
     expect(item(noProxy, 'proxy')).toMatchObject({ status: 'missing' });
     await fake?.close();
-    // With vhost-vsock the configured proxy is still checked, because the config names it.
     const withVsock = await check({ ...BARE_METAL_HOST, omit: ['proxy'] });
     expect(item(withVsock, 'proxy')).toMatchObject({ status: 'missing' });
   });

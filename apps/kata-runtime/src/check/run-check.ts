@@ -48,20 +48,19 @@ export async function runCheck({ host, config }: CheckOptions): Promise<CheckRep
           id: 'vsock',
           title: 'vhost-vsock',
           status: 'fallback',
-          detail: `no ${host.vhostVsockDevice} (modprobe vhost_vsock): the agent is reached through kata-proxy (hybrid vsock over virtio-serial)`,
+          detail: `no ${host.vhostVsockDevice} (modprobe vhost_vsock): the agent is reached over virtio-serial, by the shim or the kata-proxy [proxy.kata] path names`,
         },
   );
   items.push(qemu, kernel, initrd, ...image);
-  if (!vsock || cfg?.proxy.path) {
-    items.push(cfg ? checkExecutable('proxy', 'kata-proxy', cfg.proxy.path, 'proxy.kata.path') : notChecked('proxy', 'kata-proxy'));
-  }
+  // kata-proxy is optional (the shim holds the serial channel itself): checked when configured.
+  if (cfg?.proxy.path) items.push(checkExecutable('proxy', 'kata-proxy', cfg.proxy.path, 'proxy.kata.path'));
   items.push(await checkContainerd(host.containerdAddress));
 
   const capable = items.every((i) => i.status !== 'missing');
   return {
     capable,
     accelerator: capable ? kvm.accelerator : undefined,
-    agentChannel: capable ? (vsock ? 'vsock' : 'proxy') : undefined,
+    agentChannel: capable ? (vsock ? 'vsock' : cfg?.proxy.path ? 'proxy' : 'shim') : undefined,
     config: cfg && { path: cfg.source.path, reason: cfg.source.reason },
     items,
   };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { AgentConnectError, connectAgent, type AgentClient } from '@kata-ts/agent-client';
-import type { AgentChannel } from '@kata-ts/agent-transport';
+import type { AgentChannel, GuestEndpoint } from '@kata-ts/agent-transport';
 import { startSandboxVm } from '@kata-ts/factory';
 import { sharedDirStorage } from '@kata-ts/guest-contract';
 import type { Hypervisor } from '@kata-ts/hypervisor';
@@ -13,7 +13,7 @@ import { runDir, type SandboxPaths } from '../run-paths';
 import { BootBudget } from './boot-budget';
 import { mountContainerRootfs, unmountContainerRootfs } from './container-rootfs';
 import { unmountAll } from './mount-table';
-import { ProxyProcess } from './proxy-process';
+import { startGateway, type ChannelGateway } from './channel-gateway';
 import type { SandboxHandle, SandboxOptions } from './sandbox-handle';
 import { writeSandboxState, type SandboxState } from './sandbox-state';
 import { MemoryFit, sandboxSize } from './sandbox-size';
@@ -25,9 +25,10 @@ const STOP_TIMEOUT_MS = 5_000;
 const RESEED_BYTES = 512;
 
 /**
- * One pod's VM: QEMU, kata-proxy on its agent channel, and the agent client. Owns the shared
- * directory (exported with virtio-9p) and every mount in it. Create boots and waits for the
- * agent (bounded by agent.dial_timeout); stop tears everything down, whatever state it is in.
+ * One pod's VM: QEMU, what holds its agent channel (the shim itself or kata-proxy), and the agent
+ * client. Owns the shared directory (exported with virtio-9p) and every mount in it. Create boots
+ * and waits for the agent (bounded by agent.dial_timeout); stop tears everything down, whatever
+ * state it is in.
  */
 export class Sandbox implements SandboxHandle {
   readonly #containers = new Map<string, string>();
@@ -42,8 +43,8 @@ export class Sandbox implements SandboxHandle {
     readonly paths: SandboxPaths,
     readonly agent: AgentClient,
     readonly vm: Hypervisor,
-    /** kata-proxy, when the VM's agent channel is serial (no vhost-vsock on the host). */
-    readonly proxy: ProxyProcess | undefined,
+    /** kata-proxy or the shim's own, when the VM's agent channel is serial (no vhost-vsock on the host). */
+    readonly gateway: ChannelGateway | undefined,
     /** Where the agent is reached: what `kata-runtime exec` dials too. */
     readonly agentChannel: AgentChannel,
     readonly log: Logger,
@@ -73,7 +74,7 @@ export class Sandbox implements SandboxHandle {
     const size = sandboxSize(config, o.spec);
     const dialTimeoutMs = config.agent.dialTimeout * 1000;
     let vm: Hypervisor | undefined;
-    let proxy: ProxyProcess | undefined;
+    let gateway: ChannelGateway | undefined;
     let agent: AgentClient | undefined;
     let network: SandboxNetwork | undefined;
     const budget = new BootBudget(dialTimeoutMs);
@@ -111,29 +112,32 @@ export class Sandbox implements SandboxHandle {
       });
       vmGone.catch(() => undefined); // only raced during boot; the VM exiting later is normal
       let channel = vm.agentChannel();
+      let agentRoute: AgentChannel | GuestEndpoint = channel;
       if (channel.kind === 'serial') {
-        // No vhost-vsock: kata-proxy holds QEMU's serial channel and serves hybrid vsock.
-        proxy = await Promise.race([
-          ProxyProcess.start({
-            path: config.proxy.path,
-            sandboxId: o.id,
-            channelSocket: channel.socketPath,
+        // No vhost-vsock: kata-proxy or the shim holds QEMU's serial channel and serves hybrid vsock.
+        gateway = await Promise.race([
+          startGateway({
+            proxyPath: config.proxy.path,
+            channel,
             listenSocket: paths.proxy,
+            sandboxId: o.id,
             logFile: paths.proxyLog,
-            timeoutMs: Math.max(1, budget.remainingMs()),
+            timeoutMs: Math.max(1, Math.ceil(budget.remainingMs())),
+            log,
             onSpawn: (proxyPid) => record({ proxyPid }),
           }),
           vmGone,
         ]);
         channel = { kind: 'hybrid-vsock', socketPath: paths.proxy, port: channel.port };
-        phases.mark('kata-proxy ready', { proxyPid: proxy.pid });
+        agentRoute = gateway.agentRoute;
+        phases.mark(gateway.pid ? 'kata-proxy ready' : 'agent channel open', { proxyPid: gateway.pid || undefined });
       }
       // A kata-proxy dying during boot ends the wait at once, not after the whole dial timeout.
-      const proxyGone = proxy?.exited.then(() => {
+      const proxyGone = gateway?.exited?.then(() => {
         throw new UnavailableError(`kata-proxy exited during boot: ${tail(paths.proxyLog)}`);
       });
       proxyGone?.catch(() => undefined);
-      agent = await Promise.race([readyAgent(channel, budget, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
+      agent = await Promise.race([readyAgent(agentRoute, budget, log), vmGone, ...(proxyGone ? [proxyGone] : [])]);
       phases.mark('agent ready', { channel });
       // A clone woke with its template's clock and random state (Kata does the same two calls;
       // vmgenid has the kernel reseed as well).
@@ -151,17 +155,17 @@ export class Sandbox implements SandboxHandle {
         storages: [sharedDirStorage()],
       });
       phases.mark('sandbox created in the guest');
-      const sandbox = new Sandbox(o.id, paths, agent, vm, proxy, channel, log, config.source.path, netns);
+      const sandbox = new Sandbox(o.id, paths, agent, vm, gateway, channel, log, config.source.path, netns);
       sandbox.#network = network;
       if (!config.runtime.staticSandboxResourceMgmt) sandbox.#memory = new MemoryFit(config.hypervisor.defaultMemory, vm);
       sandbox.#saveState();
       void vm.wait().then(() => sandbox.#died('the VM (QEMU) exited'));
-      void proxy?.exited.then(() => sandbox.#died('kata-proxy exited'));
+      void gateway?.exited?.then(() => sandbox.#died('kata-proxy exited'));
       sandbox.#onDied = o.onDied;
       return sandbox;
     } catch (err) {
       await agent?.close();
-      await proxy?.stop();
+      await gateway?.stop();
       await vm?.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
       await network?.detach().catch((e: unknown) => log.warn({ err: e }, 'pod network teardown'));
       await unmountAll(paths.shared);
@@ -229,7 +233,7 @@ export class Sandbox implements SandboxHandle {
     // No DestroySandbox: the VM is going away with everything in it, and waiting for the guest to
     // tidy up first costs a round trip through a busy (TCG) VM.
     await this.agent.close();
-    await Promise.all([this.vm.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined), this.proxy?.stop()]);
+    await Promise.all([this.vm.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined), this.gateway?.stop()]);
     await this.#network?.detach().catch((err: unknown) => this.log.warn({ err }, 'pod network teardown'));
     for (const id of [...this.#containers.keys()]) await this.unmountRootfs(id);
     await unmountAll(this.paths.shared);
@@ -243,7 +247,7 @@ export class Sandbox implements SandboxHandle {
       sandboxId: this.id,
       shimPid: process.pid,
       vmPid: this.vm.pid ?? 0,
-      proxyPid: this.proxy?.pid ?? 0,
+      proxyPid: this.gateway?.pid ?? 0,
       agentChannel: this.agentChannel,
       containers: Object.fromEntries(this.#containers),
       configPath: this.configPath,
@@ -256,7 +260,7 @@ export class Sandbox implements SandboxHandle {
  * The agent, once it answers on `channel`, within the boot budget (which grows while the host
  * keeps the VM off its CPUs); running out becomes the shim's DEADLINE_EXCEEDED.
  */
-async function readyAgent(channel: AgentChannel, budget: BootBudget, log: Logger): Promise<AgentClient> {
+async function readyAgent(channel: AgentChannel | GuestEndpoint, budget: BootBudget, log: Logger): Promise<AgentClient> {
   for (;;) {
     try {
       return await connectAgent(channel, { timeoutMs: Math.max(1, budget.remainingMs()), log });
