@@ -73,7 +73,8 @@ function attemptFor(target: Exclude<AgentUri, { scheme: 'serial' }>, options: Di
 
 async function dialWithRetry(uri: string, attempt: Attempt, options: DialerOptions & DialOptions): Promise<Duplex> {
   const timeoutMs = options.timeoutMs ?? 45_000;
-  const deadline = AbortSignal.timeout(timeoutMs);
+  // AbortSignal.timeout takes whole milliseconds; callers pass what is left of a budget.
+  const deadline = AbortSignal.timeout(Math.ceil(timeoutMs));
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
   const end = Date.now() + timeoutMs;
   let delay = options.retryDelayMs ?? 10;

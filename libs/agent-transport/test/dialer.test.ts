@@ -95,6 +95,11 @@ describe('createDialer', () => {
     expect(((error as Error).cause as HybridVsockError).code).toBe('UNREACHABLE');
   });
 
+  it('takes a timeout that is not a whole number of milliseconds (what is left of a budget)', async () => {
+    const error = await createDialer(`unix://${join(dir, 'never.sock')}`).dial({ timeoutMs: 100.5 }).catch((e) => e);
+    expect((error as DialError).code).toBe('DIAL_TIMEOUT');
+  });
+
   it('stops with ABORTED when the caller aborts', async () => {
     const controller = new AbortController();
     timers.push(setTimeout(() => controller.abort(), 50));

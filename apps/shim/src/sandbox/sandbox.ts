@@ -122,7 +122,7 @@ export class Sandbox implements SandboxHandle {
             listenSocket: paths.proxy,
             sandboxId: o.id,
             logFile: paths.proxyLog,
-            timeoutMs: Math.max(1, Math.ceil(budget.remainingMs())),
+            timeoutMs: Math.max(1, budget.remainingMs()),
             log,
             onSpawn: (proxyPid) => record({ proxyPid }),
           }),
