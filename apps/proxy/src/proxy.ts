@@ -1,5 +1,5 @@
 import type { Logger } from '@kata-ts/logging';
-import { ChannelClient, createDialer, serveHybridVsock } from '@kata-ts/agent-transport';
+import { ChannelClient, createDialer, serveHybridVsock, type HybridVsockServer } from '@kata-ts/agent-transport';
 
 export interface ProxyOptions {
   /** QEMU's virtio-serial chardev unix socket (`-chardev socket,path=P,server=on,wait=off`). */
@@ -38,7 +38,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const channel = new ChannelClient(socket, { logger: log });
   channel.on('reset', (err) => log.warn({ err }, 'guest restarted its mux session: open streams dropped'));
   log.info({ channel: options.channelPath }, 'channel connected');
-  let server;
+  let server: HybridVsockServer;
   try {
     server = await serveHybridVsock({
       connect: (port, timeoutMs) => channel.connect(port, { timeoutMs }),

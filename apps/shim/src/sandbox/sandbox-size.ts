@@ -1,4 +1,5 @@
 import type { KataConfig } from '@kata-ts/config';
+import type { Hypervisor } from '@kata-ts/hypervisor';
 import type { OciSpec } from '@kata-ts/oci';
 
 const MIB = 1024 * 1024;
@@ -35,7 +36,7 @@ export class MemoryFit {
 
   constructor(
     private readonly defaultMiB: number,
-    private readonly vm: { memoryMiB(): number; hotplugMemory(mib: number): Promise<number> },
+    private readonly vm: Pick<Hypervisor, 'memoryMiB' | 'hotplugMemory'>,
   ) {}
 
   /** Sets a container's limit (bytes; none is 0), growing the VM first if it needs more. */
