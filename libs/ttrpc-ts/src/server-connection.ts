@@ -166,7 +166,8 @@ export class ServerConnection {
         if (call.finish()) void this.#send(call.id, MessageType.Response, 0, encodeResponse(OK_STATUS, payload));
       }
     } catch (err) {
-      if (!call.finished) this.#fail(call, toStatus(err));
+      // The handler is over: answer with its status; nothing is left to abort (as after a success).
+      if (call.finish()) this.#sendStatus(call.id, toStatus(err));
     } finally {
       call.settle();
       this.#calls.delete(call.id);

@@ -10,9 +10,10 @@ import { Container } from './container';
 
 // Processes without kata-agent-monitor or crun: each start hands out a fake the test exits.
 const started = vi.hoisted(() => [] as ReturnType<typeof fakeMonitored>[]);
-vi.mock('../process/process-monitor', async () => {
+vi.mock('../process/process-monitor', async (importOriginal) => {
   const { fakeMonitored } = await import('../process/fake-monitored');
   return {
+    ...(await importOriginal<typeof import('../process/process-monitor')>()),
     startMonitored: async () => {
       const fake = fakeMonitored();
       started.push(fake);

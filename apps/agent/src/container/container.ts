@@ -5,7 +5,7 @@ import type { ContainerStats, CgroupStats } from '../cgroups/cgroup-stats';
 import { AlreadyExistsError, DeadlineExceededError, InvalidArgumentError, NotFoundError } from '@kata-ts/errors';
 import { stringifyOciJson, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import { ContainerProcess } from '../process/container-process';
-import { startMonitored } from '../process/process-monitor';
+import { removeProcessDir, startMonitored } from '../process/process-monitor';
 import { StateMachine } from '../process/state-machine';
 import type { Crun } from '../runtime/crun';
 import { CONTAINER_STATES, type ContainerOperation, type ContainerStatus } from './container-states';
@@ -65,7 +65,7 @@ export class Container {
       terminal,
       command: (f) => env.crun.createArgs(id, env.bundleDir, f.pidFile, f.log, f.consoleSocket),
     }).catch((error: unknown) => {
-      rmSync(ioDir, { recursive: true, force: true });
+      removeProcessDir(ioDir);
       throw error;
     });
     const init = new ContainerProcess(initExecId, true, terminal, monitored, ioDir);
@@ -116,7 +116,7 @@ export class Container {
       terminal,
       command: (f) => this.env.crun.execArgs(this.id, processJson, f.pidFile, f.log, f.consoleSocket),
     }).catch((error: unknown) => {
-      rmSync(ioDir, { recursive: true, force: true });
+      removeProcessDir(ioDir);
       throw error;
     });
     const proc = new ContainerProcess(execId, false, terminal, monitored, ioDir);

@@ -1,7 +1,7 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { FailedPreconditionError } from '@kata-ts/errors';
 import { OutputBuffer } from './output-buffer';
-import type { MonitoredProcess } from './process-monitor';
+import { removeProcessDir, type MonitoredProcess } from './process-monitor';
 import { EXEC_STATES, INIT_STATES, type ProcessOperation, type ProcessStatus } from './process-states';
 import { StateMachine } from './state-machine';
 
@@ -98,7 +98,7 @@ export class ContainerProcess {
     this.monitored.stdin.destroy();
     this.stdout.destroy();
     this.stderr?.destroy();
-    rmSync(this.ioDir, { recursive: true, force: true });
+    removeProcessDir(this.ioDir);
   }
 }
 

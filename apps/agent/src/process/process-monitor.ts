@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants, openSync, readFileSync } from 'node:fs';
+import { constants, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -107,6 +107,20 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
       });
     });
   });
+}
+
+/**
+ * Removes a process's directory (its FIFOs, pid file, crun log, console socket, process.json).
+ * It is flat: one readdir and an unlink per file, not rm -r's lstat of each (each syscall and
+ * each thrown ENOENT costs a TCG guest real time, on every exec).
+ */
+export function removeProcessDir(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    rmdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function openEnds(dir: string, terminal: boolean): Pick<MonitoredProcess, 'stdin' | 'stdout' | 'stderr'> {
