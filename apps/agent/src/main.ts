@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { createLogger } from '@kata-ts/logging';
 import { startAgent } from './agent';
-import { agentUsage, parseAgentArgs, type AgentArgs } from './agent-args';
 import { consoleShell, debugConsoleFromCmdline } from './console/debug-console-config';
 import { GUEST_SHARED_DIR } from '@kata-ts/guest-contract';
 import { guestChannels } from './transport/guest-channels';
@@ -15,23 +15,33 @@ export type CodeCacheState = 'used' | 'rejected' | 'absent';
 
 /** Parses the command line and starts the agent; resolves once it listens on every endpoint. */
 export async function main(codeCache: CodeCacheState): Promise<void> {
-  let opts: AgentArgs;
-  try {
-    opts = parseAgentArgs(process.argv.slice(2), {
-      sharedDir: GUEST_SHARED_DIR,
-      crun: existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun',
-      monitor: join(here, 'kata-agent-monitor'),
-      sysHelper: join(here, 'kata-agent-sys'),
-      logLevel: process.env.KATA_TS_LOG_LEVEL ?? 'info',
-    });
-  } catch (err) {
-    process.stderr.write(`kata-agent: ${(err as Error).message}\n\n${agentUsage()}`);
-    process.exit(2);
-  }
-  if (opts.help) {
-    process.stdout.write(agentUsage());
-    process.exit(0);
-  }
+  const program = new Command('kata-agent')
+    .description('The kata-ts in-guest agent: grpc.AgentService and grpc.Health over ttrpc')
+    .option('--guest', 'run inside the VM: listen on vsock and the virtio-serial channel when present')
+    .option('--listen <uri...>', 'also listen on: unix:///path, vsock://-1:1024, serial://agent.channel.0:1024', [])
+    .option('--root <dir>', 'state directory (bundles, stdio FIFOs, crun state)', '/run/kata-agent')
+    .option('--shared-dir <dir>', 'where container rootfs live (<dir>/<id>/rootfs)', GUEST_SHARED_DIR)
+    .option('--crun <path>', 'crun binary', existsSync(join(here, 'crun')) ? join(here, 'crun') : 'crun')
+    .option('--monitor <path>', 'kata-agent-monitor binary', join(here, 'kata-agent-monitor'))
+    .option('--sys-helper <path>', 'kata-agent-sys binary', join(here, 'kata-agent-sys'))
+    .option('--ip <path>', "iproute2's ip binary (the pod's network)", 'ip')
+    .option('--kernel-cmdline <path>', 'where to read agent.debug_console[_vport] from', '/proc/cmdline')
+    .option('--log <path>', 'log file (default: stderr)')
+    .option('--log-level <level>', 'pino level', process.env.KATA_TS_LOG_LEVEL ?? 'info');
+
+  const opts = program.parse().opts<{
+    guest?: boolean;
+    listen: string[];
+    root: string;
+    sharedDir: string;
+    crun: string;
+    monitor: string;
+    sysHelper: string;
+    ip: string;
+    kernelCmdline: string;
+    log?: string;
+    logLevel: string;
+  }>();
 
   const log = createLogger({ name: 'kata-agent', destination: opts.log, level: opts.logLevel });
   const guestUris = opts.guest ? guestChannels() : [];
@@ -41,7 +51,7 @@ export async function main(codeCache: CodeCacheState): Promise<void> {
   }
 
   const running = await startAgent(
-    { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, ip: opts.ip, sharedDir: opts.sharedDir, guest: opts.guest },
+    { stateRoot: opts.root, crun: opts.crun, monitor: opts.monitor, sysHelper: opts.sysHelper, ip: opts.ip, sharedDir: opts.sharedDir, guest: opts.guest ?? false },
     opts.listen,
     log,
     guestUris,

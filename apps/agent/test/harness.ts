@@ -91,7 +91,7 @@ export async function startTestAgent(options: { listen?: string[]; args?: string
   const base = join(dir, 'busybox');
   buildRootfs(base);
   mkdirSync(shared);
-  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), ...[`unix://${socket}`, ...(options.listen ?? [])].flatMap((uri) => ['--listen', uri]), ...(options.args ?? []), '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
+  const agentCmd = ['node', join(DIST, 'kata-agent.mjs'), '--listen', `unix://${socket}`, ...(options.listen ?? []), ...(options.args ?? []), '--root', root, '--shared-dir', shared, '--log-level', process.env.AGENT_LOG ?? 'warn'];
   const script = 'if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then umount /sys/fs/cgroup/unified; fi; exec "$@"';
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...agentCmd], {
     stdio: ['ignore', 'inherit', 'inherit'],
