@@ -62,7 +62,7 @@ describe('guest image boot check', () => {
     expect(exit.signal).toBeNull();
   }, 180_000);
 
-  it('PID 1 mounts the root image, enables cgroup controllers, links the port, reaps orphans; crun runs a container', async () => {
+  it('PID 1 mounts the root image, enables cgroup controllers, links the port, brings lo up, reaps orphans; crun runs a container', async () => {
     const agentDir = probeAgentDir(agentDist);
     tempDirs.push(agentDir);
     const probe = await buildGuestImage({ outDir: join(repo, 'build', 'guest-probe'), cacheDir, agentDir });
@@ -78,6 +78,7 @@ describe('guest image boot check', () => {
     expect(report.subtreeControl.split(' ')).toEqual(expect.arrayContaining(['cpu', 'memory', 'pids', 'io', 'cpuset']));
     expect(report.mounts).toEqual(expect.arrayContaining(['/proc proc', '/sys sysfs', '/dev devtmpfs', '/dev/pts devpts', '/sys/fs/cgroup cgroup2', '/run tmpfs']));
     expect(report.virtioPortLink).toMatch(/^\.\.\/vport\d+p\d+$/);
+    expect(report.loopbackUp).toBe(true);
     // The root is the image, read-only and mapped with DAX (not copied into guest RAM).
     expect(report.root).toMatchObject({ device: '/dev/pmem0', type: 'ext4' });
     expect(report.root.options).toEqual(expect.arrayContaining(['ro', 'dax=always']));

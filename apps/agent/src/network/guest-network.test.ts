@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@kata-ts/logging';
 import { DeadlineExceededError, InvalidArgumentError } from '@kata-ts/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GuestNetwork } from './guest-network';
+import { GuestNetwork, loopbackIsUp } from './guest-network';
 
 // The real ip(8) against a network namespace of the test's own, standing in for the guest: a
 // veth end with a known MAC plays the virtio-net device the host hot-plugged.
@@ -69,5 +69,21 @@ describe('GuestNetwork (ip in a network namespace)', () => {
     await expect(network.updateRoutes([{ family: 4, dest: '10.0.0.0/8 via 1.2.3.4', device: 'eth0', scope: 0 }])).rejects.toThrow(/routes\[0\].dest/);
     await expect(network.addNeighbors([{ family: 4, address: '169.254.7.9', device: 'eth0', mac: 'zz' }])).rejects.toThrow(/neighbors\[0\].lladdr/);
     await expect(network.updateInterface({ ...good, mac: '0a:58:00:00:00:01' })).rejects.toThrow(DeadlineExceededError);
+  });
+});
+
+describe('loopbackIsUp (sysfs)', () => {
+  it("reads IFF_UP from lo's flags, and is false without them", () => {
+    const net = mkdtempSync(join(tmpdir(), 'sys-class-net-'));
+    try {
+      expect(loopbackIsUp(net)).toBe(false);
+      mkdirSync(join(net, 'lo'));
+      writeFileSync(join(net, 'lo/flags'), '0x8\n');
+      expect(loopbackIsUp(net)).toBe(false);
+      writeFileSync(join(net, 'lo/flags'), '0x9\n');
+      expect(loopbackIsUp(net)).toBe(true);
+    } finally {
+      rmSync(net, { recursive: true, force: true });
+    }
   });
 });

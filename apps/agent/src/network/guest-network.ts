@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routeFromIpJson, type GuestAddress, type GuestInterface, type GuestNeighbor, type GuestRoute, type IpRouteJson } from '@kata-ts/guest-contract';
@@ -10,6 +11,21 @@ import { CommandError } from '../errors';
 const NIC_WAIT_MS = 10_000;
 const NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** IFF_UP in a link's flags (/sys/class/net/<link>/flags). */
+const IFF_UP = 0x1;
+
+/**
+ * Whether `lo` is up already (kata-init brings it up at boot): read from sysfs, so a pod's start
+ * spawns no ip(8) for it. `sysClassNet`: tests give another.
+ */
+export function loopbackIsUp(sysClassNet = '/sys/class/net'): boolean {
+  try {
+    return (Number(readFileSync(`${sysClassNet}/lo/flags`, 'utf8')) & IFF_UP) !== 0;
+  } catch {
+    return false;
+  }
+}
 
 interface IpLink {
   ifname: string;

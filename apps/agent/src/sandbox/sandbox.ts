@@ -10,7 +10,7 @@ import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage } from '../storage/mounter';
-import { GuestNetwork } from '../network/guest-network';
+import { GuestNetwork, loopbackIsUp } from '../network/guest-network';
 import { SysHelper } from '../storage/sys-helper';
 import type { AgentConfig } from './agent-config';
 import { OomWatcher } from './oom-watcher';
@@ -105,7 +105,7 @@ export class Sandbox {
       files['/etc/resolv.conf'] = join(dir, 'resolv.conf');
     }
     for (const s of req.storages) await this.#addStorage(s);
-    if (this.config.guest) {
+    if (this.config.guest && !loopbackIsUp()) {
       await this.network.loopbackUp().catch((err: unknown) => this.log.warn({ err }, 'loopback up'));
     }
     this.#files = files;

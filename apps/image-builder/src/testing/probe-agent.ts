@@ -19,6 +19,8 @@ export interface ProbeReport {
   /** The "/" line of /proc/mounts: device, type, options. */
   root: { device: string; type: string; options: string[] };
   virtioPortLink: string | null;
+  /** `lo` is up before any CreateSandbox (PID 1 brought it up). */
+  loopbackUp: boolean;
   /** crun ran a container (new namespaces, pivot_root into its rootfs) in the guest. */
   container: { ran: boolean; status: number | null; stderr: string };
 }
@@ -31,6 +33,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, readlink
 await import('./kata-agent-main.mjs');
 const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const agentReadyUptime = uptime();
+const loopbackUp = (Number(readFileSync('/sys/class/net/lo/flags', 'utf8')) & 1) === 1;
 const agentRssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const ppidOf = (pid) => { try { return Number(readFileSync('/proc/' + pid + '/stat', 'utf8').split(') ')[1].split(' ')[1]); } catch { return -1; } };
 const stateOf = (pid) => { try { return readFileSync('/proc/' + pid + '/stat', 'utf8').split(') ')[1].split(' ')[0]; } catch { return '?'; } };
@@ -67,6 +70,7 @@ const report = {
   mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(1, 3).join(' ')),
   root: (() => { const [device, , type, options] = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1] === '/').pop().split(' '); return { device, type, options: options.split(',') }; })(),
   virtioPortLink,
+  loopbackUp,
 };
 writeFileSync('/dev/console', 'PROBE ' + JSON.stringify(report) + '\n');
 `;
