@@ -40,6 +40,10 @@
 #define EARLY_MAX 64
 #define DRAIN_QUIET_MS 100
 #define DRAIN_STALL_MS 5000
+/* Each stdio FIFO holds 1 MiB, not the default 64 KiB: a writer (the process, or the agent on
+ * stdin) then waits for its reader 16 times less often; each of those waits is a switch between
+ * the two, slow in a TCG guest. The pipe is the FIFO's, whoever opens it. */
+#define FIFO_SIZE (1 << 20)
 
 struct copy { int from, to; size_t len, off; int eof; char buf[BUF_SIZE]; };
 
@@ -67,6 +71,7 @@ static int open_fifo(const char *path, int flags) {
   if (mkfifo(path, 0600) < 0 && errno != EEXIST) die("mkfifo %s", path);
   int fd = open(path, flags | O_CLOEXEC);
   if (fd < 0) die("open %s", path);
+  if (fcntl(fd, F_SETPIPE_SZ, FIFO_SIZE) < 0) { /* the default size still works */ }
   return fd;
 }
 

@@ -55,6 +55,16 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: containers and pro
     await a.agent.removeContainer({ containerId: 'cat', timeout: 10 });
   });
 
+  it('gives stdio 1 MiB pipes: 512 KiB of stdin is taken while the process reads none of it', async () => {
+    await runContainer(a, 'deaf', ['sleep', '1000']);
+    const payload = Buffer.alloc(512 << 10, 1);
+    // With the default 64 KiB pipe this write waits for a reader that never comes (the test times out).
+    expect((await a.agent.writeStdin({ containerId: 'deaf', execId: 'deaf', data: payload })).len).toBe(payload.length);
+    await a.agent.signalProcess({ containerId: 'deaf', execId: 'deaf', signal: 9 });
+    expect((await a.agent.waitProcess({ containerId: 'deaf', execId: 'deaf' })).status).toBe(137);
+    await a.agent.removeContainer({ containerId: 'deaf', timeout: 10 });
+  });
+
   it('delivers 10 MB of stdout without loss', async () => {
     await runContainer(a, 'big', ['seq', '1', '1400000']);
     const out = await stdoutOf(a, 'big');
