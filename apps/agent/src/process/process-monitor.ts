@@ -112,16 +112,25 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
 /**
  * Removes a process's directory (its FIFOs, pid file, crun log, console socket, process.json).
  * It is flat: one readdir and an unlink per file, not rm -r's lstat of each (each syscall and
- * each thrown ENOENT costs a TCG guest real time, on every exec).
+ * each thrown ENOENT costs a TCG guest real time, on every exec). A file gone meanwhile (the
+ * monitor unlinks the console socket itself) is fine; anything else falls back to rm -r.
  */
 export function removeProcessDir(dir: string): void {
   try {
-    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    for (const name of readdirSync(dir)) {
+      try {
+        unlinkSync(join(dir, name));
+      } catch (error) {
+        if (!isGone(error)) throw error;
+      }
+    }
     rmdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(dir, { recursive: true, force: true });
+    if (!isGone(error)) rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 function openEnds(dir: string, terminal: boolean): Pick<MonitoredProcess, 'stdin' | 'stdout' | 'stderr'> {
   const open = (name: string, flags: number) => openSync(join(dir, name), flags | constants.O_NONBLOCK);
