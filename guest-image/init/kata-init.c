@@ -1,8 +1,9 @@
 // kata-init: PID 1 of the kata-ts guest. Mounts the kernel filesystems, loads the kernel
 // modules listed in /etc/kata-modules (load order), switches to the root image when the kernel
-// command line names one (`root=`), brings the loopback interface up, starts the agent, reaps orphans, forwards signals to the
-// agent and powers the VM off when the agent exits. Built statically at image
-// time by apps/image-builder; no shell is involved, so nothing else runs in the guest.
+// command line names one (`root=`), brings the loopback interface up, starts the agent, reaps
+// orphans, forwards signals to the agent and powers the VM off when the agent exits. Built
+// statically at image time by apps/image-builder; no shell is involved, so nothing else runs in
+// the guest.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
