@@ -55,7 +55,7 @@ describe.skipIf(!isRoot || !hasCrun)('kata-agent on the host: containers and pro
     await a.agent.removeContainer({ containerId: 'cat', timeout: 10 });
   });
 
-  it('gives stdio 1 MiB pipes: 512 KiB of stdin is taken while the process reads none of it', async () => {
+  it('gives stdin a 1 MiB pipe: 512 KiB of stdin is taken while the process reads none of it', async () => {
     await runContainer(a, 'deaf', ['sleep', '1000']);
     const payload = Buffer.alloc(512 << 10, 1);
     // With the default 64 KiB pipe this write waits for a reader that never comes (the test times out).
