@@ -4,7 +4,8 @@
  * Node cannot be a subreaper, wait for a process that is not its child, or receive a pty
  * master over SCM_RIGHTS, so this helper does exactly that and nothing else:
  *   - becomes a child subreaper, so the process crun creates (crun create / crun exec -d)
- *     is re-parented here and its real exit status can be collected;
+ *     is re-parented here and its real exit status can be collected; or, given an exec plan
+ *     (-x, exec-plan.c), forks the process into the running container itself, without crun;
  *   - creates the stdio FIFOs; the process gets real pipes (not sockets), the agent opens
  *     the other ends; with a terminal it receives the pty master from crun's
  *     --console-socket and copies between the FIFOs and the master;
@@ -14,7 +15,8 @@
  *     The exit status is already containerd's: the exit code, or 128 + signal.
  *
  * usage: kata-agent-monitor -i STDIN -o STDOUT -e STDERR -p PIDFILE [-c CONSOLE_SOCKET]
- *                           -- crun ARGS...
+ *                           { -- crun ARGS... | -x EXEC_PLAN -l LOG }
+ * With -x, a process that cannot be started leaves its reason in LOG (as crun leaves its own).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +36,8 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "exec-plan.h"
 
 #define CTL_FD 3
 #define BUF_SIZE 65536
@@ -159,6 +163,57 @@ static int status_of(int wstatus) {
   return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 }
 
+/* What a forked child starts with: stdio (the FIFOs; /dev/null where -1, until a pty takes over) and no blocked signals. */
+struct child_stdio { int in, out, err; const sigset_t *mask; };
+
+static void become_child(const struct child_stdio *s) {
+  int null_fd = open("/dev/null", O_RDWR);
+  dup2(s->in >= 0 ? s->in : null_fd, 0);
+  dup2(s->out >= 0 ? s->out : null_fd, 1);
+  dup2(s->err >= 0 ? s->err : null_fd, 2);
+  if (null_fd > 2) close(null_fd);
+  sigprocmask(SIG_UNBLOCK, s->mask, NULL);
+  signal(SIGPIPE, SIG_DFL);
+}
+
+/*
+ * Forks the planned process into the container (exec-plan.c). Returns its pid once it has
+ * exec'd, or -1 once it has failed, its reason written to `log`.
+ */
+static pid_t start_planned(const struct exec_plan *plan, const char *console, const char *log, const struct child_stdio *stdio) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) die("pipe");
+  if (exec_plan_join_pid_ns(plan) < 0) die("join the pid namespace of %d", (int)plan->init_pid);
+  pid_t pid = fork();
+  if (pid < 0) die("fork");
+  if (pid == 0) {
+    become_child(stdio);
+    char err[1024] = "";
+    int console_fd = -1;
+    if (console) {
+      /* Connected before the child leaves the agent's mount namespace, where the socket is. */
+      struct sockaddr_un addr = { .sun_family = AF_UNIX };
+      strncpy(addr.sun_path, console, sizeof addr.sun_path - 1);
+      console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        snprintf(err, sizeof err, "connect to the console socket: %s", strerror(errno));
+    }
+    if (!*err) exec_plan_run(plan, console_fd, err, sizeof err);
+    if (write(report[1], err, strlen(err)) < 0) { /* the monitor sees an exit without a pid */ }
+    _exit(127);
+  }
+  close(report[1]);
+  char err[1024];
+  ssize_t n = read(report[0], err, sizeof err - 1);
+  close(report[0]);
+  if (n <= 0) return pid; /* closed on exec */
+  err[n] = 0;
+  FILE *f = fopen(log, "we");
+  if (f) { fprintf(f, "%s\n", err); fclose(f); }
+  waitpid(pid, NULL, 0);
+  return -1;
+}
+
 static pid_t read_pidfile(const char *path) {
   FILE *f = fopen(path, "re");
   long pid = 0;
@@ -169,19 +224,28 @@ static pid_t read_pidfile(const char *path) {
 
 int main(int argc, char **argv) {
   const char *in_path = NULL, *out_path = NULL, *err_path = NULL, *pidfile = NULL, *console = NULL;
+  const char *plan_path = NULL, *log = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "+i:o:e:p:c:")) != -1) {
+  while ((opt = getopt(argc, argv, "+i:o:e:p:c:x:l:")) != -1) {
     switch (opt) {
       case 'i': in_path = optarg; break;
       case 'o': out_path = optarg; break;
       case 'e': err_path = optarg; break;
       case 'p': pidfile = optarg; break;
       case 'c': console = optarg; break;
+      case 'x': plan_path = optarg; break;
+      case 'l': log = optarg; break;
       default: return 125;
     }
   }
-  if (!in_path || !out_path || !err_path || !pidfile || optind >= argc) {
-    fprintf(stderr, "usage: kata-agent-monitor -i F -o F -e F -p F [-c SOCK] -- crun ARGS...\n");
+  if (!in_path || !out_path || !err_path || !pidfile || (plan_path ? !log : optind >= argc)) {
+    fprintf(stderr, "usage: kata-agent-monitor -i F -o F -e F -p F [-c SOCK] { -- crun ARGS... | -x PLAN -l LOG }\n");
+    return 125;
+  }
+  struct exec_plan plan;
+  char plan_err[512];
+  if (plan_path && exec_plan_read(plan_path, &plan, plan_err, sizeof plan_err) < 0) {
+    fprintf(stderr, "kata-agent-monitor: %s\n", plan_err);
     return 125;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER");
@@ -221,23 +285,25 @@ int main(int argc, char **argv) {
   int out_fd = open_fifo(out_path, O_WRONLY);
   int err_fd = console ? -1 : open_fifo(err_path, O_WRONLY);
 
-  pid_t crun = fork();
-  if (crun < 0) die("fork");
-  if (crun == 0) {
-    int null_fd = open("/dev/null", O_RDWR);
-    dup2(console ? null_fd : in_fd, 0);
-    dup2(console ? null_fd : out_fd, 1);
-    dup2(console ? null_fd : err_fd, 2);
-    sigprocmask(SIG_UNBLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    execvp(argv[optind], argv + optind);
-    _exit(127);
+  struct child_stdio stdio = { console ? -1 : in_fd, console ? -1 : out_fd, console ? -1 : err_fd, &mask };
+  pid_t crun = 0, target = 0;
+  if (plan_path) {
+    target = start_planned(&plan, console, log, &stdio);
+    if (target < 0) { send_ctl("fail 127\n"); return 0; }
+    send_ctl("pid %d\n", (int)target);
+  } else {
+    crun = fork();
+    if (crun < 0) die("fork");
+    if (crun == 0) {
+      become_child(&stdio);
+      execvp(argv[optind], argv + optind);
+      _exit(127);
+    }
   }
   if (!console) { close(in_fd); close(out_fd); close(err_fd); in_fd = out_fd = -1; }
 
   struct copy *to_pty = calloc(1, sizeof *to_pty), *from_pty = calloc(1, sizeof *from_pty);
   int master = -1, ctl_open = 1;
-  pid_t target = 0;
   int target_status = -1;
   struct { pid_t pid; int status; } early[EARLY_MAX];
   int n_early = 0;

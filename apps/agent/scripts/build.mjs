@@ -35,8 +35,10 @@ try {
 
 // Static, so it runs in any guest image whatever its libc.
 const cc = process.env.CC ?? 'gcc';
-for (const helper of ['kata-agent-monitor', 'kata-agent-sys']) {
-  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), join(app, `native/${helper}.c`)], { stdio: 'inherit' });
+const helpers = { 'kata-agent-monitor': ['kata-agent-monitor.c', 'exec-plan.c'], 'kata-agent-sys': ['kata-agent-sys.c'] };
+for (const [helper, sources] of Object.entries(helpers)) {
+  const paths = sources.map((source) => join(app, 'native', source));
+  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-o', join(dist, helper), ...paths], { stdio: 'inherit' });
 }
 
 // The guest has no shell; the debug console (agent.debug_console) runs this one. Static.

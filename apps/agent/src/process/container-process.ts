@@ -24,7 +24,7 @@ export class ContainerProcess {
     readonly isInit: boolean,
     readonly terminal: boolean,
     readonly monitored: MonitoredProcess,
-    /** This process's FIFOs, pid file and crun log. */
+    /** This process's FIFOs, pid file and start log. */
     readonly ioDir: string,
   ) {
     this.#state = new StateMachine(isInit ? INIT_STATES : EXEC_STATES, isInit ? 'created' : 'running', `process ${execId}`);

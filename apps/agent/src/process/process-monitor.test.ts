@@ -14,7 +14,7 @@ describe('removeProcessDir', () => {
     const dir = join(root, '1');
     mkdirSync(dir);
     for (const fifo of ['stdin', 'stdout', 'stderr']) execFileSync('mkfifo', [join(dir, fifo)]);
-    for (const file of ['pid', 'crun.log', 'process.json']) writeFileSync(join(dir, file), 'x');
+    for (const file of ['pid', 'start.log', 'exec-plan']) writeFileSync(join(dir, file), 'x');
     removeProcessDir(dir);
     expect(existsSync(dir)).toBe(false);
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { constants, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,20 +9,24 @@ import { crunWords } from '../runtime/crun';
 export interface MonitorOptions {
   /** Path of the kata-agent-monitor binary. */
   helper: string;
-  /** Directory for this process's FIFOs, pid file, console socket and crun log. */
+  /** Directory for this process's FIFOs, pid file, console socket and start log. */
   dir: string;
-  /** Builds the crun command line from the monitor's file names. */
-  command: (files: MonitorFiles) => string[];
+  /**
+   * What the monitor starts: crun's command line, built from the monitor's file names, or an
+   * exec plan (exec-plan.ts) it carries out itself.
+   */
+  run: { crun: (files: MonitorFiles) => string[] } | { plan: Buffer };
   terminal: boolean;
 }
 
 export interface MonitorFiles {
   pidFile: string;
+  /** Why the start failed, in crun's words (crun --log, or the monitor's own for a plan). */
   log: string;
   consoleSocket?: string;
 }
 
-/** A process started by crun under its monitor, with the agent's ends of its stdio. */
+/** A process started under its monitor (by crun or by the monitor itself), with the agent's ends of its stdio. */
 export interface MonitoredProcess {
   pid: number;
   stdin: Socket;
@@ -35,19 +39,25 @@ export interface MonitoredProcess {
 }
 
 /**
- * Runs `crun create` or `crun exec -d` under kata-agent-monitor (native/) and resolves once
- * the process exists. Rejects with the crun log's words if crun fails.
+ * Runs `crun create`, `crun exec -d` or an exec plan under kata-agent-monitor (native/) and
+ * resolves once the process exists. Rejects with the start log's words if it could not start.
  */
 export function startMonitored(options: MonitorOptions): Promise<MonitoredProcess> {
   const files: MonitorFiles = {
     pidFile: join(options.dir, 'pid'),
-    log: join(options.dir, 'crun.log'),
+    log: join(options.dir, 'start.log'),
     consoleSocket: options.terminal ? join(options.dir, 'console.sock') : undefined,
   };
   const fifo = (name: string) => join(options.dir, name);
   const args = ['-i', fifo('stdin'), '-o', fifo('stdout'), '-e', fifo('stderr'), '-p', files.pidFile];
   if (files.consoleSocket) args.push('-c', files.consoleSocket);
-  args.push('--', ...options.command(files));
+  const { run } = options;
+  if ('plan' in run) {
+    writeFileSync(fifo('exec-plan'), run.plan);
+    args.push('-x', fifo('exec-plan'), '-l', files.log);
+  } else {
+    args.push('--', ...run.crun(files));
+  }
 
   const child = spawn(options.helper, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true });
   const control = child.stdio[3] as Socket;
@@ -92,7 +102,7 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
         exitReported = true;
         settleExit(Number(value));
       } else if (word === 'fail') {
-        fail(new CommandError('crun', Number(value), crunWords(readLog(files.log))));
+        fail(new CommandError('plan' in run ? 'exec' : 'crun', Number(value), crunWords(readLog(files.log))));
       }
     });
     child.once('error', fail);
@@ -110,7 +120,7 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
 }
 
 /**
- * Removes a process's directory (its FIFOs, pid file, crun log, console socket, process.json).
+ * Removes a process's directory (its FIFOs, pid file, start log, console socket, process.json or exec plan).
  * It is flat: one readdir and an unlink per file, not rm -r's lstat of each (each syscall and
  * each thrown ENOENT costs a TCG guest real time, on every exec). A file gone meanwhile (the
  * monitor unlinks the console socket itself) is fine; anything else falls back to rm -r.
@@ -142,13 +152,13 @@ function openEnds(dir: string, terminal: boolean): Pick<MonitoredProcess, 'stdin
   return { stdin, stdout, stderr };
 }
 
-/** crun --log=file: writes JSON lines ({"msg": ...}); keep the messages. */
+/** crun --log=file: writes JSON lines ({"msg": ...}); keep the messages (the monitor writes plain lines). */
 function readLog(path: string): string {
   let text = '';
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return 'no crun log';
+    return 'no start log';
   }
   return text
     .split('\n')
