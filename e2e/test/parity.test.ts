@@ -279,6 +279,18 @@ const ROWS: Row[] = [
       };
     },
   },
+  {
+    // kata-ts starts an exec itself (the monitor's exec plan), not through an OCI runtime.
+    name: 'ctr task exec --user --cwd: ids, capabilities, no_new_privs, cwd, HOME, env, umask, limits, session',
+    observe: async (rt) => {
+      const script = [
+        'grep -E "^(Uid|Gid|Groups|Cap|NoNewPrivs)" /proc/self/status; id; pwd; echo "HOME=$HOME"; env | sort; umask; ulimit -n',
+        '[ "$(cut -d" " -f6 /proc/$$/stat)" = $$ ] && echo "session leader"; ls /proc/self/fd',
+      ].join('; ');
+      const r = await ctr(['task', 'exec', '--exec-id', 'identity', '--user', '1000:1000', '--cwd', '/tmp', ctrIds[rt], 'sh', '-c', script]);
+      return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+    },
+  },
   ...STDIN_SIZES.map(
     (size): Row => ({
       name: `ctr task exec: ${size} bytes of stdin arrive byte for byte`,
