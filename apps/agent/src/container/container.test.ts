@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@kata-ts/logging';
 import type { CgroupStats } from '../cgroups/cgroup-stats';
 import type { fakeMonitored } from '../process/fake-monitored';
+import type { MonitorLauncher } from '../process/monitor-launcher';
 import type { Crun } from '../runtime/crun';
 import { Container } from './container';
 
@@ -63,7 +64,7 @@ async function create(id = 'c1'): Promise<Container> {
   return Container.create(id, 'sb', id, { ociVersion: '1.1.0', root: { path: rootfs }, process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } } }, {
     crun: slowCrun(),
     cgroups: { frozen: () => true } as unknown as CgroupStats,
-    monitor: 'unused',
+    monitors: {} as MonitorLauncher,
     bundleDir: join(dir, 'bundle'),
     newIoDir: () => {
       const io = join(dir, 'io', String(++seq));

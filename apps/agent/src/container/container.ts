@@ -6,6 +6,7 @@ import { AlreadyExistsError, DeadlineExceededError, InvalidArgumentError, NotFou
 import { stringifyOciJson, type OciLinuxResources, type OciProcess, type OciSpec } from '@kata-ts/oci';
 import { ContainerProcess } from '../process/container-process';
 import { execPlan, monitorCanExec } from '../process/exec-plan';
+import type { MonitorLauncher } from '../process/monitor-launcher';
 import { removeProcessDir, startMonitored, type MonitorOptions } from '../process/process-monitor';
 import { StateMachine } from '../process/state-machine';
 import type { Crun } from '../runtime/crun';
@@ -16,8 +17,8 @@ import { cgroupPathOf, validateProcess } from './spec-plan';
 export interface ContainerEnv {
   crun: Crun;
   cgroups: CgroupStats;
-  /** kata-agent-monitor binary. */
-  monitor: string;
+  /** Forks each process's kata-agent-monitor. */
+  monitors: MonitorLauncher;
   /** Directory for this container's bundle. */
   bundleDir: string;
   /** A fresh, short directory for one process's FIFOs and sockets (unix socket paths are short). */
@@ -61,7 +62,7 @@ export class Container {
     const ioDir = env.newIoDir();
     const terminal = spec.process?.terminal ?? false;
     const monitored = await startMonitored({
-      helper: env.monitor,
+      launcher: env.monitors,
       dir: ioDir,
       terminal,
       run: { crun: (f) => env.crun.createArgs(id, env.bundleDir, f.pidFile, f.log, f.consoleSocket) },
@@ -110,7 +111,7 @@ export class Container {
     const ioDir = this.env.newIoDir();
     const terminal = process.terminal ?? false;
     const monitored = await startMonitored({
-      helper: this.env.monitor,
+      launcher: this.env.monitors,
       dir: ioDir,
       terminal,
       run: this.#execRun(ioDir, process),

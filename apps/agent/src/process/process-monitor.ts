@@ -1,14 +1,14 @@
-import { spawn } from 'node:child_process';
 import { constants, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CommandError } from '../errors';
 import { crunWords } from '../runtime/crun';
+import type { MonitorLauncher } from './monitor-launcher';
 
 export interface MonitorOptions {
-  /** Path of the kata-agent-monitor binary. */
-  helper: string;
+  /** Forks the process's kata-agent-monitor. */
+  launcher: MonitorLauncher;
   /** Directory for this process's FIFOs, pid file, console socket and start log. */
   dir: string;
   /**
@@ -42,7 +42,7 @@ export interface MonitoredProcess {
  * Runs `crun create`, `crun exec -d` or an exec plan under kata-agent-monitor (native/) and
  * resolves once the process exists. Rejects with the start log's words if it could not start.
  */
-export function startMonitored(options: MonitorOptions): Promise<MonitoredProcess> {
+export async function startMonitored(options: MonitorOptions): Promise<MonitoredProcess> {
   const files: MonitorFiles = {
     pidFile: join(options.dir, 'pid'),
     log: join(options.dir, 'start.log'),
@@ -59,14 +59,11 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
     args.push('--', ...run.crun(files));
   }
 
-  const child = spawn(options.helper, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true });
-  const control = child.stdio[3] as Socket;
+  const control = await options.launcher.launch(args);
   // A resize can race the monitor's exit: `writable` is still true when the write fails with
   // EPIPE. The exit itself is handled below, so a failed control write must not crash the agent.
   control.on('error', () => {});
-  let helperErrors = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (helperErrors += s));
-  child.unref();
+  let monitorError = '';
 
   return new Promise((resolve, reject) => {
     let stdio: Pick<MonitoredProcess, 'stdin' | 'stdout' | 'stderr'> | undefined;
@@ -86,7 +83,7 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
         try {
           stdio = openEnds(options.dir, options.terminal);
         } catch (error) {
-          child.kill('SIGKILL');
+          control.destroy(); // the monitor waiting for "go" reads EOF and exits
           return fail(error as Error);
         }
         control.write('go\n');
@@ -101,20 +98,17 @@ export function startMonitored(options: MonitorOptions): Promise<MonitoredProces
       } else if (word === 'exit') {
         exitReported = true;
         settleExit(Number(value));
+      } else if (word === 'error') {
+        monitorError = line.slice('error '.length);
       } else if (word === 'fail') {
         fail(new CommandError('plan' in run ? 'exec' : 'crun', Number(value), crunWords(readLog(files.log))));
       }
     });
-    child.once('error', fail);
     // The monitor exits right after reporting the exit, while the process's last output may
     // still sit in the FIFO: stdout/stderr then end on their own (EOF). Only a monitor that
-    // died without a report fails the process. Its exit and the control socket's last line
-    // arrive in either order, so decide once both are in.
-    const controlClosed = new Promise<void>((r) => lines.once('close', r));
-    child.once('exit', (code, signal) => {
-      void controlClosed.then(() => {
-        if (!exitReported) fail(new CommandError('kata-agent-monitor', code ?? null, helperErrors || `killed by ${signal}`));
-      });
+    // ended without a report (its connection closed) fails the process.
+    lines.once('close', () => {
+      if (!exitReported) fail(new CommandError('kata-agent-monitor', monitorError ? 125 : null, monitorError || 'ended without a report'));
     });
   });
 }

@@ -8,6 +8,7 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotF
 import type { OciSpec } from '@kata-ts/oci';
 import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';
+import { MonitorLauncher } from '../process/monitor-launcher';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage } from '../storage/mounter';
 import { GuestNetwork, loopbackIsUp } from '../network/guest-network';
@@ -63,6 +64,7 @@ export class Sandbox {
   readonly oom: OomWatcher;
   readonly sys: SysHelper;
   readonly network: GuestNetwork;
+  readonly monitors: MonitorLauncher;
 
   constructor(
     readonly config: AgentConfig,
@@ -72,6 +74,7 @@ export class Sandbox {
     this.sys = new SysHelper(config.sysHelper);
     this.network = new GuestNetwork(config.ip, log);
     this.oom = new OomWatcher(this.cgroups, () => this.#containers.values(), log);
+    this.monitors = new MonitorLauncher(config.monitor, join(config.stateRoot, 'monitor.sock'));
     mkdirSync(join(config.stateRoot, 'io'), { recursive: true });
   }
 
@@ -127,6 +130,7 @@ export class Sandbox {
     for (const dir of this.cgroups.directories('/kata')) rmdirQuiet(dir);
     rmSync(join(this.config.stateRoot, 'sandbox'), { recursive: true, force: true });
     this.oom.close();
+    await this.monitors.close();
   }
 
   container(id: string): Container {
@@ -166,7 +170,7 @@ export class Sandbox {
       const container = await Container.create(id, sandboxId, req.execId || id, spec, {
         crun: this.crun,
         cgroups: this.cgroups,
-        monitor: this.config.monitor,
+        monitors: this.monitors,
         bundleDir: join(this.config.stateRoot, 'containers', id),
         newIoDir: () => this.#newIoDir(),
         log: this.log.child({ container: id }),
