@@ -9,6 +9,7 @@ import type { OciSpec } from '@kata-ts/oci';
 import type { GuestStorage, SandboxRequest } from '@kata-ts/guest-contract';
 import { StateMachine, type StateTable } from '../process/state-machine';
 import { MonitorLauncher } from '../process/monitor-launcher';
+import { removeProcessDir } from '../process/process-monitor';
 import { Crun } from '../runtime/crun';
 import { isMountPoint, mountStorage, validateStorage } from '../storage/mounter';
 import { GuestNetwork, loopbackIsUp } from '../network/guest-network';
@@ -253,7 +254,7 @@ export class Sandbox {
 
   #newIoDir(): string {
     const dir = join(this.config.stateRoot, 'io', String(++this.#ioSeq));
-    rmSync(dir, { recursive: true, force: true });
+    removeProcessDir(dir); // one left by an agent that ran before in this root
     mkdirSync(dir, { recursive: true });
     return dir;
   }
