@@ -95,10 +95,31 @@ static int set_blocking(int fd, int blocking) {
   return fcntl(fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
 }
 
+/* The address of a unix socket at `path`; -1 with ENAMETOOLONG when it does not fit. */
+static int unix_address(const char *path, struct sockaddr_un *addr) {
+  *addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof addr->sun_path) { errno = ENAMETOOLONG; return -1; }
+  strcpy(addr->sun_path, path);
+  return 0;
+}
+
+/* A close-on-exec connection to the unix socket at `path`, or -1 with errno. */
+static int unix_connect(const char *path) {
+  struct sockaddr_un addr;
+  if (unix_address(path, &addr) < 0) return -1;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
 static int console_listen(const char *path) {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; die("console socket %s", path); }
-  strcpy(addr.sun_path, path);
+  struct sockaddr_un addr;
+  if (unix_address(path, &addr) < 0) die("console socket %s", path);
   unlink(path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1) < 0)
@@ -201,14 +222,9 @@ static pid_t start_planned(const struct exec_plan *plan, const char *console, co
     become_child(stdio);
     char err[1024] = "";
     int console_fd = -1;
-    if (console) {
-      /* Connected before the child leaves the agent's mount namespace, where the socket is. */
-      struct sockaddr_un addr = { .sun_family = AF_UNIX };
-      strncpy(addr.sun_path, console, sizeof addr.sun_path - 1);
-      console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        snprintf(err, sizeof err, "connect to the console socket: %s", strerror(errno));
-    }
+    /* Connected before the child leaves the agent's mount namespace, where the socket is. */
+    if (console && (console_fd = unix_connect(console)) < 0)
+      snprintf(err, sizeof err, "connect to the console socket: %s", strerror(errno));
     if (!*err) exec_plan_run(plan, console_fd, err, sizeof err);
     if (write(report[1], err, strlen(err)) < 0) { /* the monitor sees an exit without a pid */ }
     _exit(127);
@@ -405,14 +421,12 @@ static int launched(const char *socket_path, char **fields) {
   int null_fd = open("/dev/null", O_RDONLY);
   dup2(null_fd, 0); /* not the launcher's request pipe */
   if (null_fd > 2) close(null_fd);
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
-  int conn = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (conn < 0 || connect(conn, (struct sockaddr *)&addr, sizeof addr) < 0) {
+  int conn = unix_connect(socket_path);
+  if (conn < 0) {
     fprintf(stderr, "kata-agent-monitor: connect to %s: %s\n", socket_path, strerror(errno));
     return 125;
   }
-  if (conn != CTL_FD) { dup2(conn, CTL_FD); close(conn); }
+  if (conn != CTL_FD) { dup2(conn, CTL_FD); close(conn); } /* monitor_main marks fd 3 close-on-exec */
   send_ctl("hello %s\n", fields[0]);
   setsid();
   int argc = 0;
