@@ -16,12 +16,13 @@ export function monitorCanExec(spec: OciSpec, process: OciProcess): boolean {
 /**
  * The monitor's exec plan: NUL-terminated `key=value` records (args and env may hold newlines),
  * read by native/exec-plan.c, which names each key. `initPid` is the container's init, whose
- * cgroup and namespaces (those of `spec`) the process joins.
+ * cgroup and namespaces (those of `spec`) the process joins. `process` has been through
+ * validateProcess (spec-plan.ts): its user and cwd are set.
  */
 export function execPlan(spec: OciSpec, process: OciProcess, initPid: number): Buffer {
   const records: string[] = [`pid=${initPid}`];
   for (const ns of spec.linux?.namespaces ?? []) records.push(`ns=${PROC_NS_NAMES[ns.type]}`);
-  const user = process.user ?? { uid: 0, gid: 0 };
+  const { user } = process;
   records.push(`uid=${user.uid}`, `gid=${user.gid}`, ...(user.additionalGids ?? []).map((g) => `group=${g}`));
   if (user.umask !== undefined) records.push(`umask=${user.umask.toString(8)}`);
   const caps = process.capabilities;
@@ -34,6 +35,6 @@ export function execPlan(spec: OciSpec, process: OciProcess, initPid: number): B
   for (const r of process.rlimits ?? []) records.push(`rlimit=${r.type} ${r.soft} ${r.hard}`);
   if (process.noNewPrivileges) records.push('nnp=1');
   if (process.oomScoreAdj !== undefined) records.push(`oom=${process.oomScoreAdj}`);
-  records.push(`cwd=${process.cwd || '/'}`, ...(process.env ?? []).map((e) => `env=${e}`), ...process.args!.map((a) => `arg=${a}`));
+  records.push(`cwd=${process.cwd}`, ...(process.env ?? []).map((e) => `env=${e}`), ...process.args!.map((a) => `arg=${a}`));
   return Buffer.from(records.map((r) => `${r}\0`).join(''));
 }

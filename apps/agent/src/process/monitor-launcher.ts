@@ -40,13 +40,16 @@ export class MonitorLauncher {
     });
   }
 
-  /** Stops listening and ends the launcher (monitors already forked keep running). */
+  /**
+   * Stops listening and ends the launcher. Monitors already forked keep running, and their
+   * connections stay open: server.close() would wait for them, so nothing waits for its callback.
+   */
   async close(): Promise<void> {
     this.#child?.stdin?.end();
     this.#child = undefined;
     const server = await this.#server?.catch(() => undefined);
     this.#server = undefined;
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.close();
   }
 
   #listening(): Promise<Server> {
@@ -70,9 +73,8 @@ export class MonitorLauncher {
     };
     child.once('error', (error) => fail(`failed: ${error.message}`));
     child.once('exit', (code, signal) => fail(`exited (${code ?? signal})`));
-    child.unref();
-    (child.stdin as unknown as { unref?: () => void }).unref?.();
-    (child.stderr as unknown as { unref?: () => void }).unref?.();
+    // The agent's own servers keep it running; the launcher's pipes must not.
+    for (const pipe of [child, child.stdin as Socket, child.stderr as Socket]) pipe.unref();
     this.#child = child;
     return child;
   }
