@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { startMonitored, type MonitoredProcess } from '../src/process/process-mo
 import { DIST } from './harness';
 
 // The real launcher and monitors (dist/kata-agent-monitor), with `sh` in crun's place: like
-// `crun create`, it leaves a process behind, writes its pid file and exits.
+// `crun create`, it leaves a process behind, writes its pid file and exits without reaping it.
 
 let dir: string;
 let launcher: MonitorLauncher;
@@ -25,7 +24,9 @@ afterEach(async () => {
 function start(script: string): Promise<MonitoredProcess> {
   const io = join(dir, String(++seq));
   mkdirSync(io);
-  return startMonitored({ launcher, dir: io, terminal: false, run: { crun: (f) => ['sh', '-c', `(${script}) & echo $! > ${f.pidFile}`] } });
+  // The pid is written by /bin/echo, exec'd: unlike the shell, it never reaps the process it
+  // leaves (dash reaps a finished background job), so the exit goes to the monitor, as crun's.
+  return startMonitored({ launcher, dir: io, terminal: false, run: { crun: (f) => ['sh', '-c', `(${script}) & exec /bin/echo $! > ${f.pidFile}`] } });
 }
 
 const text = (stream: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
@@ -34,12 +35,16 @@ const text = (stream: NodeJS.ReadableStream) => new Promise<string>((resolve) =>
   stream.on('data', (s: string) => (out += s)).on('end', () => resolve(out));
 });
 
-/** The launcher's pid: the one kata-agent-monitor --launcher whose socket is ours. */
+/**
+ * The launcher's pid: our child running kata-agent-monitor --launcher on our socket (the
+ * monitors it forks share its command line; their parent is the launcher).
+ */
 function launcherPid(): number {
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
-      const argv = execFileSync('cat', [`/proc/${entry}/cmdline`]).toString().split('\0');
-      if (argv[1] === '--launcher' && argv[2] === join(dir, 'monitor.sock')) return Number(entry);
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const ppid = Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      if (argv[1] === '--launcher' && argv[2] === join(dir, 'monitor.sock') && ppid === process.pid) return Number(entry);
     } catch {
       // gone meanwhile
     }
